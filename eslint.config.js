@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: Apache-2.0
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+/** Module boundaries: see README "Layout". */
+const boundaries = {
+  'src/api/**': ['**/runtime/**', '**/controllers/**', '**/desired/**', '**/cluster/**', '**/cli/**'],
+  'src/runtime/**': ['**/api/**', '**/controllers/**', '**/desired/**', '**/identity/**', '**/cluster/**', '**/cli/**'],
+  'src/desired/**': ['**/runtime/**', '**/controllers/**', '**/cluster/**', '**/cli/**', 'node:*'],
+};
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'dist/**', 'bench/results/**', 'charts/**', 'crds/**', 'manifests/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      'no-console': 'off',
+    },
+  },
+  ...Object.entries(boundaries).map(([files, patterns]) => ({
+    files: [files],
+    ignores: ['**/*.test.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns }] },
+  })),
+);

@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+// SPDX-License-Identifier: Apache-2.0
+/** The `panalysis` command: one entry point for every component. */
+import { parseArgs, stringFlag } from './args.ts';
+import { clusterDown, clusterEnv, clusterStatus, clusterUp, runCluster } from './cluster-commands.ts';
+import { runUp } from './up.ts';
+
+const USAGE = `Usage: panalysis <command>
+
+  up                       start the product on its embedded default (local cluster, CRDs, demo)
+  cluster up [--name N]    start a local Kubernetes control plane in the background
+  cluster down [--name N]  stop it and remove its state
+  cluster env [--name N]   print the shell lines that point kubectl at it
+  cluster status           say whether it runs
+  cluster run [--name N]   run it in the foreground (Ctrl-C stops it)
+`;
+
+async function main(argv: string[]): Promise<void> {
+  const args = parseArgs(argv);
+  const [command, sub] = args.positionals;
+  const name = stringFlag(args, 'name', 'panalysis');
+  if (command === 'up') return runUp(args);
+  if (command === 'cluster') {
+    if (sub === 'up') return clusterUp(name);
+    if (sub === 'down') return clusterDown(name);
+    if (sub === 'env') return clusterEnv(name);
+    if (sub === 'status') return clusterStatus(name);
+    if (sub === 'run') return runCluster(name);
+  }
+  if (command === 'help' || args.flags.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  process.stderr.write(USAGE);
+  process.exitCode = 2;
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  console.error(`panalysis: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 1;
+});

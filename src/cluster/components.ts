@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Command lines of the control plane components (pure). Flags follow envtest and
+ * kwokctl's binary runtime: loopback only, static tokens, our own PKI.
+ */
+import { join } from 'node:path';
+import type { Binaries } from './binaries.ts';
+import type { Pki } from './pki.ts';
+import type { ProcessSpec } from './supervisor.ts';
+
+/** Ports and paths a local cluster runs with. */
+export interface ClusterLayout {
+  dir: string;
+  etcdPort: number;
+  etcdPeerPort: number;
+  apiserverPort: number;
+  controllerManagerPort: number;
+  schedulerPort: number;
+  kwokPort: number;
+  tokenFile: string;
+  kubeconfigs: { controllerManager: string; scheduler: string; kwok: string };
+}
+
+/** The service CIDR; 10.96.0.1 is the `kubernetes` Service. */
+export const SERVICE_CIDR = '10.96.0.0/16';
+/** Pod IPs kwok hands out. */
+export const POD_CIDR = '10.244.0.0/16';
+
+export function etcdSpec(bin: Binaries, l: ClusterLayout): ProcessSpec {
+  const peer = `http://127.0.0.1:${l.etcdPeerPort}`;
+  const client = `http://127.0.0.1:${l.etcdPort}`;
+  return {
+    name: 'etcd',
+    command: bin.etcd,
+    args: [
+      '--name=panalysis', `--data-dir=${join(l.dir, 'etcd')}`,
+      `--listen-client-urls=${client}`, `--advertise-client-urls=${client}`,
+      `--listen-peer-urls=${peer}`, `--initial-advertise-peer-urls=${peer}`, `--initial-cluster=panalysis=${peer}`,
+      '--unsafe-no-fsync=true', '--log-level=warn', '--quota-backend-bytes=4294967296',
+    ],
+  };
+}
+
+export function apiserverSpec(bin: Binaries, l: ClusterLayout, pki: Pki): ProcessSpec {
+  return {
+    name: 'kube-apiserver',
+    command: bin.kubeApiserver,
+    args: [
+      `--etcd-servers=http://127.0.0.1:${l.etcdPort}`,
+      '--bind-address=127.0.0.1', '--advertise-address=127.0.0.1', `--secure-port=${l.apiserverPort}`,
+      `--cert-dir=${join(l.dir, 'pki')}`, `--tls-cert-file=${pki.serverCert}`, `--tls-private-key-file=${pki.serverKey}`,
+      `--client-ca-file=${pki.caCert}`, `--token-auth-file=${l.tokenFile}`,
+      '--authorization-mode=Node,RBAC', '--allow-privileged=true',
+      `--service-cluster-ip-range=${SERVICE_CIDR}`,
+      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+      `--service-account-key-file=${pki.serviceAccountPub}`, `--service-account-signing-key-file=${pki.serviceAccountKey}`,
+      '--profiling=false', '--endpoint-reconciler-type=none', '--v=1',
+    ],
+  };
+}
+
+export function controllerManagerSpec(bin: Binaries, l: ClusterLayout, pki: Pki): ProcessSpec {
+  const kc = l.kubeconfigs.controllerManager;
+  return {
+    name: 'kube-controller-manager',
+    command: bin.kubeControllerManager,
+    args: [
+      `--kubeconfig=${kc}`, `--authentication-kubeconfig=${kc}`, `--authorization-kubeconfig=${kc}`,
+      '--leader-elect=false', '--bind-address=127.0.0.1', `--secure-port=${l.controllerManagerPort}`,
+      `--root-ca-file=${pki.caCert}`, `--service-account-private-key-file=${pki.serviceAccountKey}`,
+      '--use-service-account-credentials=false', `--cluster-signing-cert-file=${pki.caCert}`, `--cluster-signing-key-file=${pki.caKey}`,
+      `--service-cluster-ip-range=${SERVICE_CIDR}`, '--node-monitor-grace-period=60s', '--v=1',
+    ],
+  };
+}
+
+export function schedulerSpec(bin: Binaries, l: ClusterLayout): ProcessSpec {
+  const kc = l.kubeconfigs.scheduler;
+  return {
+    name: 'kube-scheduler',
+    command: bin.kubeScheduler,
+    args: [
+      `--kubeconfig=${kc}`, `--authentication-kubeconfig=${kc}`, `--authorization-kubeconfig=${kc}`,
+      '--leader-elect=false', '--bind-address=127.0.0.1', `--secure-port=${l.schedulerPort}`, '--v=1',
+    ],
+  };
+}
+
+export function kwokSpec(bin: Binaries, l: ClusterLayout): ProcessSpec {
+  return {
+    name: 'kwok',
+    command: bin.kwok,
+    args: [
+      `--kubeconfig=${l.kubeconfigs.kwok}`, `--config=${join(l.dir, 'kwok.yaml')}`,
+      '--manage-all-nodes=false', '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
+      `--cidr=${POD_CIDR}`, '--node-ip=127.0.0.1', '--node-lease-duration-seconds=40',
+      `--server-address=127.0.0.1:${l.kwokPort}`,
+    ],
+  };
+}

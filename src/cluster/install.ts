@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: Apache-2.0
+/** Puts the first objects into a fresh local cluster: nodes and the panalysis CRDs. */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ApiextensionsV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
+import { REPO_ROOT } from './binaries.ts';
+import { buildNodes } from './nodes.ts';
+import type { NodeLayout } from './nodes.ts';
+import { waitFor } from './wait.ts';
+
+/** Field manager of objects the local cluster tooling writes. */
+export const INSTALLER_FIELD_MANAGER = 'panalysis-installer';
+
+function kubeConfig(path: string): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(path);
+  return kc;
+}
+
+/** Creates the kwok Nodes of `layout`; existing ones are kept. */
+export async function createNodes(kubeconfig: string, layout: NodeLayout): Promise<void> {
+  const core = kubeConfig(kubeconfig).makeApiClient(CoreV1Api);
+  for (const node of buildNodes(layout)) {
+    try {
+      await core.createNode({ body: node });
+    } catch (err) {
+      if ((err as { code?: number }).code !== 409) throw err;
+    }
+  }
+}
+
+/** Waits until every kwok node reports Ready. */
+export async function waitNodesReady(kubeconfig: string, timeoutMs: number, hint: string): Promise<void> {
+  const core = kubeConfig(kubeconfig).makeApiClient(CoreV1Api);
+  await waitFor('kwok nodes to become Ready', async () => {
+    const nodes = await core.listNode({ labelSelector: 'type=kwok' });
+    return nodes.items.length > 0 && nodes.items.every((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+  }, timeoutMs, hint);
+}
+
+/** Every object of every YAML file in `dir`, in file order. */
+export function readManifests(dir: string): KubernetesObject[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => d.toJS() as KubernetesObject))
+    .filter((o) => o && o.kind);
+}
+
+/** Server-side applies `objects` with our installer field manager. */
+export async function applyObjects(kubeconfig: string, objects: KubernetesObject[]): Promise<void> {
+  const client = KubernetesObjectApi.makeApiClient(kubeConfig(kubeconfig));
+  for (const obj of objects) {
+    await client.patch(obj, undefined, undefined, INSTALLER_FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+  }
+}
+
+/** Applies crds/*.yaml and waits until each CRD is Established. */
+export async function installCrds(kubeconfig: string): Promise<void> {
+  const crds = readManifests(join(REPO_ROOT, 'crds'));
+  await applyObjects(kubeconfig, crds);
+  const api = kubeConfig(kubeconfig).makeApiClient(ApiextensionsV1Api);
+  for (const crd of crds) {
+    await waitFor(`CRD ${crd.metadata?.name} to be established`, async () => {
+      const live = await api.readCustomResourceDefinition({ name: crd.metadata!.name! });
+      return Boolean(live.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True'));
+    }, 30_000);
+  }
+}

@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * A real local Kubernetes control plane: etcd, kube-apiserver, kube-controller-manager,
+ * kube-scheduler and kwok (fake nodes, incl. GPU nodes) on loopback, from cached
+ * binaries. Used by `panalysis cluster up`, `panalysis up` and the integration tests.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { findBinaries } from './binaries.ts';
+import type { Binaries } from './binaries.ts';
+import { apiserverSpec, controllerManagerSpec, etcdSpec, kwokSpec, schedulerSpec } from './components.ts';
+import type { ClusterLayout } from './components.ts';
+import { installCrds, createNodes, waitNodesReady } from './install.ts';
+import { BUILTIN_USERS, buildKubeconfig, buildTokenFile, newToken, writeKubeconfig } from './kubeconfig.ts';
+import type { LocalUser } from './kubeconfig.ts';
+import { DEFAULT_NODE_LAYOUT } from './nodes.ts';
+import type { NodeLayout } from './nodes.ts';
+import { createPki } from './pki.ts';
+import { Supervisor } from './supervisor.ts';
+import { freePort, probe, waitFor } from './wait.ts';
+
+/** Options of {@link startLocalCluster}. */
+export interface LocalClusterOptions {
+  /** Cluster name; its state lives in `<stateRoot>/clusters/<name>`. */
+  name?: string;
+  /** Nodes to create (default 3 CPU, 2 A100, 1 MIG). */
+  nodes?: NodeLayout;
+  /** Extra identities with tokens (e.g. a portal, scientists). */
+  users?: LocalUser[];
+  /** Install the panalysis CRDs (default true). */
+  installCrds?: boolean;
+  log?: (msg: string) => void;
+}
+
+/** A running local cluster. */
+export interface LocalCluster {
+  name: string;
+  dir: string;
+  /** kubeconfig of the `admin` user (system:masters). */
+  kubeconfig: string;
+  server: string;
+  caFile: string;
+  etcdUrl: string;
+  binaries: Binaries;
+  supervisor: Supervisor;
+  /** Bearer token of each user, by name. */
+  tokens: Record<string, string>;
+  /** Writes (once) and returns a kubeconfig for `user`. */
+  kubeconfigFor(user: string): string;
+  /** Stops every process; with `removeState`, deletes the state directory too. */
+  stop(removeState?: boolean): Promise<void>;
+}
+
+/** Root of clusters' state: $PANALYSIS_STATE, else ~/.local/state/panalysis. */
+export function stateRoot(): string {
+  return process.env.PANALYSIS_STATE ?? join(process.env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'panalysis');
+}
+
+/** State directory of the cluster `name`. */
+export function clusterDir(name: string): string {
+  return join(stateRoot(), 'clusters', name);
+}
+
+async function layoutFor(dir: string): Promise<ClusterLayout> {
+  return {
+    dir,
+    etcdPort: await freePort(), etcdPeerPort: await freePort(), apiserverPort: await freePort(),
+    controllerManagerPort: await freePort(), schedulerPort: await freePort(), kwokPort: await freePort(),
+    tokenFile: join(dir, 'tokens.csv'),
+    kubeconfigs: { controllerManager: join(dir, 'kube-controller-manager.kubeconfig'), scheduler: join(dir, 'kube-scheduler.kubeconfig'), kwok: join(dir, 'kwok.kubeconfig') },
+  };
+}
+
+/**
+ * Starts a local cluster and waits until it is usable: apiserver ready, controller
+ * manager and scheduler healthy, nodes Ready, CRDs established.
+ * @throws Error naming the component that did not come up and its log file; every
+ * process started so far is stopped first.
+ */
+export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise<LocalCluster> {
+  const name = opts.name ?? 'panalysis';
+  const log = opts.log ?? ((msg: string) => console.error(`panalysis: ${msg}`));
+  const binaries = findBinaries();
+  const dir = clusterDir(name);
+  for (const sub of ['pki', 'etcd', 'logs', 'pids']) mkdirSync(join(dir, sub), { recursive: true });
+  const pki = createPki(join(dir, 'pki'));
+  const layout = await layoutFor(dir);
+  const tokens = new Map([...BUILTIN_USERS, ...(opts.users ?? [])].map((user) => [user.name, { user, token: newToken() }]));
+  writeFileSync(layout.tokenFile, buildTokenFile(tokens), { mode: 0o600 });
+  const server = `https://127.0.0.1:${layout.apiserverPort}`;
+  const ca = readFileSync(pki.caCert, 'utf8');
+  const kubeconfigFor = (user: string): string => {
+    const entry = tokens.get(user);
+    if (!entry) throw new Error(`no local user ${user}; add it to LocalClusterOptions.users`);
+    const path = join(dir, `${user.replace(/[^A-Za-z0-9_.-]/g, '_')}.kubeconfig`);
+    writeKubeconfig(path, buildKubeconfig(server, ca, user, entry.token));
+    return path;
+  };
+  writeKubeconfig(layout.kubeconfigs.controllerManager, buildKubeconfig(server, ca, 'system:kube-controller-manager', tokens.get('system:kube-controller-manager')!.token));
+  writeKubeconfig(layout.kubeconfigs.scheduler, buildKubeconfig(server, ca, 'system:kube-scheduler', tokens.get('system:kube-scheduler')!.token));
+  writeKubeconfig(layout.kubeconfigs.kwok, buildKubeconfig(server, ca, 'kwok', tokens.get('kwok')!.token));
+  writeFileSync(join(dir, 'kwok.yaml'), 'apiVersion: config.kwok.x-k8s.io/v1alpha1\nkind: KwokConfiguration\noptions: {}\n');
+  const kubeconfig = join(dir, 'kubeconfig');
+  writeKubeconfig(kubeconfig, buildKubeconfig(server, ca, 'admin', tokens.get('admin')!.token));
+  const supervisor = new Supervisor(join(dir, 'logs'), join(dir, 'pids'), log);
+  const logOf = (c: string) => `see ${join(dir, 'logs', c + '.log')}`;
+  const adminToken = tokens.get('admin')!.token;
+  try {
+    supervisor.start(etcdSpec(binaries, layout));
+    await waitFor('etcd', async () => (await probe(`http://127.0.0.1:${layout.etcdPort}/health`)) === 200, 30_000, logOf('etcd'));
+    supervisor.start(apiserverSpec(binaries, layout, pki));
+    await waitFor('kube-apiserver', async () => (await probe(`${server}/readyz`, { ca, token: adminToken })) === 200, 90_000, logOf('kube-apiserver'));
+    supervisor.start(controllerManagerSpec(binaries, layout, pki));
+    supervisor.start(schedulerSpec(binaries, layout));
+    supervisor.start(kwokSpec(binaries, layout));
+    await waitFor('kube-controller-manager', async () => (await probe(`https://127.0.0.1:${layout.controllerManagerPort}/healthz`, { insecure: true })) === 200, 60_000, logOf('kube-controller-manager'));
+    await waitFor('kube-scheduler', async () => (await probe(`https://127.0.0.1:${layout.schedulerPort}/healthz`, { insecure: true })) === 200, 60_000, logOf('kube-scheduler'));
+    await createNodes(kubeconfig, opts.nodes ?? DEFAULT_NODE_LAYOUT);
+    await waitNodesReady(kubeconfig, 60_000, logOf('kwok'));
+    if (opts.installCrds !== false) await installCrds(kubeconfig);
+  } catch (err) {
+    await supervisor.stop(2000);
+    throw err;
+  }
+  writeFileSync(join(dir, 'cluster.json'), JSON.stringify({ name, server, kubeconfig, supervisorPid: process.pid, k8sBinDir: binaries.k8sBinDir, layout }, null, 2));
+  log(`Started local cluster ${name} (Kubernetes ${binaries.k8sVersion}) at ${server}`);
+  return {
+    name, dir, kubeconfig, server, caFile: pki.caCert, etcdUrl: `http://127.0.0.1:${layout.etcdPort}`, binaries, supervisor,
+    tokens: Object.fromEntries([...tokens].map(([k, v]) => [k, v.token])),
+    kubeconfigFor,
+    async stop(removeState = false) {
+      await supervisor.stop();
+      if (removeState) (await import('node:fs')).rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
