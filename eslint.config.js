@@ -20,6 +20,7 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  { files: ['**/*.test.ts', 'test/**', 'e2e/**'], rules: { '@typescript-eslint/no-explicit-any': 'off' } },
   ...Object.entries(boundaries).map(([files, patterns]) => ({
     files: [files],
     ignores: ['**/*.test.ts'],

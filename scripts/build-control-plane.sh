@@ -28,7 +28,7 @@ build_into() {
   local out; out="$(mktemp -d "$BIN/.tmp.XXXXXX")"
   local start=$SECONDS
   if ! OUT="$out" "$@"; then rm -rf "$out"; die "building $(basename "$dest") failed (see the Go output above); check that the Go module proxy is reachable (GOPROXY=$(go env GOPROXY))"; fi
-  mv "$out" "$dest"
+  chmod 755 "$out"; mv "$out" "$dest"
   log "built $(basename "$dest") in $((SECONDS - start)) s"
 }
 

@@ -86,7 +86,8 @@ export function findStructuralProblems(schema: unknown, path = ''): string[] {
       for (const key of ['description', 'default', 'nullable']) {
         if (key in branch) problems.push(`${path}/${junctor}: ${key} is not allowed inside ${junctor}`);
       }
-      if ('type' in branch && !free) problems.push(`${path}/${junctor}: type is only allowed inside ${junctor} with x-kubernetes-int-or-string`);
+      const intOrString = free && Object.keys(branch).length === 1 && (branch.type === 'integer' || branch.type === 'string');
+      if ('type' in branch && !intOrString) problems.push(`${path}/${junctor}: type inside ${junctor} is only allowed as {type: integer} or {type: string} with x-kubernetes-int-or-string`);
     }
   }
   const props = node.properties as Record<string, unknown> | undefined;

@@ -9,7 +9,7 @@ import { existsSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync,
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { clusterDir, startLocalCluster } from '../cluster/local-cluster.ts';
-import { signalPid, waitPidGone } from '../cluster/supervisor.ts';
+import { signalGroup, signalPid, waitPidGone } from '../cluster/supervisor.ts';
 import { waitFor } from '../cluster/wait.ts';
 
 interface ClusterInfo {
@@ -62,10 +62,8 @@ export async function clusterUp(name: string): Promise<void> {
     child.unref();
     let exited = false;
     child.once('exit', () => (exited = true));
-    await waitFor(`local cluster ${name}`, async () => {
-      if (exited) throw new Error(`the cluster supervisor exited; see ${logFile}`);
-      return existsSync(join(dir, 'ready'));
-    }, 300_000, `see ${logFile}`);
+    await waitFor(`local cluster ${name}`, async () => exited || existsSync(join(dir, 'ready')), 300_000, `see ${logFile}`);
+    if (!existsSync(join(dir, 'ready'))) throw new Error(`the local cluster did not start; see ${logFile}`);
   }
   const info = readInfo(name)!;
   console.error(`Local cluster ${name} is running at ${info.server}. Use it with:`);
@@ -83,7 +81,7 @@ export async function clusterDown(name: string): Promise<void> {
   const pidDir = join(dir, 'pids');
   for (const f of existsSync(pidDir) ? readdirSync(pidDir) : []) {
     const pid = Number(readFileSync(join(pidDir, f), 'utf8'));
-    if (signalPid(-pid, 'SIGKILL') || signalPid(pid, 'SIGKILL')) await waitPidGone(pid, 5_000);
+    if (signalGroup(pid, 'SIGKILL')) await waitPidGone(pid, 5_000);
   }
   rmSync(dir, { recursive: true, force: true });
   console.error(`Stopped local cluster ${name}`);

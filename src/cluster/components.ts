@@ -68,7 +68,7 @@ export function controllerManagerSpec(bin: Binaries, l: ClusterLayout, pki: Pki)
       `--kubeconfig=${kc}`, `--authentication-kubeconfig=${kc}`, `--authorization-kubeconfig=${kc}`,
       '--leader-elect=false', '--bind-address=127.0.0.1', `--secure-port=${l.controllerManagerPort}`,
       `--root-ca-file=${pki.caCert}`, `--service-account-private-key-file=${pki.serviceAccountKey}`,
-      '--use-service-account-credentials=false', `--cluster-signing-cert-file=${pki.caCert}`, `--cluster-signing-key-file=${pki.caKey}`,
+      '--use-service-account-credentials=true', `--cluster-signing-cert-file=${pki.caCert}`, `--cluster-signing-key-file=${pki.caKey}`,
       `--service-cluster-ip-range=${SERVICE_CIDR}`, '--node-monitor-grace-period=60s', '--v=1',
     ],
   };

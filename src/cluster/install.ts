@@ -2,9 +2,11 @@
 /** Puts the first objects into a fresh local cluster: nodes and the panalysis CRDs. */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ApiextensionsV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi, PatchStrategy } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
+import { RestClient } from '../runtime/rest.ts';
+import type { RawObject } from '../runtime/rest.ts';
 import { REPO_ROOT } from './binaries.ts';
 import { buildNodes } from './nodes.ts';
 import type { NodeLayout } from './nodes.ts';
@@ -51,10 +53,8 @@ export function readManifests(dir: string): KubernetesObject[] {
 
 /** Server-side applies `objects` with our installer field manager. */
 export async function applyObjects(kubeconfig: string, objects: KubernetesObject[]): Promise<void> {
-  const client = KubernetesObjectApi.makeApiClient(kubeConfig(kubeconfig));
-  for (const obj of objects) {
-    await client.patch(obj, undefined, undefined, INSTALLER_FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
-  }
+  const client = new RestClient(kubeConfig(kubeconfig));
+  for (const obj of objects) await client.apply(obj as RawObject, INSTALLER_FIELD_MANAGER);
 }
 
 /** Applies crds/*.yaml and waits until each CRD is Established. */

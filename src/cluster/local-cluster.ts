@@ -100,7 +100,8 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
   writeKubeconfig(layout.kubeconfigs.controllerManager, buildKubeconfig(server, ca, 'system:kube-controller-manager', tokens.get('system:kube-controller-manager')!.token));
   writeKubeconfig(layout.kubeconfigs.scheduler, buildKubeconfig(server, ca, 'system:kube-scheduler', tokens.get('system:kube-scheduler')!.token));
   writeKubeconfig(layout.kubeconfigs.kwok, buildKubeconfig(server, ca, 'kwok', tokens.get('kwok')!.token));
-  writeFileSync(join(dir, 'kwok.yaml'), 'apiVersion: config.kwok.x-k8s.io/v1alpha1\nkind: KwokConfiguration\noptions: {}\n');
+  const stages = readFileSync(join(import.meta.dirname, 'kwok-stages.yaml'), 'utf8');
+  writeFileSync(join(dir, 'kwok.yaml'), `apiVersion: config.kwok.x-k8s.io/v1alpha1\nkind: KwokConfiguration\noptions:\n  podPlayStageParallelism: 4\n  nodePlayStageParallelism: 4\n  nodeLeaseParallelism: 4\n  podsOnNodeSyncParallelism: 1\n  enablePodsOnNodeSyncListPager: true\n  enablePodsOnNodeSyncStreamWatch: false\n${stages}`);
   const kubeconfig = join(dir, 'kubeconfig');
   writeKubeconfig(kubeconfig, buildKubeconfig(server, ca, 'admin', tokens.get('admin')!.token));
   const supervisor = new Supervisor(join(dir, 'logs'), join(dir, 'pids'), log);

@@ -23,8 +23,8 @@ function openssl(args: string[], cwd: string): void {
     execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (err) {
     const e = err as { code?: string; stderr?: Buffer };
-    if (e.code === 'ENOENT') throw new Error("openssl is needed to make the local cluster's certificates; install it (e.g. 'apt-get install openssl')");
-    throw new Error(`openssl ${args[0]} failed: ${e.stderr?.toString().trim()}`);
+    if (e.code === 'ENOENT') throw new Error("openssl is needed to make the local cluster's certificates; install it (e.g. 'apt-get install openssl')", { cause: err });
+    throw new Error(`openssl ${args[0]} failed: ${e.stderr?.toString().trim()}`, { cause: err });
   }
 }
 

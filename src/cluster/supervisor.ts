@@ -38,6 +38,11 @@ export function signalPid(pid: number, signal: NodeJS.Signals | 0): boolean {
   }
 }
 
+/** Signals the process group of `pid` (our children lead their own), else the pid alone. */
+export function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
+  return signalPid(-pid, signal) || signalPid(pid, signal);
+}
+
 /** Waits until `pid` is gone or `ms` passed; true when gone. */
 export async function waitPidGone(pid: number, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
@@ -106,10 +111,10 @@ export class Supervisor {
     for (const entry of [...this.running.values()].reverse()) {
       const pid = entry.child.pid;
       if (pid && entry.child.exitCode === null && entry.child.signalCode === null) {
-        signalPid(-pid, 'SIGTERM') || signalPid(pid, 'SIGTERM');
+        signalGroup(pid, 'SIGTERM');
         const gone = await Promise.race([entry.exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), graceMs))]);
         if (!gone) {
-          signalPid(-pid, 'SIGKILL') || signalPid(pid, 'SIGKILL');
+          signalGroup(pid, 'SIGKILL');
           await entry.exited;
         }
       }
@@ -121,7 +126,7 @@ export class Supervisor {
 
   private killAllNow(): void {
     for (const entry of this.running.values()) {
-      if (entry.child.pid) signalPid(-entry.child.pid, 'SIGKILL') || signalPid(entry.child.pid, 'SIGKILL');
+      if (entry.child.pid) signalGroup(entry.child.pid, 'SIGKILL');
     }
   }
 }

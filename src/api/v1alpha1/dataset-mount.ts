@@ -4,7 +4,7 @@
  * volume), who may read and write it, and where sessions see it.
  */
 import Type from 'typebox';
-import { AbsolutePath, Conditions, DateTime, DNS_LABEL_PATTERN, GROUPNAME_PATTERN, NameSet, StringEnum, StringMap } from './schema-helpers.ts';
+import { AbsolutePath, Conditions, DateTime, DNS_LABEL_PATTERN, GROUPNAME_PATTERN, NameSet, StringMap } from './schema-helpers.ts';
 import type { ObjectMeta } from './group.ts';
 
 export const DATASET_SOURCE_KINDS = ['nfs', 'hostPath', 'pvc', 'csi'] as const;

@@ -15,7 +15,9 @@ function NonNegativeQuantity(description: string) {
   return Type.Unsafe<string | number>({
     description,
     'x-kubernetes-int-or-string': true,
-    anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', pattern: QUANTITY_PATTERN }],
+    anyOf: [{ type: 'integer' }, { type: 'string' }],
+    minimum: 0,
+    pattern: QUANTITY_PATTERN,
   });
 }
 

@@ -37,7 +37,9 @@ export function Quantity(description: string): TUnsafe<string | number> {
   return Type.Unsafe<string | number>({
     description,
     'x-kubernetes-int-or-string': true,
-    anyOf: [{ type: 'integer', minimum: 1 }, { type: 'string', pattern: QUANTITY_PATTERN }],
+    anyOf: [{ type: 'integer' }, { type: 'string' }],
+    minimum: 1,
+    pattern: QUANTITY_PATTERN,
     'x-kubernetes-validations': [
       {
         rule: "isQuantity(string(self)) && quantity(string(self)).isGreaterThan(quantity('0'))",

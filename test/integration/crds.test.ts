@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The generated CRDs in a real kube-apiserver: installed and established, invalid
+ * objects refused with a message naming the field, samples accepted, kubectl views.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { ApiextensionsV1Api } from '@kubernetes/client-node';
+import { apiErrorMessage, freshNamespace, kubeConfig, kubectl, objects } from './helpers.ts';
+
+const samplesDir = join(import.meta.dirname, '..', '..', 'manifests', 'samples');
+type Obj = Record<string, any>;
+const sample = (file: string): Obj => parse(readFileSync(join(samplesDir, file), 'utf8')) as Obj;
+const session = () => sample('analysissession-jupyter.yaml');
+const dataset = () => sample('datasetmount-nfs.yaml');
+const quota = () => sample('resourcequota.yaml');
+
+let ns: string;
+beforeAll(async () => {
+  ns = await freshNamespace('crds', { 'panalysis.io/proposal': '20231234' });
+});
+
+async function createIn(obj: Obj): Promise<void> {
+  obj.metadata.namespace = ns;
+  await objects().create(obj as never);
+}
+
+describe('CRDs', () => {
+  it('are installed and established', async () => {
+    const api = kubeConfig().makeApiClient(ApiextensionsV1Api);
+    for (const name of ['analysissessions.panalysis.io', 'datasetmounts.panalysis.io', 'resourcequotas.panalysis.io']) {
+      const crd = await api.readCustomResourceDefinition({ name });
+      expect(crd.status?.conditions?.find((c) => c.type === 'Established')?.status).toBe('True');
+      expect(crd.spec.names.categories).toContain('panalysis');
+    }
+  });
+
+  it('accept every sample', async () => {
+    for (const file of readdirSync(samplesDir).filter((f) => f.endsWith('.yaml'))) {
+      await createIn(sample(file));
+    }
+    const out = await kubectl('get', 'panalysis', '-A');
+    for (const name of ['alice-notebook', 'bob-desktop', 'raw', 'processed', 'policy']) expect(out).toContain(name);
+  });
+
+  it('show in kubectl get pquota with the printer columns', async () => {
+    const out = await kubectl('get', 'pquota', '-n', ns);
+    expect(out.split('\n')[0]).toMatch(/NAME\s+WINDOW\s+SESSIONS\s+GPU\s+GPU-H\s+AGE/);
+    expect(out).toContain('policy');
+    const sessions = await kubectl('get', 'analysissessions.panalysis.io', '-n', ns);
+    expect(sessions.split('\n')[0]).toMatch(/NAME\s+USER\s+TYPE\s+GPU\s+PHASE\s+URL\s+AGE/);
+    expect(sessions).toMatch(/alice-notebook\s+alice\s+jupyter/);
+  });
+
+  // Each case: what a portal or admin might send, and the words the refusal must contain.
+  const invalid: Record<string, { obj: () => Obj; want: RegExp[] }> = {
+    'session of an unknown type': { obj: () => ({ ...session(), spec: { ...session().spec, type: 'vm' } }), want: [/spec\.type/, /"jupyter", "desktop"/] },
+    'session without a user': { obj: () => { const o = session(); delete o.spec.user; return o; }, want: [/spec\.user/, /Required/] },
+    'session without a profile': { obj: () => { const o = session(); delete o.spec.profile; return o; }, want: [/spec\.profile/, /Required/] },
+    'session with a numeric user': { obj: () => ({ ...session(), spec: { ...session().spec, user: 1000 } }), want: [/spec\.user/, /string/] },
+    'session with a negative cpu': { obj: () => ({ ...session(), spec: { ...session().spec, resources: { cpu: -2 } } }), want: [/spec\.resources\.cpu/] },
+    'session with memory "-1Gi"': { obj: () => ({ ...session(), spec: { ...session().spec, resources: { memory: '-1Gi' } } }), want: [/spec\.resources\.memory/] },
+    'session with zero cpu': { obj: () => ({ ...session(), spec: { ...session().spec, resources: { cpu: '0' } } }), want: [/spec\.resources\.cpu/, /positive quantity/] },
+    'session with zero GPUs': { obj: () => ({ ...session(), spec: { ...session().spec, resources: { gpu: { flavour: 'a100', count: 0 } } } }), want: [/spec\.resources\.gpu\.count/] },
+    'jupyter session with desktop settings': { obj: () => ({ ...session(), spec: { ...session().spec, desktop: { protocol: 'vnc' } } }), want: [/spec\.desktop/, /only for spec\.type: desktop/] },
+    'desktop with an unknown protocol': { obj: () => ({ ...session(), spec: { ...session().spec, type: 'desktop', desktop: { protocol: 'rdp' } } }), want: [/spec\.desktop\.protocol/, /"vnc", "guacamole"/] },
+    'session with a bad lifetime': { obj: () => ({ ...session(), spec: { ...session().spec, lifetime: 'forever' } }), want: [/spec\.lifetime/] },
+    'session named with a leading digit': { obj: () => ({ ...session(), metadata: { name: '1-notebook' } }), want: [/metadata\.name/, /DNS-1035/] },
+    'session name too long for its pod': { obj: () => ({ ...session(), metadata: { name: 'a'.repeat(41) } }), want: [/metadata\.name/, /at most 40/] },
+    'session with an unknown state': { obj: () => ({ ...session(), spec: { ...session().spec, state: 'Paused' } }), want: [/spec\.state/, /"Running", "Stopped"/] },
+    'session template from plain http': { obj: () => ({ ...session(), spec: { ...session().spec, template: { git: { url: 'http://example.org/x.git' } } } }), want: [/spec\.template\.git\.url/] },
+    'dataset with two sources': { obj: () => { const o = dataset(); o.spec.source.pvc = { claimName: 'x' }; return o; }, want: [/spec\.source/, /exactly one of nfs, hostPath, pvc or csi/] },
+    'dataset with no source': { obj: () => { const o = dataset(); o.spec.source = {}; return o; }, want: [/spec\.source/, /exactly one/] },
+    'dataset path with ..': { obj: () => { const o = dataset(); o.spec.source.nfs.path = '/exp/../etc'; return o; }, want: [/spec\.source\.nfs\.path/, /'\.\.'/] },
+    'dataset with a relative path': { obj: () => { const o = dataset(); o.spec.source.nfs.path = 'exp/raw'; return o; }, want: [/spec\.source\.nfs\.path/] },
+    'dataset mounted over /etc': { obj: () => ({ ...dataset(), spec: { ...dataset().spec, mountPath: '/etc/ssl' } }), want: [/spec\.mountPath/, /system directory/] },
+    'dataset without read groups': { obj: () => ({ ...dataset(), spec: { ...dataset().spec, access: { readGroups: [] } } }), want: [/spec\.access\.readGroups/] },
+    'read-only dataset with writableUntil': { obj: () => ({ ...dataset(), spec: { ...dataset().spec, writableUntil: '2027-01-01T00:00:00Z' } }), want: [/spec\.writableUntil/, /readOnly: false/] },
+    'writable dataset without writers': { obj: () => ({ ...dataset(), spec: { ...dataset().spec, readOnly: false } }), want: [/spec\.readOnly/, /writeGroups/] },
+    'quota with negative sessions': { obj: () => ({ ...quota(), spec: { hard: { sessions: -1 } } }), want: [/spec\.hard\.sessions/] },
+    'quota window ending before it starts': { obj: () => ({ ...quota(), spec: { windows: [{ name: 'beamtime', start: '2026-12-10T00:00:00Z', end: '2026-12-01T00:00:00Z' }] } }), want: [/spec\.windows\[0\]\.end/, /after/] },
+    'quota with overlapping windows': {
+      obj: () => ({ ...quota(), spec: { windows: [{ name: 'a', start: '2026-12-01T00:00:00Z', end: '2026-12-10T00:00:00Z' }, { name: 'b', start: '2026-12-05T00:00:00Z', end: '2026-12-20T00:00:00Z' }] } }),
+      want: [/spec\.windows/, /must not overlap/],
+    },
+    'quota with an unknown onExceeded': { obj: () => ({ ...quota(), spec: { onExceeded: 'Drop' } }), want: [/spec\.onExceeded/, /"Queue", "Reject"/] },
+    'quota with a bad memory quantity': { obj: () => ({ ...quota(), spec: { hard: { memory: '64 gigs' } } }), want: [/spec\.hard\.memory/] },
+  };
+
+  it.each(Object.entries(invalid))('refuse a %s, naming the field', async (_name, { obj, want }) => {
+    const o = obj();
+    o.metadata = { ...o.metadata, name: o.metadata.name ?? 'x' };
+    let message = '';
+    try {
+      await createIn(o);
+    } catch (err) {
+      message = apiErrorMessage(err);
+    }
+    expect(message, 'the apiserver accepted it').not.toBe('');
+    for (const re of want) expect(message).toMatch(re);
+  });
+
+  it('refuse changing spec.user of a session', async () => {
+    const o = session();
+    o.metadata.name = 'immutable-user';
+    await createIn(o);
+    let message = '';
+    try {
+      await objects().patch({ apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.metadata.name, namespace: ns }, spec: { user: 'mallory' } } as never, undefined, undefined, 'test', undefined, 'application/merge-patch+json' as never);
+    } catch (err) {
+      message = apiErrorMessage(err);
+    }
+    expect(message).toMatch(/spec\.user cannot change/);
+  });
+});
