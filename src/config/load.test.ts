@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: Apache-2.0
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { ConfigError, parseConfig } from './load.ts';
+import { ConfigHolder } from './watch.ts';
+
+const demoPath = join(import.meta.dirname, '..', '..', 'manifests', 'config', 'operator.yaml');
+const demo = () => parse(readFileSync(demoPath, 'utf8')) as Record<string, any>;
+
+function problemsOf(mutate: (c: Record<string, any>) => void): string[] {
+  const c = demo();
+  mutate(c);
+  try {
+    parseConfig(stringify(c));
+    return [];
+  } catch (err) {
+    return (err as ConfigError).problems;
+  }
+}
+
+describe('operator configuration', () => {
+  it('accepts the demo configuration and fills defaults', () => {
+    const c = demo();
+    delete c.gateway.namespace;
+    const config = parseConfig(stringify(c));
+    expect(config.gateway.namespace).toBe('panalysis-system');
+    expect(config.profiles.map((p) => p.name)).toEqual(['jupyter-scipy', 'desktop-xfce']);
+  });
+
+  const cases: Record<string, [(c: Record<string, any>) => void, RegExp]> = {
+    'an unknown GPU flavour in a profile': [(c) => (c.profiles[0].gpuFlavours = ['h100']), /profiles\[0\]\.gpuFlavours: unknown GPU flavour "h100"; defined flavours: a100, a100-1g/],
+    'a profile type that does not exist': [(c) => (c.profiles[0].type = 'vm'), /profiles\[0\]\.type: .*jupyter, desktop/],
+    'defaults above limits': [(c) => (c.profiles[1].defaults.cpu = 64), /profiles\[1\]\.defaults\.cpu: 64 exceeds profiles\[1\]\.limits\.cpu \(32\)/],
+    'a duplicate profile name': [(c) => (c.profiles[1].name = 'jupyter-scipy'), /profiles: the name "jupyter-scipy" is used twice/],
+    'a missing gateway URL': [(c) => delete c.gateway.baseUrl, /gateway(\.baseUrl)?: .*baseUrl/],
+    'an image with upper case': [(c) => (c.profiles[0].image = 'Quay.io/X'), /profiles\[0\]\.image/],
+    'a lifetime above the maximum': [(c) => (c.defaults.lifetime = '100h'), /defaults\.lifetime: 100h exceeds defaults\.maxLifetime \(72h\)/],
+    'protocols on a notebook profile': [(c) => (c.profiles[0].protocols = ['vnc']), /profiles\[0\]\.protocols: only desktop profiles/],
+  };
+  it.each(Object.entries(cases))('reports %s with its path', (_name, [mutate, want]) => {
+    expect(problemsOf(mutate).join('\n')).toMatch(want);
+  });
+
+  it('reports broken YAML', () => {
+    expect(() => parseConfig('profiles: [')).toThrow(/not valid YAML/);
+  });
+});
+
+describe('ConfigHolder', () => {
+  it('swaps in a valid edit and keeps the last good one on an invalid edit', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'panalysis-config-'));
+    const file = join(dir, 'operator.yaml');
+    writeFileSync(file, readFileSync(demoPath));
+    const logs: string[] = [];
+    const holder = new ConfigHolder(file, (m) => logs.push(m));
+    const seen: string[] = [];
+    holder.onChange((c) => seen.push(c.profiles[0]!.image));
+
+    const edited = demo();
+    edited.profiles[0].image = 'quay.io/jupyter/scipy-notebook:2026-01-01';
+    writeFileSync(file, stringify(edited));
+    expect(holder.reload()).toBe(true);
+    expect(holder.current().profiles[0]!.image).toBe('quay.io/jupyter/scipy-notebook:2026-01-01');
+
+    edited.profiles[0].gpuFlavours = ['nope'];
+    writeFileSync(file, stringify(edited));
+    expect(holder.reload()).toBe(false);
+    expect(holder.current().profiles[0]!.gpuFlavours).toEqual(['a100', 'a100-1g']);
+    expect(logs.at(-1)).toMatch(/Rejected configuration change/);
+    expect(seen).toEqual(['quay.io/jupyter/scipy-notebook:2026-01-01']);
+  });
+});

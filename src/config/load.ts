@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Loading and checking the operator configuration. Every problem is reported with its
+ * path and what would be allowed, all at once, before the operator starts work.
+ */
+import { readFileSync } from 'node:fs';
+import Schema from 'typebox/schema';
+import { Value } from 'typebox/value';
+import { parse } from 'yaml';
+import { parseDuration, parseQuantity } from '../api/quantity.ts';
+import { OperatorConfig } from './schema.ts';
+
+/** The configuration is unusable; `problems` lists each issue with its path. */
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(source: string, problems: string[]) {
+    super(`invalid configuration ${source}:\n  - ${problems.join('\n  - ')}`);
+    this.problems = problems;
+  }
+}
+
+const validator = Schema.Compile(OperatorConfig);
+
+function schemaProblems(value: unknown): string[] {
+  if (validator.Check(value)) return [];
+  const [, errors] = validator.Errors(value) as unknown as [boolean, Array<{ instancePath: string; message: string; params?: { allowedValues?: unknown[] } }>];
+  return errors.map((e) => {
+    const path = e.instancePath.split('/').filter(Boolean).map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`)).join('').replace(/^\./, '') || '(root)';
+    const allowed = e.params?.allowedValues ? `: ${e.params.allowedValues.join(', ')}` : '';
+    return `${path}: ${e.message}${allowed}`;
+  });
+}
+
+function duplicates(names: string[]): string[] {
+  return names.filter((n, i) => names.indexOf(n) !== i);
+}
+
+/** Cross-field checks the schema cannot express. */
+function semanticProblems(c: OperatorConfig): string[] {
+  const problems: string[] = [];
+  const flavours = c.gpuFlavours.map((f) => f.name);
+  for (const d of duplicates(c.profiles.map((p) => p.name))) problems.push(`profiles: the name "${d}" is used twice`);
+  for (const d of duplicates(flavours)) problems.push(`gpuFlavours: the name "${d}" is used twice`);
+  c.profiles.forEach((p, i) => {
+    for (const f of p.gpuFlavours ?? []) {
+      if (!flavours.includes(f)) problems.push(`profiles[${i}].gpuFlavours: unknown GPU flavour "${f}"; defined flavours: ${flavours.join(', ') || '(none)'}`);
+    }
+    for (const r of ['cpu', 'memory'] as const) {
+      if (parseQuantity(p.defaults[r]) > parseQuantity(p.limits[r])) problems.push(`profiles[${i}].defaults.${r}: ${p.defaults[r]} exceeds profiles[${i}].limits.${r} (${p.limits[r]})`);
+    }
+    if (p.type === 'jupyter' && p.protocols) problems.push(`profiles[${i}].protocols: only desktop profiles have protocols`);
+  });
+  for (const key of ['lifetime', 'maxLifetime'] as const) {
+    try {
+      parseDuration(c.defaults[key]);
+    } catch (err) {
+      problems.push(`defaults.${key}: ${(err as Error).message}`);
+    }
+  }
+  if (problems.length === 0 && parseDuration(c.defaults.lifetime) > parseDuration(c.defaults.maxLifetime)) {
+    problems.push(`defaults.lifetime: ${c.defaults.lifetime} exceeds defaults.maxLifetime (${c.defaults.maxLifetime})`);
+  }
+  if (c.directory.provider === 'static' && !c.directory.static) problems.push('directory.static: required when directory.provider is static');
+  return problems;
+}
+
+/**
+ * Parses and checks a configuration document (YAML or JSON text).
+ * @throws ConfigError listing every problem.
+ */
+export function parseConfig(text: string, source = '(inline)'): OperatorConfig {
+  let raw: unknown;
+  try {
+    raw = parse(text);
+  } catch (err) {
+    throw new ConfigError(source, [`not valid YAML: ${(err as Error).message}`]);
+  }
+  const withDefaults = Value.Default(OperatorConfig, structuredClone(raw ?? {}));
+  const problems = schemaProblems(withDefaults);
+  if (problems.length > 0) throw new ConfigError(source, problems);
+  const config = withDefaults as OperatorConfig;
+  const more = semanticProblems(config);
+  if (more.length > 0) throw new ConfigError(source, more);
+  return config;
+}
+
+/** Reads and checks the configuration file at `path`. */
+export function loadConfig(path: string): OperatorConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(path, [`cannot read it: ${(err as Error).message}`]);
+  }
+  return parseConfig(text, path);
+}

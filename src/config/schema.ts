@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The operator configuration: profiles, images, GPU flavours, defaults, the gateway's
+ * base URL and the directory. One typed file (or ConfigMap key), validated at start
+ * and on every reload.
+ */
+import Type from 'typebox';
+import { DNS_LABEL_PATTERN, DURATION_PATTERN, GROUPNAME_PATTERN, QUANTITY_PATTERN, StringEnum, StringMap, USERNAME_PATTERN } from '../api/v1alpha1/schema-helpers.ts';
+import { DESKTOP_PROTOCOLS, SESSION_TYPES } from '../api/v1alpha1/analysis-session.ts';
+
+const Name = Type.String({ pattern: DNS_LABEL_PATTERN, maxLength: 63 });
+const QuantityString = Type.Unsafe<string | number>({ anyOf: [{ type: 'integer', minimum: 1 }, { type: 'string', pattern: QUANTITY_PATTERN }] });
+const DurationString = Type.String({ pattern: DURATION_PATTERN, minLength: 2 });
+/** A container image reference; a digest (`@sha256:...`) pins it for reproducibility. */
+const Image = Type.String({ pattern: '^[a-z0-9][a-z0-9._/:-]*[a-z0-9](@sha256:[a-f0-9]{64})?$', maxLength: 512 });
+
+const Toleration = Type.Object({
+  key: Type.Optional(Type.String()),
+  operator: Type.Optional(StringEnum(['Exists', 'Equal'] as const)),
+  value: Type.Optional(Type.String()),
+  effect: Type.Optional(StringEnum(['NoSchedule', 'PreferNoSchedule', 'NoExecute'] as const)),
+});
+
+export const GpuFlavour = Type.Object({
+  name: Name,
+  displayName: Type.Optional(Type.String()),
+  /** The extended resource, e.g. nvidia.com/gpu or nvidia.com/mig-1g.10gb. */
+  resource: Type.String({ pattern: '^[a-z0-9.-]+/[a-z0-9._-]+$' }),
+  nodeSelector: Type.Optional(StringMap(Type.String())),
+  tolerations: Type.Optional(Type.Array(Toleration)),
+  /** Most GPUs of this flavour one session may request. */
+  maxCount: Type.Integer({ minimum: 1, maximum: 16, default: 1 }),
+});
+export type GpuFlavour = Type.Static<typeof GpuFlavour>;
+
+export const Profile = Type.Object({
+  name: Name,
+  displayName: Type.Optional(Type.String()),
+  type: StringEnum(SESSION_TYPES),
+  image: Image,
+  /** Desktop profiles: the protocols this image supports (default both). */
+  protocols: Type.Optional(Type.Array(StringEnum(DESKTOP_PROTOCOLS), { minItems: 1 })),
+  /** Overrides the image's command; desktops default to {@link DEFAULT_DESKTOP_COMMAND}. */
+  command: Type.Optional(Type.Array(Type.String(), { minItems: 1 })),
+  defaults: Type.Object({ cpu: QuantityString, memory: QuantityString }),
+  limits: Type.Object({ cpu: QuantityString, memory: QuantityString }),
+  gpuFlavours: Type.Optional(Type.Array(Name)),
+  /** Extra supplementary groups the image needs (e.g. 100 `users` of docker-stacks images). */
+  imageGroups: Type.Optional(Type.Array(Type.Integer({ minimum: 1 }))),
+  homeSize: Type.Optional(QuantityString),
+});
+export type Profile = Type.Static<typeof Profile>;
+
+const StaticUser = Type.Object({
+  name: Type.String({ pattern: USERNAME_PATTERN }),
+  uid: Type.Integer({ minimum: 0 }),
+  gid: Type.Integer({ minimum: 0 }),
+  home: Type.Optional(Type.String()),
+  groups: Type.Optional(Type.Array(Type.String({ pattern: GROUPNAME_PATTERN }))),
+});
+const StaticGroup = Type.Object({
+  name: Type.String({ pattern: GROUPNAME_PATTERN }),
+  gid: Type.Integer({ minimum: 0 }),
+  members: Type.Optional(Type.Array(Type.String({ pattern: USERNAME_PATTERN }))),
+});
+
+export const DirectoryConfig = Type.Object({
+  provider: StringEnum(['static'] as const, { default: 'static' }),
+  static: Type.Optional(Type.Object({ users: Type.Array(StaticUser), groups: Type.Optional(Type.Array(StaticGroup)) })),
+  /** uids and gids below this are refused (system accounts, root). */
+  minId: Type.Integer({ minimum: 1, default: 1000 }),
+});
+export type DirectoryConfig = Type.Static<typeof DirectoryConfig>;
+
+export const OperatorConfig = Type.Object({
+  gateway: Type.Object({
+    /** Public URL of the gateway; a session's URL is `<baseUrl>/s/<namespace>/<name>/`. */
+    baseUrl: Type.String({ pattern: '^https?://[^\\s/]+(/[^\\s]*)?$' }),
+    /** Namespace and labels of the gateway pods (the only peers a session accepts). */
+    namespace: Type.String({ pattern: DNS_LABEL_PATTERN, default: 'panalysis-system' }),
+    podLabels: StringMap(Type.String(), { default: { 'app.kubernetes.io/component': 'gateway' } }),
+  }),
+  images: Type.Object({
+    /** guacd sidecar of Guacamole desktops. */
+    guacd: Image,
+    /** WebSocket-to-VNC bridge of noVNC desktops (websockify). */
+    websockify: Image,
+  }),
+  profiles: Type.Array(Profile, { minItems: 1 }),
+  gpuFlavours: Type.Array(GpuFlavour, { default: [] }),
+  defaults: Type.Object({
+    lifetime: DurationString,
+    maxLifetime: DurationString,
+    homeSize: QuantityString,
+    homeStorageClassName: Type.Optional(Type.String()),
+  }),
+  directory: DirectoryConfig,
+});
+export type OperatorConfig = Type.Static<typeof OperatorConfig>;

@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: Apache-2.0
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { V1Pod } from '@kubernetes/client-node';
+import { decideSession } from './decide.ts';
+import type { IdentityFact, SessionFacts } from './decide.ts';
+import { demoConfig, makeSession, readyPod } from '../../../test/fixtures/session.ts';
+import type { AnalysisSession } from '../../api/v1alpha1/analysis-session.ts';
+
+const config = demoConfig();
+const NOW = Date.parse('2026-11-25T12:00:00Z');
+const alice: IdentityFact = { kind: 'found', identity: { user: 'alice', uid: 20001, gid: 20001, groups: [{ name: 'p1', gid: 30001 }] } };
+const facts = (extra: Partial<SessionFacts> = {}): SessionFacts => ({ identity: alice, credentials: { secret: 'tok' }, ...extra });
+const kinds = (objs: Array<{ kind?: string }>) => objs.map((o) => o.kind);
+const podOf = (plan: ReturnType<typeof decideSession>) => plan.apply.find((o) => o.kind === 'Pod') as V1Pod | undefined;
+const cond = (plan: ReturnType<typeof decideSession>, type: string) => plan.status.conditions?.find((c) => c.type === type);
+
+describe('decideSession', () => {
+  it('creates credentials, home, service, network policy and pod for a new jupyter session', () => {
+    const plan = decideSession(makeSession('nb').obj(), facts(), config, NOW);
+    expect(kinds(plan.apply)).toEqual(['Secret', 'PersistentVolumeClaim', 'Service', 'NetworkPolicy', 'Pod']);
+    expect(plan.status.phase).toBe('Pending');
+    expect(plan.status.url).toBe('http://127.0.0.1:8080/s/proposal-1/nb/');
+    const c = podOf(plan)!.spec!.containers[0]!;
+    expect(c.command).toContain('--ServerApp.base_url=/s/proposal-1/nb/');
+    expect(c.readinessProbe?.httpGet?.path).toBe('/s/proposal-1/nb/api');
+    expect(c.env).toContainEqual({ name: 'JUPYTER_TOKEN_FILE', value: '/var/run/panalysis/credentials/token' });
+  });
+
+  it('runs the pod as the user with the restricted security context', () => {
+    const pod = podOf(decideSession(makeSession('nb').obj(), facts(), config, NOW))!;
+    expect(pod.spec!.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 20001, runAsGroup: 20001, supplementalGroups: [100], seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod.spec!.securityContext!.fsGroup).toBeUndefined();
+    expect(pod.spec!.automountServiceAccountToken).toBe(false);
+    for (const c of pod.spec!.containers) expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+  });
+
+  const desktops: Record<string, ['vnc' | 'guacamole', string[], number]> = {
+    'a noVNC desktop gets a websockify bridge': ['vnc', ['desktop', 'websockify'], 6080],
+    'a Guacamole desktop gets its own guacd': ['guacamole', ['desktop', 'guacd'], 4822],
+  };
+  it.each(Object.entries(desktops))('%s', (_name, [protocol, containers, port]) => {
+    const plan = decideSession(makeSession('desk').desktop(protocol).obj(), facts(), config, NOW);
+    expect(podOf(plan)!.spec!.containers.map((c) => c.name)).toEqual(containers);
+    const svc = plan.apply.find((o) => o.kind === 'Service') as any;
+    expect(svc.spec.ports.map((p: any) => p.port)).toEqual([port]);
+    const np = plan.apply.find((o) => o.kind === 'NetworkPolicy') as any;
+    expect(np.spec.ingress[0].ports).toEqual([{ port, protocol: 'TCP' }]);
+    expect(np.spec.ingress[0].from[0].namespaceSelector.matchLabels).toEqual({ 'kubernetes.io/metadata.name': 'panalysis-system' });
+    const desktop = podOf(plan)!.spec!.containers[0]!;
+    expect(desktop.ports).toBeUndefined();
+    expect(desktop.command!.join(' ')).toMatch(/Xvnc :1 -localhost/);
+  });
+
+  it('maps a GPU flavour to its resource, node selector and toleration', () => {
+    const pod = podOf(decideSession(makeSession('g').gpu('a100-1g', 2).obj(), facts(), config, NOW))!;
+    expect(pod.spec!.containers[0]!.resources!.limits).toMatchObject({ 'nvidia.com/mig-1g.10gb': '2' });
+    expect(pod.spec!.nodeSelector).toEqual({ 'nvidia.com/mig.strategy': 'mixed' });
+    expect(pod.spec!.tolerations).toEqual([{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
+  });
+
+  const refusals: Record<string, [AnalysisSession, IdentityFact, string, RegExp]> = {
+    'an unknown profile': [makeSession('x').spec({ profile: 'matlab' }).obj(), alice, 'UnknownProfile', /spec\.profile: unknown profile "matlab"; profiles for jupyter sessions: jupyter-scipy/],
+    'a desktop profile for a notebook': [makeSession('x').spec({ profile: 'desktop-xfce' }).obj(), alice, 'ProfileTypeMismatch', /desktop profile but spec\.type is jupyter/],
+    'a flavour the profile does not offer': [makeSession('x').gpu('h100', 1).obj(), alice, 'GpuFlavourNotAllowed', /spec\.resources\.gpu\.flavour: "h100".*allowed flavours: a100, a100-1g/],
+    'too many GPUs': [makeSession('x').gpu('a100', 5).obj(), alice, 'GpuCountTooHigh', /spec\.resources\.gpu\.count: 5 exceeds the limit of 4/],
+    'more CPU than the profile allows': [makeSession('x').spec({ resources: { cpu: 64 } }).obj(), alice, 'ResourcesTooHigh', /spec\.resources\.cpu: 64 exceeds the limit 16/],
+    'a lifetime above policy': [makeSession('x').spec({ lifetime: '100h' }).obj(), alice, 'LifetimeTooLong', /spec\.lifetime: 100h exceeds the maximum of 3d/],
+    'an unknown user': [makeSession('x').obj(), { kind: 'missing' }, 'UserNotFound', /spec\.user: "alice" does not exist/],
+    'uid 0 from the directory': [makeSession('x').obj(), { kind: 'found', identity: { user: 'alice', uid: 0, gid: 0, groups: [] } }, 'InvalidIdentity', /uid 0\/gid 0.*1000 or higher/],
+  };
+  it.each(Object.entries(refusals))('refuses %s with a condition naming the field', (_name, [session, identity, reason, message]) => {
+    const plan = decideSession(session, facts({ identity }), config, NOW);
+    expect(plan.apply).toEqual([]);
+    expect(plan.status.phase).toBe('Failed');
+    expect(cond(plan, 'Ready')).toMatchObject({ status: 'False', reason });
+    expect(plan.status.message).toMatch(message);
+  });
+
+  it('waits and retries while the directory is down', () => {
+    const plan = decideSession(makeSession('x').obj(), facts({ identity: { kind: 'unavailable', message: 'timeout' } }), config, NOW);
+    expect(plan.status.phase).toBe('Pending');
+    expect(cond(plan, 'IdentityResolved')).toMatchObject({ status: 'Unknown', reason: 'DirectoryUnavailable' });
+    expect(plan.requeueAfterMs).toBe(30_000);
+  });
+
+  it('reports Running with start, expiry, node and digest once the pod is ready, and requeues at expiry', () => {
+    const first = decideSession(makeSession('nb').obj(), facts(), config, NOW);
+    const pod = readyPod(podOf(first)!, 'kwok-cpu-0', '2026-11-25T11:00:00Z');
+    const plan = decideSession(makeSession('nb').obj(), facts({ pod }), config, NOW);
+    expect(plan.status).toMatchObject({ phase: 'Running', node: 'kwok-cpu-0', startedAt: '2026-11-25T11:00:00Z', expiresAt: '2026-11-25T19:00:00Z', imageDigest: `sha256:${'a'.repeat(64)}` });
+    expect(plan.requeueAfterMs).toBe(7 * 3600_000);
+    expect(kinds(plan.apply)).not.toContain('Pod');
+  });
+
+  it('stops an expired session and keeps it stopped', () => {
+    const first = decideSession(makeSession('nb').obj(), facts(), config, NOW);
+    const pod = readyPod(podOf(first)!, 'kwok-cpu-0', '2026-11-25T03:00:00Z');
+    const running = decideSession(makeSession('nb').obj(), facts({ pod }), config, NOW);
+    const after = makeSession('nb').status(running.status).obj();
+    const plan = decideSession(after, facts({ pod }), config, NOW);
+    expect(plan.delete).toEqual([{ apiVersion: 'v1', kind: 'Pod', namespace: 'proposal-1', name: 'nb' }]);
+    const gone = decideSession(makeSession('nb').status(plan.status).obj(), facts(), config, NOW + 1000);
+    expect(gone.status.phase).toBe('Expired');
+    expect(kinds(gone.apply)).not.toContain('Pod');
+  });
+
+  it('deletes the pod but keeps home and credentials when stopped', () => {
+    const first = decideSession(makeSession('nb').obj(), facts(), config, NOW);
+    const pod = readyPod(podOf(first)!, 'kwok-cpu-0', '2026-11-25T11:00:00Z');
+    const plan = decideSession(makeSession('nb').stopped().obj(), facts({ pod }), config, NOW);
+    expect(plan.delete.map((r) => r.kind)).toEqual(['Pod']);
+    expect(kinds(plan.apply)).toEqual(['Secret', 'PersistentVolumeClaim', 'Service', 'NetworkPolicy']);
+    expect(plan.status.phase).toBe('Stopping');
+    expect(decideSession(makeSession('nb').stopped().obj(), facts(), config, NOW).status.phase).toBe('Stopped');
+  });
+
+  it('replaces the pod when the session changes', () => {
+    const first = decideSession(makeSession('nb').obj(), facts(), config, NOW);
+    const pod = readyPod(podOf(first)!, 'kwok-cpu-0', '2026-11-25T11:00:00Z');
+    const plan = decideSession(makeSession('nb').spec({ resources: { cpu: 4 } }).obj(), facts({ pod }), config, NOW);
+    expect(plan.delete.map((r) => r.kind)).toEqual(['Pod']);
+    expect(plan.status.conditions?.find((c) => c.type === 'Ready')?.reason).toBe('Restarting');
+  });
+
+  it('is deterministic: the same inputs give the same plan', () => {
+    const s = makeSession('nb').gpu('a100', 1).obj();
+    expect(decideSession(s, facts(), config, NOW)).toEqual(decideSession(s, facts(), config, NOW));
+  });
+});
+
+describe('decideSession properties', () => {
+  const flavours = ['a100', 'a100-1g', 'h100', 'nvidia.com/gpu'];
+  const arbSession = fc.record({
+    type: fc.constantFrom('jupyter', 'desktop'),
+    profile: fc.constantFrom('jupyter-scipy', 'desktop-xfce', 'other'),
+    protocol: fc.constantFrom('vnc', 'guacamole', undefined),
+    gpu: fc.option(fc.record({ flavour: fc.constantFrom(...flavours), count: fc.integer({ min: 1, max: 16 }) }), { nil: undefined }),
+    cpu: fc.option(fc.oneof(fc.integer({ min: 1, max: 64 }), fc.constantFrom('500m', '2', '100')), { nil: undefined }),
+    uid: fc.integer({ min: 0, max: 70000 }),
+    gid: fc.integer({ min: 0, max: 70000 }),
+    state: fc.constantFrom('Running', 'Stopped', undefined),
+  });
+  const catalogued = new Set(config.gpuFlavours.map((f) => f.resource));
+
+  it('every produced pod runs as a non-root uid from the directory, with no host access and only catalogued GPUs', () => {
+    fc.assert(
+      fc.property(arbSession, (a) => {
+        const s = makeSession('p').spec({ type: a.type as never, profile: a.profile, state: a.state as never, ...(a.type === 'desktop' && a.protocol ? { desktop: { protocol: a.protocol as never } } : {}), resources: { ...(a.gpu ? { gpu: a.gpu } : {}), ...(a.cpu ? { cpu: a.cpu } : {}) } }).obj();
+        const plan = decideSession(s, facts({ identity: { kind: 'found', identity: { user: 'alice', uid: a.uid, gid: a.gid, groups: [] } } }), config, NOW);
+        const pod = podOf(plan);
+        if (!pod) return true;
+        const sc = pod.spec!.securityContext!;
+        expect(sc.runAsNonRoot).toBe(true);
+        expect(sc.runAsUser).toBe(a.uid);
+        expect(a.uid).toBeGreaterThanOrEqual(1000);
+        expect(a.gid).toBeGreaterThanOrEqual(1000);
+        expect(sc.fsGroup).toBeUndefined();
+        expect(pod.spec!.hostNetwork ?? false).toBe(false);
+        expect(pod.spec!.hostPID ?? false).toBe(false);
+        expect(pod.spec!.volumes!.every((v) => !('hostPath' in v) || v.hostPath === undefined)).toBe(true);
+        for (const c of [...pod.spec!.containers, ...(pod.spec!.initContainers ?? [])]) {
+          expect(c.securityContext?.privileged).toBe(false);
+          expect(c.securityContext?.allowPrivilegeEscalation).toBe(false);
+          expect(c.securityContext?.capabilities?.add).toBeUndefined();
+          for (const r of Object.keys(c.resources?.limits ?? {})) if (r.includes('/')) expect(catalogued.has(r)).toBe(true);
+          expect((c.env ?? []).some((e) => e.name.startsWith('NVIDIA_'))).toBe(false);
+        }
+        return true;
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('never throws, whatever the stored object contains', () => {
+    fc.assert(
+      fc.property(fc.anything(), fc.anything(), (spec, status) => {
+        const s = { apiVersion: 'panalysis.io/v1alpha1', kind: 'AnalysisSession', metadata: { name: 'x', namespace: 'n', uid: 'u' }, spec, status } as unknown as AnalysisSession;
+        try {
+          decideSession(s, facts(), config, NOW);
+        } catch (err) {
+          throw new Error(`threw on spec ${JSON.stringify(spec)}: ${(err as Error).message}`);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: Apache-2.0
+/** The Service, NetworkPolicy, Secret and home PVC of a session (pure). */
+import type { V1PersistentVolumeClaim, V1Secret, V1Service, V1ServicePort } from '@kubernetes/client-node';
+import { PORTS } from './containers.ts';
+import { childMeta, sessionLabels, sessionNames } from './names.ts';
+import type { SessionInputs } from './session-inputs.ts';
+import type { AnalysisSession } from '../api/v1alpha1/analysis-session.ts';
+
+/** The one port the gateway talks to, by session type and protocol. */
+export function gatewayPort(i: Pick<SessionInputs, 'session' | 'protocol'>): V1ServicePort {
+  if (i.session.spec.type === 'jupyter') return { name: 'http', port: PORTS.jupyter, targetPort: PORTS.jupyter, protocol: 'TCP' };
+  if (i.protocol === 'guacamole') return { name: 'guacd', port: PORTS.guacd, targetPort: PORTS.guacd, protocol: 'TCP' };
+  return { name: 'vnc-ws', port: PORTS.websockify, targetPort: PORTS.websockify, protocol: 'TCP' };
+}
+
+export function buildSessionService(i: SessionInputs): V1Service {
+  const names = sessionNames(i.session.metadata.name!);
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: childMeta(i.session, names.service, 'service'),
+    spec: { type: 'ClusterIP', selector: sessionLabels(i.session, 'session'), ports: [gatewayPort(i)] },
+  };
+}
+
+/**
+ * Only the gateway's pods may open a connection to the session, and only on its port.
+ * Typed as plain JSON: client-node's model spells `from` as `_from`.
+ */
+export function buildSessionNetworkPolicy(i: SessionInputs): Record<string, unknown> {
+  const port = gatewayPort(i);
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: childMeta(i.session, sessionNames(i.session.metadata.name!).networkPolicy, 'network-policy'),
+    spec: {
+      podSelector: { matchLabels: sessionLabels(i.session, 'session') },
+      policyTypes: ['Ingress'],
+      ingress: [
+        {
+          from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': i.gateway.namespace } }, podSelector: { matchLabels: i.gateway.podLabels } }],
+          ports: [{ port: port.port, protocol: 'TCP' }],
+        },
+      ],
+    },
+  };
+}
+
+/** Credentials, minted in the gather step and passed in (the builder never draws random numbers). */
+export interface SessionCredentials {
+  /** Jupyter token (jupyter) or VNC password (desktop). */
+  secret: string;
+}
+
+export function buildSessionSecret(session: AnalysisSession, credentials: SessionCredentials): V1Secret {
+  const key = session.spec.type === 'jupyter' ? 'token' : 'vnc-password';
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'Opaque',
+    metadata: childMeta(session, sessionNames(session.metadata.name!).secret, 'credentials'),
+    data: { [key]: Buffer.from(credentials.secret).toString('base64') },
+  };
+}
+
+export function buildHomeClaim(i: SessionInputs): V1PersistentVolumeClaim {
+  return {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: childMeta(i.session, sessionNames(i.session.metadata.name!).home, 'home'),
+    spec: {
+      accessModes: ['ReadWriteOnce'],
+      resources: { requests: { storage: i.home.size } },
+      ...(i.home.storageClassName ? { storageClassName: i.home.storageClassName } : {}),
+    },
+  };
+}

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The session Pod (pure). It runs as the user's uid/gid with only the groups the
+ * session needs, never as root, with every restricted Pod Security control, no
+ * service-account token and no host access; GPUs come only from the flavour catalogue.
+ */
+import type { V1Container, V1Pod, V1Volume } from '@kubernetes/client-node';
+import { desktopContainer, guacdContainer, jupyterContainer, templateInitContainer, websockifyContainer } from './containers.ts';
+import { childMeta, hashOf, sessionNames } from './names.ts';
+import type { SessionInputs } from './session-inputs.ts';
+
+/** Annotation with the hash of the pod spec; a different hash means the pod must be replaced. */
+export const POD_SPEC_HASH = 'panalysis.io/pod-spec-hash';
+
+function containers(i: SessionInputs): V1Container[] {
+  if (i.session.spec.type === 'jupyter') return [jupyterContainer(i)];
+  return [desktopContainer(i), i.protocol === 'guacamole' ? guacdContainer(i) : websockifyContainer(i)];
+}
+
+function volumes(i: SessionInputs): V1Volume[] {
+  const names = sessionNames(i.session.metadata.name!);
+  return [
+    { name: 'home', persistentVolumeClaim: { claimName: names.home } },
+    { name: 'credentials', secret: { secretName: names.secret, defaultMode: 0o444 } },
+    { name: 'tmp', emptyDir: { sizeLimit: '4Gi' } },
+    ...i.datasets.map((d) => ({ name: `data-${d.name}`, persistentVolumeClaim: { claimName: d.claimName, readOnly: d.readOnly } })),
+  ];
+}
+
+/** Builds the Pod of a session. */
+export function buildSessionPod(i: SessionInputs): V1Pod {
+  const init = templateInitContainer(i);
+  const spec: V1Pod['spec'] = {
+    hostname: i.session.metadata.name!,
+    automountServiceAccountToken: false,
+    enableServiceLinks: false,
+    restartPolicy: 'Always',
+    terminationGracePeriodSeconds: 30,
+    securityContext: {
+      runAsNonRoot: true,
+      runAsUser: i.runAs.uid,
+      runAsGroup: i.runAs.gid,
+      supplementalGroups: i.runAs.supplementalGroups,
+      supplementalGroupsPolicy: 'Strict',
+      seccompProfile: { type: 'RuntimeDefault' },
+    },
+    ...(init ? { initContainers: [init] } : {}),
+    containers: containers(i),
+    volumes: volumes(i),
+    ...(i.flavour && i.gpuCount > 0
+      ? { nodeSelector: i.flavour.nodeSelector ?? {}, tolerations: (i.flavour.tolerations ?? []).map((t) => ({ ...t })) }
+      : {}),
+  };
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: childMeta(i.session, sessionNames(i.session.metadata.name!).pod, 'session', { [POD_SPEC_HASH]: hashOf(spec) }),
+    spec,
+  };
+}
