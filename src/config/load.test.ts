@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { ConfigError, parseConfig } from './load.ts';
+import { parseConfig } from './load.ts';
+import type { ConfigError } from './load.ts';
 import { ConfigHolder } from './watch.ts';
 
 const demoPath = join(import.meta.dirname, '..', '..', 'manifests', 'config', 'operator.yaml');

@@ -179,7 +179,7 @@ describe('decideSession properties', () => {
         try {
           decideSession(s, facts(), config, NOW);
         } catch (err) {
-          throw new Error(`threw on spec ${JSON.stringify(spec)}: ${(err as Error).message}`);
+          throw new Error(`threw on spec ${JSON.stringify(spec)}: ${(err as Error).message}`, { cause: err });
         }
       }),
       { numRuns: 300 },
