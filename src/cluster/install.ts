@@ -3,10 +3,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiextensionsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import type { KubernetesObject } from '@kubernetes/client-node';
+import type { KubeObject } from '../runtime/resource.ts';
 import { parseAllDocuments } from 'yaml';
-import { RestClient } from '../runtime/rest.ts';
-import type { RawObject } from '../runtime/rest.ts';
+import { kubeClientFromConfig } from '../runtime/kube.ts';
 import { REPO_ROOT } from './binaries.ts';
 import { buildNodes } from './nodes.ts';
 import type { NodeLayout } from './nodes.ts';
@@ -43,18 +42,18 @@ export async function waitNodesReady(kubeconfig: string, timeoutMs: number, hint
 }
 
 /** Every object of every YAML file in `dir`, in file order. */
-export function readManifests(dir: string): KubernetesObject[] {
+export function readManifests(dir: string): KubeObject[] {
   return readdirSync(dir)
     .filter((f) => f.endsWith('.yaml'))
     .sort()
-    .flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => d.toJS() as KubernetesObject))
+    .flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => d.toJS() as KubeObject))
     .filter((o) => o && o.kind);
 }
 
 /** Server-side applies `objects` with our installer field manager. */
-export async function applyObjects(kubeconfig: string, objects: KubernetesObject[]): Promise<void> {
-  const client = new RestClient(kubeConfig(kubeconfig));
-  for (const obj of objects) await client.apply(obj as RawObject, INSTALLER_FIELD_MANAGER);
+export async function applyObjects(kubeconfig: string, objects: KubeObject[]): Promise<void> {
+  const client = kubeClientFromConfig(kubeConfig(kubeconfig));
+  for (const obj of objects) await client.apply(obj, { fieldManager: INSTALLER_FIELD_MANAGER });
 }
 
 /** Applies crds/*.yaml and waits until each CRD is Established. */

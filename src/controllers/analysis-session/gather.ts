@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * gatherSessionFacts: the I/O half of a reconcile. Reads the directory and the caches,
+ * and mints credentials the first time (the only random numbers of a session).
+ */
+import { randomBytes } from 'node:crypto';
+import type { V1Pod, V1Secret } from '@kubernetes/client-node';
+import type { AnalysisSession } from '../../api/v1alpha1/analysis-session.ts';
+import { DirectoryUnavailableError } from '../../identity/directory.ts';
+import type { Directory } from '../../identity/directory.ts';
+import { sessionNames } from '../../desired/names.ts';
+import type { KubeObject, ObjectRef } from '../../runtime/resource.ts';
+import type { IdentityFact, SessionFacts } from './decide.ts';
+
+/** What gather reads from: the directory and the manager's caches. */
+export interface GatherDeps {
+  directory: () => Directory;
+  lookup: (ref: ObjectRef) => KubeObject | undefined;
+}
+
+/** VNC authentication uses the first 8 characters of a password; Jupyter tokens are longer. */
+export function mintSecret(type: AnalysisSession['spec']['type']): string {
+  return type === 'desktop' ? randomBytes(6).toString('base64url') : randomBytes(32).toString('base64url');
+}
+
+async function identityOf(user: string, directory: Directory): Promise<IdentityFact> {
+  try {
+    const identity = await directory.lookupUser(user);
+    return identity ? { kind: 'found', identity } : { kind: 'missing' };
+  } catch (err) {
+    if (err instanceof DirectoryUnavailableError) return { kind: 'unavailable', message: err.message };
+    throw err;
+  }
+}
+
+function existingSecret(secret: V1Secret | undefined, type: AnalysisSession['spec']['type']): string | undefined {
+  const value = secret?.data?.[type === 'jupyter' ? 'token' : 'vnc-password'];
+  return value ? Buffer.from(value, 'base64').toString('utf8') : undefined;
+}
+
+/** Gathers the facts {@link decideSession} needs for `s`. */
+export async function gatherSessionFacts(s: AnalysisSession, deps: GatherDeps): Promise<SessionFacts> {
+  const names = sessionNames(s.metadata.name!);
+  const namespace = s.metadata.namespace!;
+  const pod = deps.lookup({ apiVersion: 'v1', kind: 'Pod', namespace, name: names.pod }) as V1Pod | undefined;
+  const secret = deps.lookup({ apiVersion: 'v1', kind: 'Secret', namespace, name: names.secret }) as V1Secret | undefined;
+  const type = s.spec?.type === 'desktop' ? 'desktop' : 'jupyter';
+  return {
+    identity: typeof s.spec?.user === 'string' ? await identityOf(s.spec.user, deps.directory()) : { kind: 'missing' },
+    credentials: { secret: existingSecret(secret, type) ?? mintSecret(type) },
+    pod,
+  };
+}

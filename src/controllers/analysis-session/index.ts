@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The AnalysisSession controller: watches sessions and the children it owns (matched
+ * back through controller owner references) and reconciles each session key.
+ */
+import type { AnalysisSession } from '../../api/v1alpha1/analysis-session.ts';
+import type { OperatorConfig } from '../../config/schema.ts';
+import type { Directory } from '../../identity/directory.ts';
+import type { Manager } from '../../runtime/manager.ts';
+import type { Controller } from '../../runtime/controller.ts';
+import { setCondition } from '../../runtime/conditions.ts';
+import type { Condition } from '../../runtime/conditions.ts';
+import { reconcileSession } from './reconcile.ts';
+import { MANAGED_SELECTOR, OWNED_RESOURCES, SESSION_FIELD_MANAGER, SESSION_RESOURCE } from './resources.ts';
+
+export interface SessionControllerOptions {
+  config: () => OperatorConfig;
+  directory: () => Directory;
+  now?: () => number;
+  concurrency?: number;
+}
+
+/** Adds the session controller to `manager`. */
+export function addSessionController(manager: Manager, options: SessionControllerOptions): Controller<AnalysisSession> {
+  const sessions = manager.source<AnalysisSession & { metadata: { name?: string } }>({ resource: SESSION_RESOURCE });
+  const events = manager.eventRecorder('panalysis.io/session-controller');
+  const now = options.now ?? Date.now;
+  const deps = {
+    kube: manager.kube,
+    config: options.config,
+    directory: options.directory,
+    events,
+    now,
+    lookup: (ref: Parameters<Manager['lookup']>[0]) => manager.lookup(ref),
+    session: (namespace: string, name: string) => sessions.store.get(namespace, name) as AnalysisSession | undefined,
+  };
+  return manager.addController<AnalysisSession>({
+    name: 'analysissession',
+    for: { resource: SESSION_RESOURCE },
+    owns: OWNED_RESOURCES.map((resource) => ({ resource, labelSelector: MANAGED_SELECTOR })),
+    concurrency: options.concurrency ?? 4,
+    reconcile: (req) => reconcileSession(req, deps),
+    onError: async (req, err) => {
+      const session = deps.session(req.namespace!, req.name);
+      if (!session) return;
+      const conditions = setCondition(session.status?.conditions as Condition[] | undefined, { type: 'Ready', status: 'False', reason: err.reason, message: err.message, observedGeneration: session.metadata.generation }, now());
+      await manager.kube.applyStatus({ apiVersion: SESSION_RESOURCE.apiVersion, kind: SESSION_RESOURCE.kind, namespace: req.namespace, name: req.name }, { ...session.status, conditions }, { fieldManager: SESSION_FIELD_MANAGER });
+    },
+  }) as Controller<AnalysisSession>;
+}

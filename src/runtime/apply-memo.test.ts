@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: Apache-2.0
+import { describe, expect, it } from 'vitest';
+import { ApplyMemo, canonicalJson, containsFields } from './apply-memo.ts';
+
+describe('containsFields', () => {
+  const cases: Record<string, { live: unknown; desired: unknown; want: boolean }> = {
+    'equal scalars': { live: 'a', desired: 'a', want: true },
+    'different scalars': { live: '1000m', desired: '1', want: false },
+    'extra live members are ignored': { live: { a: 1, b: 2, status: {} }, desired: { a: 1 }, want: true },
+    'undefined desired members are ignored': { live: { a: 1 }, desired: { a: 1, b: undefined }, want: true },
+    'a missing member': { live: { a: 1 }, desired: { a: 1, b: 2 }, want: false },
+    'nested change': { live: { spec: { x: { y: 1 } } }, desired: { spec: { x: { y: 2 } } }, want: false },
+    'scalar lists must be equal': { live: ['a', 'b', 'c'], desired: ['a', 'c'], want: false },
+    'scalar lists in order': { live: ['a', 'b'], desired: ['a', 'b'], want: true },
+    'object lists as an ordered subsequence': {
+      live: [{ name: 'sidecar' }, { name: 'app', image: 'i', imagePullPolicy: 'Always' }, { name: 'other' }],
+      desired: [{ name: 'app', image: 'i' }],
+      want: true,
+    },
+    'object lists out of order': {
+      live: [{ name: 'b' }, { name: 'a' }],
+      desired: [{ name: 'a' }, { name: 'b' }],
+      want: false,
+    },
+    'object meets array': { live: [], desired: {}, want: false },
+    'null equals null': { live: null, desired: null, want: true },
+  };
+  for (const [name, { live, desired, want }] of Object.entries(cases)) {
+    it(name, () => expect(containsFields(live, desired)).toBe(want));
+  }
+});
+
+describe('canonicalJson', () => {
+  it('ignores key order and undefined members', () => {
+    expect(canonicalJson({ b: 1, a: { d: [1, { y: 1, x: 2 }], c: undefined } })).toBe(
+      canonicalJson({ a: { d: [1, { x: 2, y: 1 }] }, b: 1 }),
+    );
+  });
+});
+
+describe('ApplyMemo', () => {
+  const body = { metadata: { name: 'a' }, spec: { x: 1 } };
+  const live = { metadata: { name: 'a', uid: 'u' }, spec: { x: 1, defaulted: true } };
+
+  it('skips only a remembered body whose fields are all live', () => {
+    const memo = new ApplyMemo();
+    expect(memo.canSkip('o', 'm/', body, live)).toBe(false);
+    memo.remember('o', 'm/', body);
+    expect(memo.canSkip('o', 'm/', body, live)).toBe(true);
+    expect(memo.canSkip('o', 'm/', body, undefined)).toBe(false);
+    expect(memo.canSkip('o', 'm/', { ...body, spec: {} }, live)).toBe(false);
+    expect(memo.canSkip('o', 'other/', body, live)).toBe(false);
+    expect(memo.canSkip('o', 'm/', body, { ...live, spec: { x: 2 } })).toBe(false);
+    memo.forget('o');
+    expect(memo.canSkip('o', 'm/', body, live)).toBe(false);
+  });
+
+  it('evicts the least recently used object beyond its capacity', () => {
+    const memo = new ApplyMemo(2);
+    memo.remember('a', 's', body);
+    memo.remember('b', 's', body);
+    expect(memo.canSkip('a', 's', body, live)).toBe(true);
+    memo.remember('c', 's', body);
+    expect(memo.canSkip('b', 's', body, live)).toBe(false);
+    expect(memo.canSkip('a', 's', body, live)).toBe(true);
+  });
+});

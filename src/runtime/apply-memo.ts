@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: Apache-2.0
+
+/** JSON with object keys sorted and `undefined` members dropped, so equal values give equal strings. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+    const sorted: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k];
+    return sorted;
+  });
+}
+
+/**
+ * True when every field set in `desired` has the same value in `live` (the fields we apply are all still in
+ * place). The rule, exactly:
+ * - scalars (string, number, boolean, null) must be strictly equal;
+ * - an object must meet an object that contains each of its members whose value is not `undefined`;
+ *   members only in `live` (server defaults, other managers' fields, status) are ignored;
+ * - an array of scalars must equal the live array (same length, same order): such lists are atomic or sets;
+ * - an array with objects must match, element by element and in order, a subsequence of the live array, so
+ *   elements merged in by others (injected containers, default tolerations) are ignored.
+ *
+ * Caveats: values the server normalises differ textually and make this false on every pass, costing one
+ * no-op apply per reconcile: write quantities canonically (`"1"`, not `"1000m"`), and do not set fields the
+ * server rewrites.
+ */
+export function containsFields(live: unknown, desired: unknown): boolean {
+  if (desired === null || typeof desired !== 'object') return live === desired;
+  if (Array.isArray(desired)) return Array.isArray(live) && containsArray(live, desired);
+  if (live === null || typeof live !== 'object' || Array.isArray(live)) return false;
+  const liveRecord = live as Record<string, unknown>;
+  return Object.entries(desired).every(([k, v]) => v === undefined || containsFields(liveRecord[k], v));
+}
+
+function containsArray(live: readonly unknown[], desired: readonly unknown[]): boolean {
+  if (desired.every((item) => item === null || typeof item !== 'object')) {
+    return live.length === desired.length && desired.every((item, i) => live[i] === item);
+  }
+  let next = 0;
+  for (const item of desired) {
+    while (next < live.length && !containsFields(live[next], item)) next += 1;
+    if (next === live.length) return false;
+    next += 1;
+  }
+  return true;
+}
+
+/**
+ * Remembers, per object and field manager, the last body applied successfully, to skip applies that would
+ * change nothing.
+ *
+ * The skip rule: an apply is skipped when (1) the body is canonically equal to the last one this process
+ * applied for the same object, field manager and subresource, and (2) the live object (from the caller's
+ * cache) {@link containsFields | contains every field of the body}. (1) ensures the set of fields we own is
+ * unchanged (a field dropped from the body must be sent, so the server removes it); (2) ensures nobody changed
+ * or deleted what we set.
+ *
+ * Guarantees: never skips without a live object, nor after a failed apply or a delete through the client.
+ * Caveats: memory is per process, so after a restart every object is applied once more; at most `capacity`
+ * objects are remembered (least recently used first out), an evicted object is simply applied again.
+ */
+export class ApplyMemo {
+  readonly #capacity: number;
+  readonly #entries = new Map<string, Map<string, string>>();
+
+  constructor(capacity = 10_000) {
+    this.#capacity = capacity;
+  }
+
+  /** True when the apply of `body` under `slot` (field manager and subresource) can be skipped. */
+  canSkip(objectId: string, slot: string, body: unknown, live: unknown): boolean {
+    if (live === undefined) return false;
+    const slots = this.#entries.get(objectId);
+    if (slots?.get(slot) !== canonicalJson(body)) return false;
+    this.#touch(objectId, slots);
+    return containsFields(live, body);
+  }
+
+  /** Records a successful apply. */
+  remember(objectId: string, slot: string, body: unknown): void {
+    const slots = this.#entries.get(objectId) ?? new Map<string, string>();
+    slots.set(slot, canonicalJson(body));
+    this.#touch(objectId, slots);
+    if (this.#entries.size > this.#capacity) {
+      const oldest = this.#entries.keys().next().value;
+      if (oldest !== undefined) this.#entries.delete(oldest);
+    }
+  }
+
+  /** Forgets one slot (after a failed apply) or the whole object (after a delete). */
+  forget(objectId: string, slot?: string): void {
+    if (slot === undefined) this.#entries.delete(objectId);
+    else this.#entries.get(objectId)?.delete(slot);
+  }
+
+  #touch(objectId: string, slots: Map<string, string>): void {
+    this.#entries.delete(objectId);
+    this.#entries.set(objectId, slots);
+  }
+}

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: Apache-2.0
+import { describe, expect, it } from 'vitest';
+import { Controller, ownerKeys, type ControllerOptions, type ReconcileRequest, type Source } from './controller.ts';
+import { done, requeueAfter, TerminalError, type ReconcileResult } from './errors.ts';
+import { MetricsRegistry } from './metrics.ts';
+import type { KubeObject, ResourceType } from './resource.ts';
+import { MemoryStore } from './store.ts';
+import { FakeClock, flushPromises } from './testing/fake-clock.ts';
+
+const SESSIONS: ResourceType = { apiVersion: 'panalysis.example/v1alpha1', kind: 'AnalysisSession', plural: 'analysissessions', namespaced: true };
+const PODS: ResourceType = { apiVersion: 'v1', kind: 'Pod', plural: 'pods', namespaced: true };
+
+let rv = 1;
+function obj(resource: ResourceType, name: string, extra: Partial<KubeObject['metadata']> = {}): KubeObject {
+  return { apiVersion: resource.apiVersion, kind: resource.kind, metadata: { name, namespace: 'ns', resourceVersion: String(rv++), ...extra } };
+}
+
+function source(resource: ResourceType, objects: KubeObject[] = []): Source<KubeObject> & { store: MemoryStore<KubeObject> } {
+  const store = new MemoryStore<KubeObject>();
+  store.replace(objects);
+  return { spec: { resource }, store, waitForSync: async () => true };
+}
+
+type Behaviour = (req: ReconcileRequest, call: number) => Promise<ReconcileResult>;
+
+function setup(behaviour: Behaviour, options: Partial<ControllerOptions<KubeObject>> = {}) {
+  const clock = new FakeClock();
+  const sessions = source(SESSIONS, [obj(SESSIONS, 'a')]);
+  const calls: Array<{ key: string; at: number }> = [];
+  const errors: string[] = [];
+  const metrics = new MetricsRegistry();
+  const controller = new Controller<KubeObject>({
+    name: 'sessions',
+    for: sessions,
+    clock,
+    metrics,
+    reconcile: (req) => {
+      calls.push({ key: req.key, at: clock.now() });
+      return behaviour(req, calls.filter((c) => c.key === req.key).length);
+    },
+    onError: async (req, err) => void errors.push(`${req.key}:${err.reason}`),
+    ...options,
+  });
+  return { clock, sessions, calls, errors, metrics, controller };
+}
+
+describe('Controller', () => {
+  it('reconciles every key at start and again on each change', async () => {
+    const { clock, sessions, calls, controller } = setup(async () => done());
+    await controller.start();
+    await clock.advance(0);
+    sessions.store.apply('ADDED', obj(SESSIONS, 'b'));
+    sessions.store.apply('MODIFIED', obj(SESSIONS, 'a'));
+    await clock.advance(0);
+    expect(calls.map((c) => c.key).sort()).toEqual(['ns/a', 'ns/a', 'ns/b']);
+    await controller.stop();
+  });
+
+  it('maps owned children to their controller owner and watched objects through the mapper', async () => {
+    const pods = source(PODS);
+    const nodes = source({ apiVersion: 'v1', kind: 'Node', plural: 'nodes', namespaced: false });
+    const { clock, calls, controller } = setup(async () => done(), {
+      owns: [pods],
+      watches: [{ source: nodes, map: () => ['ns/from-node'] }],
+    });
+    await controller.start();
+    await clock.advance(0);
+    calls.length = 0;
+    const owner = { apiVersion: SESSIONS.apiVersion, kind: SESSIONS.kind, name: 'a', uid: 'u', controller: true };
+    pods.store.apply('ADDED', obj(PODS, 'a-pod', { ownerReferences: [owner] }));
+    pods.store.apply('ADDED', obj(PODS, 'stray', { ownerReferences: [{ ...owner, name: 'x', controller: false }] }));
+    nodes.store.apply('ADDED', { ...obj(nodes.spec.resource, 'n1'), metadata: { name: 'n1', resourceVersion: '1' } });
+    await clock.advance(0);
+    expect(calls.map((c) => c.key).sort()).toEqual(['ns/a', 'ns/from-node']);
+    await controller.stop();
+  });
+
+  it('retries a thrown error with per-key backoff, then forgets the backoff on success', async () => {
+    const { clock, calls, controller, metrics } = setup(async (_req, call) => {
+      if (call <= 3) throw Object.assign(new Error('conflict'), { reason: 'Conflict' });
+      return done();
+    });
+    await controller.start();
+    await clock.advance(60_000);
+    expect(calls.map((c) => c.at - calls[0]!.at)).toEqual([0, 1_000, 3_000, 7_000]);
+    expect(controller.queue.numRequeues('ns/a')).toBe(0);
+    expect(metrics.render()).toContain('controller_runtime_reconcile_errors_total{controller="sessions",reason="Conflict"} 3');
+    await controller.stop();
+  });
+
+  it('hands a terminal error to onError once and does not retry it', async () => {
+    const { clock, calls, errors, controller, metrics } = setup(async () => {
+      throw new TerminalError('DatasetNotFound', 'dataset raw-42 does not exist');
+    });
+    await controller.start();
+    await clock.advance(9 * 60_000);
+    expect(calls).toHaveLength(1);
+    expect(errors).toEqual(['ns/a:DatasetNotFound']);
+    expect(metrics.render()).toContain('controller_runtime_reconcile_total{controller="sessions",result="terminal_error"} 1');
+    await controller.stop();
+  });
+
+  it('retries a terminal error whose onError failed, so the condition is not lost', async () => {
+    let failures = 1;
+    const { clock, calls, controller } = setup(
+      async () => {
+        throw new TerminalError('Invalid', 'bad spec');
+      },
+      {
+        onError: async () => {
+          if (failures-- > 0) throw new Error('apiserver down');
+        },
+      },
+    );
+    await controller.start();
+    await clock.advance(10_000);
+    expect(calls).toHaveLength(2);
+    await controller.stop();
+  });
+
+  it('requeues after the requested delay, and a change in between does not cancel it', async () => {
+    const { clock, sessions, calls, controller } = setup(async (_req, call) => (call === 1 ? requeueAfter(30_000) : done()));
+    await controller.start();
+    await clock.advance(10_000);
+    sessions.store.apply('MODIFIED', obj(SESSIONS, 'a'));
+    await clock.advance(20_000);
+    expect(calls.map((c) => c.at - calls[0]!.at)).toEqual([0, 10_000, 30_000]);
+    await controller.stop();
+  });
+
+  it('never runs one key twice at once, runs it once more for changes made meanwhile, and caps concurrency', async () => {
+    let active = 0;
+    let maxActive = 0;
+    const running = new Set<string>();
+    const { clock, sessions, calls, controller } = setup(
+      async (req) => {
+        expect(running.has(req.key)).toBe(false);
+        running.add(req.key);
+        maxActive = Math.max(maxActive, ++active);
+        await new Promise<void>((resolve) => clock.after(1_000, resolve));
+        running.delete(req.key);
+        active -= 1;
+        return done();
+      },
+      { concurrency: 2 },
+    );
+    sessions.store.replace([obj(SESSIONS, 'a'), obj(SESSIONS, 'b'), obj(SESSIONS, 'c')]);
+    await controller.start();
+    await clock.advance(100);
+    for (let i = 0; i < 5; i++) sessions.store.apply('MODIFIED', obj(SESSIONS, 'a'));
+    await clock.advance(10_000);
+    expect(maxActive).toBe(2);
+    expect(calls.filter((c) => c.key === 'ns/a')).toHaveLength(2);
+    await controller.stop();
+  });
+
+  it('queues every key again each resync period', async () => {
+    const { clock, calls, controller } = setup(async () => done(), { resyncMs: 60_000 });
+    await controller.start();
+    await clock.advance(180_000);
+    expect(calls.map((c) => c.at - calls[0]!.at)).toEqual([0, 60_000, 120_000, 180_000]);
+    await controller.stop();
+  });
+
+  it('drains in-flight reconciles on stop, and gives up after the grace period', async () => {
+    const slow = setup(async () => new Promise<ReconcileResult>((resolve) => slow.clock.after(5_000, () => resolve(done()))));
+    await slow.controller.start();
+    await slow.clock.advance(0);
+    let drained: boolean | undefined;
+    void slow.controller.stop(10_000).then((d) => (drained = d));
+    await slow.clock.advance(5_000);
+    expect(drained).toBe(true);
+
+    const stuck = setup(() => new Promise<ReconcileResult>(() => undefined));
+    await stuck.controller.start();
+    await stuck.clock.advance(0);
+    let gaveUp: boolean | undefined;
+    void stuck.controller.stop(10_000).then((d) => (gaveUp = d));
+    await stuck.clock.advance(10_000);
+    await flushPromises();
+    expect(gaveUp).toBe(false);
+  });
+});
+
+describe('ownerKeys', () => {
+  const owner = (name: string, extra = {}) => ({ apiVersion: 'panalysis.example/v2', kind: 'AnalysisSession', name, uid: name, controller: true, ...extra });
+  const pod = (refs: object[]): KubeObject => ({ metadata: { name: 'p', namespace: 'ns', ownerReferences: refs as never } });
+  it('matches kind and group, ignoring the version', () => {
+    expect(ownerKeys(SESSIONS, pod([owner('s')]))).toEqual(['ns/s']);
+    expect(ownerKeys(SESSIONS, pod([{ ...owner('s'), apiVersion: 'other.example/v1' }]))).toEqual([]);
+    expect(ownerKeys(SESSIONS, pod([owner('s', { controller: false })]))).toEqual([]);
+  });
+  it('returns old and new owners when the controller reference changed', () => {
+    expect(ownerKeys(SESSIONS, pod([owner('new')]), pod([owner('old')]))).toEqual(['ns/new', 'ns/old']);
+  });
+  it('keys cluster-scoped owners by name', () => {
+    expect(ownerKeys({ ...SESSIONS, namespaced: false }, pod([owner('s')]))).toEqual(['s']);
+  });
+});

@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: Apache-2.0
+import { systemClock, type Clock, type Timer } from './clock.ts';
+import { errorReason, isTerminalError, type ReconcileResult, type TerminalError } from './errors.ts';
+import { noopLogger, type Logger } from './log.ts';
+import { MetricsRegistry } from './metrics.ts';
+import { WorkQueue } from './queue.ts';
+import type { RateLimiter } from './rate-limiter.ts';
+import { apiGroup, controllerOf, keyOf, parseKey, type KubeObject, type ResourceType } from './resource.ts';
+import type { Store } from './store.ts';
+
+/** The key a reconcile is asked about. */
+export interface ReconcileRequest {
+  /** `namespace/name`, or `name` for cluster-scoped kinds. */
+  readonly key: string;
+  readonly namespace: string | undefined;
+  readonly name: string;
+}
+
+/** A synced view of one kind; a {@link Reflector} is one. */
+export interface Source<T extends KubeObject> {
+  readonly spec: { readonly resource: ResourceType };
+  readonly store: Store<T>;
+  /** Resolves `true` once the store holds a full list, `false` if the source stopped first. */
+  waitForSync(): Promise<boolean>;
+}
+
+/** An extra kind whose changes map to primary keys through `map`. */
+export interface Watch {
+  readonly source: Source<KubeObject>;
+  /** The primary keys (`namespace/name`) affected by a change of `obj`. */
+  readonly map: (obj: KubeObject) => readonly string[];
+}
+
+/** Options of {@link Controller}. */
+export interface ControllerOptions<T extends KubeObject> {
+  /** Used in logs and metric labels. */
+  readonly name: string;
+  /** The primary kind: each of its objects is a key. */
+  readonly for: Source<T>;
+  /** Child kinds mapped to their owner through the ownerReference with `controller: true`. */
+  readonly owns?: readonly Source<KubeObject>[];
+  readonly watches?: readonly Watch[];
+  /** Reads the state of the world for the key and converges it; throws on failure. */
+  readonly reconcile: (req: ReconcileRequest) => Promise<ReconcileResult>;
+  /** Records a terminal error, typically as a `Ready=False` condition with the error's reason. */
+  readonly onError?: (req: ReconcileRequest, err: TerminalError) => Promise<void>;
+  /** Workers; default 2. */
+  readonly concurrency?: number;
+  /** Every key is queued again this often; default 10 min. */
+  readonly resyncMs?: number;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  readonly metrics?: MetricsRegistry;
+  readonly rateLimiter?: RateLimiter;
+}
+
+/**
+ * One reconcile loop: sources feed keys into a {@link WorkQueue}; workers run `reconcile` and act on the
+ * outcome exactly like controller-runtime's `reconcileHandler`:
+ * - thrown error → `addRateLimited` (per-key backoff), counted under the error's reason;
+ * - thrown {@link TerminalError} → `onError`, then `forget`; no retry (if `onError` itself throws, the key is
+ *   retried with backoff so the condition is not lost);
+ * - `requeueAfter(ms)` → `forget`, then `addAfter(ms)`;
+ * - `done()` → `forget`.
+ *
+ * Guarantees: a key is never reconciled by two workers at once; a change that arrives during a reconcile
+ * causes one more reconcile afterwards; every primary key is queued at start and every `resyncMs`.
+ * Caveats: a controller runs once: after `stop()` it cannot be started again.
+ */
+export class Controller<T extends KubeObject> {
+  readonly name: string;
+  readonly queue: WorkQueue;
+  readonly #o: ControllerOptions<T>;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #metrics: ControllerMetrics;
+  readonly #unsubscribe: Array<() => void> = [];
+  #workers: Promise<void>[] = [];
+  #resync: Timer | undefined;
+  #state: 'new' | 'running' | 'stopped' = 'new';
+
+  constructor(options: ControllerOptions<T>) {
+    this.name = options.name;
+    this.#o = options;
+    this.#clock = options.clock ?? systemClock;
+    this.#logger = (options.logger ?? noopLogger).withValues({ controller: options.name });
+    this.#metrics = controllerMetrics(options.metrics ?? new MetricsRegistry());
+    this.queue = new WorkQueue({ clock: this.#clock, ...(options.rateLimiter ? { rateLimiter: options.rateLimiter } : {}) });
+  }
+
+  /** Subscribes to the sources, waits for them to sync, queues every key and starts the workers. */
+  async start(): Promise<void> {
+    if (this.#state !== 'new') throw new Error(`Controller ${this.name} was already started`);
+    this.#state = 'running';
+    this.#subscribe();
+    const sources = [this.#o.for, ...(this.#o.owns ?? []), ...(this.#o.watches ?? []).map((w) => w.source)];
+    const synced = await Promise.all(sources.map((s) => s.waitForSync()));
+    if (this.#state !== 'running' || synced.includes(false)) return;
+    this.#enqueueAll();
+    this.#scheduleResync();
+    const concurrency = this.#o.concurrency ?? 2;
+    this.#workers = Array.from({ length: concurrency }, () => this.#work());
+    this.#logger.info('Started workers', { concurrency });
+  }
+
+  /**
+   * Stops taking work and waits up to `graceMs` for in-flight reconciles.
+   * Resolves `true` when none is left, `false` when some were abandoned at the deadline.
+   */
+  async stop(graceMs = 30_000): Promise<boolean> {
+    if (this.#state === 'stopped') return true;
+    this.#state = 'stopped';
+    for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
+    this.#resync?.cancel();
+    this.queue.shutDown();
+    let timer: Timer | undefined;
+    const deadline = new Promise<false>((resolve) => (timer = this.#clock.after(graceMs, () => resolve(false))));
+    const drained = await Promise.race([this.queue.drain().then(() => true), deadline]);
+    timer?.cancel();
+    if (drained) await Promise.all(this.#workers);
+    this.#logger.info(drained ? 'Stopped workers' : 'Abandoned in-flight reconciles', { inFlight: this.queue.processing() });
+    return drained;
+  }
+
+  #subscribe(): void {
+    const primary = this.#o.for.spec.resource;
+    const enqueue = (keys: readonly string[]): void => keys.forEach((key) => this.queue.add(key));
+    this.#unsubscribe.push(this.#o.for.store.onChange((_type, obj) => this.queue.add(keyOf(obj))));
+    for (const source of this.#o.owns ?? []) {
+      this.#unsubscribe.push(source.store.onChange((_type, obj, old) => enqueue(ownerKeys(primary, obj, old))));
+    }
+    for (const { source, map } of this.#o.watches ?? []) {
+      this.#unsubscribe.push(source.store.onChange((_type, obj) => enqueue(map(obj))));
+    }
+  }
+
+  #enqueueAll(): void {
+    for (const key of this.#o.for.store.keys()) this.queue.add(key);
+  }
+
+  #scheduleResync(): void {
+    this.#resync = this.#clock.after(this.#o.resyncMs ?? 600_000, () => {
+      if (this.#state !== 'running') return;
+      this.#enqueueAll();
+      this.#scheduleResync();
+    });
+  }
+
+  async #work(): Promise<void> {
+    for (let key = await this.queue.get(); key !== undefined; key = await this.queue.get()) {
+      try {
+        await this.#handle(key);
+      } finally {
+        this.queue.done(key);
+      }
+    }
+  }
+
+  async #handle(key: string): Promise<void> {
+    const req: ReconcileRequest = { key, ...parseKey(key) };
+    const started = this.#clock.now();
+    let result: ReconcileResult;
+    try {
+      result = await this.#o.reconcile(req);
+    } catch (err) {
+      this.#metrics.observe(this.name, started, this.#clock.now());
+      await this.#fail(req, err);
+      return;
+    }
+    this.#metrics.observe(this.name, started, this.#clock.now());
+    this.queue.forget(key);
+    if (result.type === 'requeueAfter') {
+      this.#metrics.total.inc({ controller: this.name, result: 'requeue_after' });
+      this.queue.addAfter(key, result.ms);
+    } else {
+      this.#metrics.total.inc({ controller: this.name, result: 'success' });
+    }
+  }
+
+  async #fail(req: ReconcileRequest, err: unknown): Promise<void> {
+    const reason = errorReason(err);
+    this.#metrics.errors.inc({ controller: this.name, reason });
+    if (!isTerminalError(err)) {
+      this.#metrics.total.inc({ controller: this.name, result: 'error' });
+      this.#logger.error('Failed to reconcile', { key: req.key, reason, err, retries: this.queue.numRequeues(req.key) });
+      this.queue.addRateLimited(req.key);
+      return;
+    }
+    this.#metrics.total.inc({ controller: this.name, result: 'terminal_error' });
+    this.#logger.error('Failed to reconcile, not retrying', { key: req.key, reason, err });
+    try {
+      await this.#o.onError?.(req, err);
+      this.queue.forget(req.key);
+    } catch (recordErr) {
+      this.#logger.error('Failed to record terminal error', { key: req.key, reason, err: recordErr });
+      this.queue.addRateLimited(req.key);
+    }
+  }
+}
+
+/** Keys of the primary objects that control `obj` (and `old`, when the controller reference changed). */
+export function ownerKeys(primary: ResourceType, obj: KubeObject, old?: KubeObject): string[] {
+  const keys = new Set<string>();
+  for (const child of old ? [obj, old] : [obj]) {
+    const owner = controllerOf(child);
+    if (!owner || owner.kind !== primary.kind || apiGroup(owner.apiVersion) !== apiGroup(primary.apiVersion)) continue;
+    keys.add(primary.namespaced ? `${child.metadata?.namespace ?? ''}/${owner.name}` : owner.name);
+  }
+  return [...keys];
+}
+
+interface ControllerMetrics {
+  readonly total: ReturnType<MetricsRegistry['counter']>;
+  readonly errors: ReturnType<MetricsRegistry['counter']>;
+  observe(controller: string, started: number, ended: number): void;
+}
+
+function controllerMetrics(registry: MetricsRegistry): ControllerMetrics {
+  const seconds = registry.counter('controller_runtime_reconcile_time_seconds_sum', 'Total time spent reconciling.');
+  const count = registry.counter('controller_runtime_reconcile_time_seconds_count', 'Number of timed reconciles.');
+  return {
+    total: registry.counter('controller_runtime_reconcile_total', 'Reconciles by controller and result.'),
+    errors: registry.counter('controller_runtime_reconcile_errors_total', 'Reconcile errors by controller and reason.'),
+    observe: (controller, started, ended) => {
+      seconds.inc({ controller }, (ended - started) / 1000);
+      count.inc({ controller });
+    },
+  };
+}

@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: Apache-2.0
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { WorkQueue } from './queue.ts';
+import { ExponentialRateLimiter, TokenBucketRateLimiter, defaultRateLimiter } from './rate-limiter.ts';
+import { FakeClock, flushPromises } from './testing/fake-clock.ts';
+
+function newQueue(clock = new FakeClock()): { clock: FakeClock; queue: WorkQueue } {
+  return { clock, queue: new WorkQueue({ clock }) };
+}
+
+describe('WorkQueue', () => {
+  it('de-duplicates keys that are queued', async () => {
+    const { queue } = newQueue();
+    queue.add('a');
+    queue.add('b');
+    queue.add('a');
+    expect(queue.len()).toBe(2);
+    expect(await queue.get()).toBe('a');
+    expect(await queue.get()).toBe('b');
+  });
+
+  it('runs a key re-added while processing exactly once more, after done', async () => {
+    const { queue } = newQueue();
+    queue.add('a');
+    const key = await queue.get();
+    queue.add('a');
+    queue.add('a');
+    expect(queue.len()).toBe(0);
+    queue.done(key!);
+    expect(queue.len()).toBe(1);
+    expect(await queue.get()).toBe('a');
+    queue.done('a');
+    expect(queue.len()).toBe(0);
+  });
+
+  it('hands a key to a waiting getter', async () => {
+    const { queue } = newQueue();
+    const pending = queue.get();
+    queue.add('x');
+    expect(await pending).toBe('x');
+    expect(queue.processing()).toBe(1);
+  });
+
+  it('keeps the earliest of several addAfter requests', async () => {
+    const { clock, queue } = newQueue();
+    queue.addAfter('a', 10_000);
+    queue.addAfter('a', 2_000);
+    queue.addAfter('a', 5_000);
+    expect(queue.waiting()).toBe(1);
+    await clock.advance(1_999);
+    expect(queue.len()).toBe(0);
+    await clock.advance(1);
+    expect(queue.len()).toBe(1);
+    await clock.advance(20_000);
+    expect(queue.len()).toBe(1);
+  });
+
+  it('backs off per key and resets on forget', async () => {
+    const { clock, queue } = newQueue();
+    const delays: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const start = clock.now();
+      queue.addRateLimited('a');
+      while (queue.len() === 0) await clock.advance(100);
+      delays.push(clock.now() - start);
+      queue.done((await queue.get())!);
+    }
+    expect(delays).toEqual([1_000, 2_000, 4_000, 8_000]);
+    expect(queue.numRequeues('a')).toBe(4);
+    queue.forget('a');
+    expect(queue.numRequeues('a')).toBe(0);
+  });
+
+  it('wakes getters with undefined on shutDown and drains in-flight keys', async () => {
+    const { queue } = newQueue();
+    queue.add('a');
+    queue.add('b');
+    const first = await queue.get();
+    const waiter = queue.get();
+    const second = await waiter;
+    const idle = queue.get();
+    queue.shutDown();
+    expect(await idle).toBeUndefined();
+    expect(await queue.get()).toBeUndefined();
+    queue.add('c');
+    expect(queue.len()).toBe(0);
+    let drained = false;
+    void queue.drain().then(() => (drained = true));
+    queue.done(first!);
+    await flushPromises();
+    expect(drained).toBe(false);
+    queue.done(second!);
+    await flushPromises();
+    expect(drained).toBe(true);
+  });
+});
+
+describe('rate limiters', () => {
+  it('caps the exponential backoff', () => {
+    const limiter = new ExponentialRateLimiter(1_000, 300_000);
+    const delays = Array.from({ length: 12 }, () => limiter.when('k'));
+    expect(delays.slice(0, 3)).toEqual([1_000, 2_000, 4_000]);
+    expect(delays.at(-1)).toBe(300_000);
+    expect(limiter.when('other')).toBe(1_000);
+  });
+
+  it('lets a burst through, then spaces retries at qps', async () => {
+    const clock = new FakeClock();
+    const bucket = new TokenBucketRateLimiter(10, 100, clock);
+    const burst = Array.from({ length: 100 }, (_, i) => bucket.when(`k${i}`));
+    expect(burst.every((d) => d === 0)).toBe(true);
+    expect(bucket.when('x')).toBe(100);
+    expect(bucket.when('y')).toBe(200);
+    await clock.advance(1_000);
+    const refilled = Array.from({ length: 8 }, (_, i) => bucket.when(`r${i}`));
+    expect(refilled.every((d) => d === 0)).toBe(true);
+    expect(bucket.when('z')).toBe(100);
+  });
+
+  it('takes the larger delay of both limiters', () => {
+    const clock = new FakeClock();
+    const limiter = defaultRateLimiter({ clock, qps: 1, burst: 1 });
+    expect(limiter.when('a')).toBe(1_000);
+    expect(limiter.when('b')).toBe(1_000);
+    expect(limiter.when('c')).toBe(2_000);
+  });
+});
+
+interface Run {
+  readonly key: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** Drives `workers` concurrent workers over scheduled adds, each run taking its scheduled duration. */
+async function simulate(
+  adds: ReadonlyArray<{ key: string; at: number }>,
+  durations: readonly number[],
+  workers: number,
+): Promise<Run[]> {
+  const clock = new FakeClock(0);
+  const queue = new WorkQueue({ clock });
+  const runs: Run[] = [];
+  for (const { key, at } of adds) clock.after(at, () => queue.add(key));
+  const worker = async (): Promise<void> => {
+    for (let key = await queue.get(); key !== undefined; key = await queue.get()) {
+      const start = clock.now();
+      await new Promise<void>((resolve) => clock.after(durations[runs.length % durations.length] ?? 1, resolve));
+      runs.push({ key, start, end: clock.now() });
+      queue.done(key);
+    }
+  };
+  const all = Promise.all(Array.from({ length: workers }, worker));
+  await clock.runAll();
+  queue.shutDown();
+  await all;
+  return runs;
+}
+
+describe('WorkQueue properties', () => {
+  const scenario = fc.record({
+    adds: fc.array(fc.record({ key: fc.constantFrom('a', 'b', 'c', 'd'), at: fc.nat(50) }), { maxLength: 40 }),
+    durations: fc.array(fc.integer({ min: 1, max: 20 }), { minLength: 1, maxLength: 10 }),
+    workers: fc.integer({ min: 1, max: 4 }),
+  });
+
+  it('never runs one key twice at the same time', async () => {
+    await fc.assert(
+      fc.asyncProperty(scenario, async ({ adds, durations, workers }) => {
+        const runs = await simulate(adds, durations, workers);
+        for (const a of runs) {
+          for (const b of runs) {
+            if (a !== b && a.key === b.key) expect(a.end <= b.start || b.end <= a.start).toBe(true);
+          }
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('processes every add in a run that starts at or after it', async () => {
+    await fc.assert(
+      fc.asyncProperty(scenario, async ({ adds, durations, workers }) => {
+        const runs = await simulate(adds, durations, workers);
+        for (const add of adds) {
+          expect(runs.some((run) => run.key === add.key && run.start >= add.at)).toBe(true);
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
