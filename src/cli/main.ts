@@ -3,10 +3,13 @@
 /** The `panalysis` command: one entry point for every component. */
 import { parseArgs, stringFlag } from './args.ts';
 import { clusterDown, clusterEnv, clusterStatus, clusterUp, runCluster } from './cluster-commands.ts';
+import { operatorCommand } from './operator-command.ts';
 import { runUp } from './up.ts';
 
 const USAGE = `Usage: panalysis <command>
 
+  operator [--config F] [--leader-elect] [--lease-namespace NS] [--port P]
+                           run the controllers (KUBECONFIG or in-cluster credentials)
   up                       start the product on its embedded default (local cluster, CRDs, demo)
   cluster up [--name N]    start a local Kubernetes control plane in the background
   cluster down [--name N]  stop it and remove its state
@@ -16,10 +19,11 @@ const USAGE = `Usage: panalysis <command>
 `;
 
 async function main(argv: string[]): Promise<void> {
-  const args = parseArgs(argv);
+  const args = parseArgs(argv, ['leader-elect', 'local', 'help']);
   const [command, sub] = args.positionals;
   const name = stringFlag(args, 'name', 'panalysis');
   if (command === 'up') return runUp(args);
+  if (command === 'operator') return operatorCommand(args);
   if (command === 'cluster') {
     if (sub === 'up') return clusterUp(name);
     if (sub === 'down') return clusterDown(name);

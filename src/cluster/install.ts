@@ -32,6 +32,16 @@ export async function createNodes(kubeconfig: string, layout: NodeLayout): Promi
   }
 }
 
+/** The default StorageClass of a local cluster; kwok provisions and binds its claims. */
+export const KWOK_STORAGE_CLASS = {
+  apiVersion: 'storage.k8s.io/v1',
+  kind: 'StorageClass',
+  metadata: { name: 'kwok-volume', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
+  provisioner: 'kwok.x-k8s.io/volume',
+  reclaimPolicy: 'Delete',
+  volumeBindingMode: 'Immediate',
+};
+
 /** Waits until every kwok node reports Ready. */
 export async function waitNodesReady(kubeconfig: string, timeoutMs: number, hint: string): Promise<void> {
   const core = kubeConfig(kubeconfig).makeApiClient(CoreV1Api);

@@ -11,7 +11,7 @@ import { findBinaries } from './binaries.ts';
 import type { Binaries } from './binaries.ts';
 import { apiserverSpec, controllerManagerSpec, etcdSpec, kwokSpec, schedulerSpec } from './components.ts';
 import type { ClusterLayout } from './components.ts';
-import { installCrds, createNodes, waitNodesReady } from './install.ts';
+import { applyObjects, installCrds, createNodes, KWOK_STORAGE_CLASS, waitNodesReady } from './install.ts';
 import { BUILTIN_USERS, buildKubeconfig, buildTokenFile, newToken, writeKubeconfig } from './kubeconfig.ts';
 import type { LocalUser } from './kubeconfig.ts';
 import { DEFAULT_NODE_LAYOUT } from './nodes.ts';
@@ -118,6 +118,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     await waitFor('kube-controller-manager', async () => (await probe(`https://127.0.0.1:${layout.controllerManagerPort}/healthz`, { insecure: true })) === 200, 60_000, logOf('kube-controller-manager'));
     await waitFor('kube-scheduler', async () => (await probe(`https://127.0.0.1:${layout.schedulerPort}/healthz`, { insecure: true })) === 200, 60_000, logOf('kube-scheduler'));
     await createNodes(kubeconfig, opts.nodes ?? DEFAULT_NODE_LAYOUT);
+    await applyObjects(kubeconfig, [KWOK_STORAGE_CLASS]);
     await waitNodesReady(kubeconfig, 60_000, logOf('kwok'));
     if (opts.installCrds !== false) await installCrds(kubeconfig);
   } catch (err) {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { describe, expect, it } from 'vitest';
 import { KubeApiError } from './kube-http.ts';
-import { createKubeClient } from './kube.ts';
+import { bodyHash, createKubeClient } from './kube.ts';
 import type { KubeObject, ObjectRef } from './resource.ts';
 import { RecordingTransport } from './testing/recording-transport.ts';
 
@@ -137,5 +137,47 @@ describe('KubeClient adapter', () => {
     const pods = await kube.list({ apiVersion: 'v1', kind: 'Pod' }, { namespace: 'ns', labelSelector: 'app=x' });
     expect(pods.map((p) => [p.kind, p.metadata?.name])).toEqual([['Pod', 'a'], ['Pod', 'b']]);
     expect(transport.requests[0]).toMatchObject({ path: '/api/v1/namespaces/ns/pods', query: { labelSelector: 'app=x', limit: 500 } });
+  });
+});
+
+describe('KubeClient with an applied-hash annotation (restart-safe skip rule)', () => {
+  const ANNOTATION = 'example.io/applied-hash';
+  function fresh(live: Map<string, KubeObject>) {
+    const transport = new RecordingTransport();
+    const kube = createKubeClient({ transport, live: (ref: ObjectRef) => live.get(`${ref.kind}/${ref.name}`), appliedHashAnnotation: ANNOTATION });
+    return { transport, kube };
+  }
+
+  it('stamps the hash of the body and, in a new process, skips when the live object carries it', async () => {
+    const live = new Map<string, KubeObject>();
+    const first = fresh(live);
+    await first.kube.apply(configMap({ a: '1' }), MANAGER);
+    const sent = first.transport.requests[0]!.body as KubeObject;
+    const hash = sent.metadata?.annotations?.[ANNOTATION];
+    expect(hash).toBe(bodyHash(configMap({ a: '1' })));
+    live.set('ConfigMap/cm', { ...sent, metadata: { ...sent.metadata, uid: 'u', resourceVersion: '7' } });
+    const restarted = fresh(live);
+    expect((await restarted.kube.apply(configMap({ a: '1' }), MANAGER)).written).toBe(false);
+    expect(restarted.kube.writes.apply).toBe(0);
+  });
+
+  it('applies when the body changed (a dropped field is sent, so the server removes it) or someone edited our field', async () => {
+    const live = new Map<string, KubeObject>();
+    const first = fresh(live);
+    await first.kube.apply(configMap({ a: '1', b: '2' }), MANAGER);
+    const sent = first.transport.requests[0]!.body as KubeObject;
+    live.set('ConfigMap/cm', sent);
+    expect((await fresh(live).kube.apply(configMap({ a: '1' }), MANAGER)).written).toBe(true);
+    live.set('ConfigMap/cm', { ...sent, data: { a: 'edited', b: '2' } } as KubeObject);
+    expect((await fresh(live).kube.apply(configMap({ a: '1', b: '2' }), MANAGER)).written).toBe(true);
+  });
+
+  it('skips a status apply only when the live status equals the desired one exactly', async () => {
+    const live = new Map<string, KubeObject>();
+    live.set('ConfigMap/cm', { ...configMap({}), status: { phase: 'Running', url: 'u' } } as KubeObject);
+    const { kube } = fresh(live);
+    const ref = { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'ns', name: 'cm' };
+    expect((await kube.applyStatus(ref, { url: 'u', phase: 'Running' }, MANAGER)).written).toBe(false);
+    expect((await kube.applyStatus(ref, { phase: 'Running' }, MANAGER)).written).toBe(true);
   });
 });

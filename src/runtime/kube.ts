@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import type { KubeConfig } from '@kubernetes/client-node';
-import { ApplyMemo } from './apply-memo.ts';
+import { createHash } from 'node:crypto';
+import { ApplyMemo, canonicalJson, containsFields } from './apply-memo.ts';
 import { createResourceResolver, type ResourceResolver } from './discovery.ts';
 import { createKubeTransport, isNotFound, type KubeTransport } from './kube-http.ts';
 import { refOf, resourcePath, type KubeObject, type ObjectRef, type ResourceType } from './resource.ts';
@@ -99,6 +100,18 @@ export interface KubeClientOptions {
   /** Where the live object comes from; without it no apply is ever skipped. */
   readonly live?: LiveLookup;
   readonly memo?: ApplyMemo;
+  /**
+   * Makes the skip rule survive restarts: applied objects carry this annotation with a hash of the applied body,
+   * and an apply is also skipped when the live object carries the hash of the body and contains its fields; a
+   * status apply is also skipped when the live status equals the desired status exactly (the controller being
+   * the only writer of that status).
+   */
+  readonly appliedHashAnnotation?: string;
+}
+
+/** Hash of an object's canonical JSON (first 16 hex digits of SHA-256). */
+export function bodyHash(value: unknown): string {
+  return createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, 16);
 }
 
 /** A client over client-node's HTTP stack for `kc`'s current context (see `createKubeTransport`). */
@@ -121,8 +134,10 @@ class TransportKubeClient implements KubeClient {
   readonly #resolver: ResourceResolver;
   readonly #live: LiveLookup;
   readonly #memo: ApplyMemo;
+  readonly #hashAnnotation: string | undefined;
 
   constructor(options: KubeClientOptions) {
+    this.#hashAnnotation = options.appliedHashAnnotation;
     this.#transport = options.transport;
     this.#resolver = options.resolver ?? createResourceResolver(options.transport);
     this.#live = options.live ?? (() => undefined);
@@ -154,7 +169,22 @@ class TransportKubeClient implements KubeClient {
   }
 
   apply<T extends KubeObject>(desired: T, options: ApplyOptions): Promise<ApplyOutcome<T>> {
-    return this.#apply(refOf(desired), desired, undefined, options);
+    return this.#apply(refOf(desired), this.#withHash(desired), undefined, options);
+  }
+
+  /** `desired` with the applied-hash annotation, when configured. */
+  #withHash<T extends KubeObject>(desired: T): T {
+    if (!this.#hashAnnotation) return desired;
+    const annotations = { ...desired.metadata?.annotations, [this.#hashAnnotation]: bodyHash(desired) };
+    return { ...desired, metadata: { ...desired.metadata, annotations } };
+  }
+
+  /** The restart-safe half of the skip rule (see {@link KubeClientOptions.appliedHashAnnotation}). */
+  #liveMatches(body: unknown, subresource: 'status' | undefined, live: KubeObject | undefined): boolean {
+    if (!this.#hashAnnotation || live === undefined) return false;
+    if (subresource === 'status') return canonicalJson((live as { status?: unknown }).status ?? {}) === canonicalJson((body as { status?: unknown }).status ?? {});
+    const annotation = (body as KubeObject).metadata?.annotations?.[this.#hashAnnotation];
+    return annotation !== undefined && live.metadata?.annotations?.[this.#hashAnnotation] === annotation && containsFields(live, body);
   }
 
   applyStatus<T extends KubeObject>(ref: ObjectRef, status: unknown, options: ApplyOptions): Promise<ApplyOutcome<T>> {
@@ -204,7 +234,8 @@ class TransportKubeClient implements KubeClient {
     const id = objectId(ref);
     const slot = `${options.fieldManager}/${subresource ?? ''}`;
     const verb = subresource === 'status' ? 'applyStatus' : 'apply';
-    if (this.#memo.canSkip(id, slot, body, this.#live(ref))) {
+    const live = this.#live(ref);
+    if (this.#memo.canSkip(id, slot, body, live) || this.#liveMatches(body, subresource, live)) {
       this.skipped[verb] += 1;
       return { written: false };
     }

@@ -115,12 +115,14 @@ export class Manager {
     kc: KubeConfig,
     options: Omit<ManagerOptions, 'kube' | 'listWatch' | 'eventSink' | 'leaderElection'> & {
       readonly leaderElection?: Omit<LeaderElectionConfig, 'api'>;
+      /** See `KubeClientOptions.appliedHashAnnotation`: zero writes after a restart too. */
+      readonly appliedHashAnnotation?: string;
     },
   ): Manager {
     const transport = createKubeTransport(kc);
     const holder: { manager?: Manager } = {};
-    const kube = createKubeClient({ transport, live: (ref) => holder.manager?.lookup(ref) });
-    const { leaderElection, ...rest } = options;
+    const { leaderElection, appliedHashAnnotation, ...rest } = options;
+    const kube = createKubeClient({ transport, live: (ref) => holder.manager?.lookup(ref), appliedHashAnnotation });
     holder.manager = new Manager({
       ...rest,
       kube,

@@ -86,6 +86,8 @@ function baseStatus(s: AnalysisSession, config: OperatorConfig, id: IdentityFact
   }
   if (r) {
     status.image = r.profile.image;
+    const pinned = /@(sha256:[a-f0-9]{64})$/.exec(r.profile.image);
+    if (pinned) status.imageDigest = pinned[1];
     if (r.flavour) status.gpu = `${r.gpuCount}x ${r.flavour.name}`;
   }
   status.url = `${config.gateway.baseUrl.replace(/\/$/, '')}${sessionPath(s.metadata.namespace!, s.metadata.name!)}`;

@@ -18,10 +18,18 @@ export interface SessionControllerOptions {
   directory: () => Directory;
   now?: () => number;
   concurrency?: number;
+  /** Every session is reconciled again this often (default 10 min). */
+  resyncMs?: number;
+}
+
+/** The controller, and a way to look at every session again (after a configuration change). */
+export interface SessionController {
+  controller: Controller<AnalysisSession>;
+  requeueAll(): void;
 }
 
 /** Adds the session controller to `manager`. */
-export function addSessionController(manager: Manager, options: SessionControllerOptions): Controller<AnalysisSession> {
+export function addSessionController(manager: Manager, options: SessionControllerOptions): SessionController {
   const sessions = manager.source<AnalysisSession & { metadata: { name?: string } }>({ resource: SESSION_RESOURCE });
   const events = manager.eventRecorder('panalysis.io/session-controller');
   const now = options.now ?? Date.now;
@@ -34,11 +42,12 @@ export function addSessionController(manager: Manager, options: SessionControlle
     lookup: (ref: Parameters<Manager['lookup']>[0]) => manager.lookup(ref),
     session: (namespace: string, name: string) => sessions.store.get(namespace, name) as AnalysisSession | undefined,
   };
-  return manager.addController<AnalysisSession>({
+  const controller = manager.addController<AnalysisSession>({
     name: 'analysissession',
     for: { resource: SESSION_RESOURCE },
     owns: OWNED_RESOURCES.map((resource) => ({ resource, labelSelector: MANAGED_SELECTOR })),
     concurrency: options.concurrency ?? 4,
+    ...(options.resyncMs ? { resyncMs: options.resyncMs } : {}),
     reconcile: (req) => reconcileSession(req, deps),
     onError: async (req, err) => {
       const session = deps.session(req.namespace!, req.name);
@@ -47,4 +56,5 @@ export function addSessionController(manager: Manager, options: SessionControlle
       await manager.kube.applyStatus({ apiVersion: SESSION_RESOURCE.apiVersion, kind: SESSION_RESOURCE.kind, namespace: req.namespace, name: req.name }, { ...session.status, conditions }, { fieldManager: SESSION_FIELD_MANAGER });
     },
   }) as Controller<AnalysisSession>;
+  return { controller, requeueAll: () => sessions.store.keys().forEach((key) => controller.queue.add(key)) };
 }

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * `panalysis operator`: the controllers, with leader election on a Lease, probes and
+ * metrics, and the configuration reloaded without a restart.
+ */
+import { hostname } from 'node:os';
+import { KubeConfig } from '@kubernetes/client-node';
+import { ConfigHolder } from '../config/watch.ts';
+import { addSessionController } from '../controllers/analysis-session/index.ts';
+import { jsonLogger } from '../runtime/log.ts';
+import { LeaderElectionLostError, Manager } from '../runtime/manager.ts';
+import { directoryFromConfig } from './directory-from-config.ts';
+
+/** Options of {@link runOperator}. */
+export interface OperatorOptions {
+  configPath: string;
+  /** Lease-based leader election (recommended with more than one replica). */
+  leaderElect: boolean;
+  leaseNamespace: string;
+  identity?: string;
+  /** Probe and metrics port; 0 picks a free one (printed at start). */
+  port: number;
+  configPollMs?: number;
+  resyncMs?: number;
+}
+
+/**
+ * Runs until SIGTERM/SIGINT (exit 0) or until the lease is lost (exit 1, so that the
+ * pod restarts and campaigns again).
+ * @throws ConfigError when the configuration is invalid at start.
+ */
+export async function runOperator(o: OperatorOptions): Promise<number> {
+  const logger = jsonLogger();
+  const holder = new ConfigHolder(o.configPath, (msg, kv) => logger.info(msg, kv as never));
+  let directory = directoryFromConfig(holder.current());
+  const kc = new KubeConfig();
+  kc.loadFromDefault();
+  const identity = o.identity ?? `${hostname()}-${process.pid}`;
+  const manager = Manager.fromKubeConfig(kc, {
+    logger,
+    appliedHashAnnotation: 'panalysis.io/applied-hash',
+    server: { port: o.port, host: '0.0.0.0' },
+    ...(o.leaderElect ? { leaderElection: { namespace: o.leaseNamespace, name: 'panalysis-operator', identity } } : {}),
+  });
+  const sessions = addSessionController(manager, { config: () => holder.current(), directory: () => directory, resyncMs: o.resyncMs });
+  holder.onChange((config) => {
+    directory = directoryFromConfig(config);
+    sessions.requeueAll();
+  });
+  holder.watch(o.configPollMs ?? 5000);
+  manager.handleSignals();
+  logger.info('Starting operator', { identity, port: o.port, leaderElection: o.leaderElect });
+  try {
+    await manager.start();
+    return 0;
+  } catch (err) {
+    if (err instanceof LeaderElectionLostError) {
+      logger.error('Lost the leader lease; exiting so a fresh replica campaigns', {});
+      return 1;
+    }
+    throw err;
+  } finally {
+    holder.stop();
+  }
+}
