@@ -1,20 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * Writes the generated files (crds/*.yaml) from src/api. With --check, writes nothing
+ * Writes the generated files (CRDs, the chart's CRDs and RBAC, manifests/install.yaml). With --check, writes nothing
  * and exits 1 if any generated file differs from what is checked in.
  */
 import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generatedFiles } from './generated-files.ts';
+import { generatedFiles, renderInstallManifest } from './generated-files.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const check = process.argv.includes('--check');
 let stale = 0;
-for (const [path, content] of generatedFiles()) {
+function update(path: string, content: string): void {
   const file = join(root, path);
   const current = existsSync(file) ? readFileSync(file, 'utf8') : undefined;
-  if (current === content) continue;
+  if (current === content) return;
   if (check) {
     console.error(`panalysis: ${path} is out of date; run 'npm run gen' and commit the result`);
     stale++;
@@ -24,5 +24,8 @@ for (const [path, content] of generatedFiles()) {
     console.log(`Wrote ${path}`);
   }
 }
+for (const [path, content] of generatedFiles()) update(path, content);
+// The install manifest is rendered by helm from the chart as written above.
+update('manifests/install.yaml', renderInstallManifest());
 if (check && stale === 0) console.log('Generated files are up to date');
 process.exit(stale > 0 ? 1 : 0);

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The Helm chart on the real local control plane: it lints, installs into a namespace
+ * that enforces the restricted Pod Security profile, its operator Deployment becomes
+ * available, and its RBAC is enough for the operator (run with the chart's
+ * ServiceAccount token) and no more.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { AppsV1Api } from '@kubernetes/client-node';
+import { findBinaries, REPO_ROOT } from '../../src/cluster/binaries.ts';
+import { buildKubeconfig } from '../../src/cluster/kubeconfig.ts';
+import { core, freshNamespace, kubeConfig, kubectl, waitFor } from './helpers.ts';
+import { DEMO_CONFIG, startOperator } from './operator.ts';
+import type { OperatorProcess } from './operator.ts';
+import { createSession, isPhase, waitSession } from './sessions.ts';
+
+const run = promisify(execFile);
+const chart = join(REPO_ROOT, 'charts', 'panalysis');
+const helm = (...args: string[]) => run(findBinaries().helm, args, { env: { ...process.env, KUBECONFIG: inject('kubeconfig') } });
+let operator: OperatorProcess | undefined;
+let releaseNs = '';
+
+afterAll(async () => {
+  await operator?.stop();
+  if (releaseNs) await helm('uninstall', 'panalysis', '-n', releaseNs).catch(() => undefined);
+});
+
+describe('Helm chart', () => {
+  it('lints', async () => {
+    const { stdout } = await helm('lint', chart);
+    expect(stdout).toMatch(/1 chart\(s\) linted, 0 chart\(s\) failed/);
+  });
+
+  it('installs under restricted Pod Security and its operator Deployment becomes available', async () => {
+    releaseNs = await freshNamespace('panalysis-system', { 'pod-security.kubernetes.io/enforce': 'restricted' });
+    const values = join(inject('clusterDir'), 'chart-values.yaml');
+    writeFileSync(values, `config:\n${readFileSync(DEMO_CONFIG, 'utf8').split('\n').filter((l) => !l.startsWith('#')).map((l) => `  ${l}`).join('\n')}\n`);
+    await helm('install', 'panalysis', chart, '-n', releaseNs, '-f', values, '--skip-crds', '--wait', '--timeout', '120s');
+    const deployment = await kubeConfig().makeApiClient(AppsV1Api).readNamespacedDeployment({ name: 'panalysis-operator', namespace: releaseNs });
+    expect(deployment.status?.availableReplicas).toBe(2);
+    const pods = await core().listNamespacedPod({ namespace: releaseNs, labelSelector: 'app.kubernetes.io/component=operator' });
+    expect(pods.items).toHaveLength(2);
+    const cm = await core().readNamespacedConfigMap({ name: 'panalysis-config', namespace: releaseNs });
+    expect(cm.data?.['operator.yaml']).toContain('jupyter-scipy');
+  });
+
+  it('grants the operator what it needs and nothing cluster-admin-like', async () => {
+    const sa = `system:serviceaccount:${releaseNs}:panalysis-operator`;
+    const can = async (...args: string[]) => (await kubectl('auth', 'can-i', ...args, '--as', sa).catch((e: { stdout: string }) => e.stdout)).trim();
+    expect(await can('patch', 'analysissessions.panalysis.io/status', '-A')).toBe('yes');
+    expect(await can('create', 'pods', '-n', 'anywhere')).toBe('yes');
+    expect(await can('create', 'leases.coordination.k8s.io', '-n', releaseNs)).toBe('yes');
+    expect(await can('create', 'leases.coordination.k8s.io', '-n', 'kube-system')).toBe('no');
+    expect(await can('create', 'clusterrolebindings')).toBe('no');
+    expect(await can('delete', 'nodes')).toBe('no');
+    expect(await can('create', 'pods', '--subresource=exec', '-n', 'anywhere')).toBe('no');
+    expect(await can('impersonate', 'users')).toBe('no');
+  });
+
+  it('runs the operator with only the chart ServiceAccount token', async () => {
+    const token = await core().createNamespacedServiceAccountToken({ name: 'panalysis-operator', namespace: releaseNs, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
+    const kc = kubeConfig();
+    const path = join(inject('clusterDir'), 'chart-sa.kubeconfig');
+    writeFileSync(path, buildKubeconfig(kc.getCurrentCluster()!.server, readFileSync(join(inject('clusterDir'), 'pki', 'ca.crt'), 'utf8'), 'panalysis-operator', token.status!.token));
+    operator = await startOperator({ kubeconfig: path, leaderElect: true, leaseNamespace: releaseNs, id: 'chart-sa' });
+    await waitFor('the chart operator to lead', () => operator!.leading(), 30_000);
+    const ns = await freshNamespace('chart-sessions');
+    await createSession(ns, 'nb', { user: 'alice', type: 'desktop', profile: 'desktop-xfce', desktop: { protocol: 'guacamole' } });
+    await waitSession(ns, 'nb', 'Running', isPhase('Running'));
+    const events = await core().listNamespacedEvent({ namespace: ns });
+    expect(events.items.some((e) => e.reason === 'SessionReady')).toBe(true);
+  });
+});
