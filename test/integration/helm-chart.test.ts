@@ -66,7 +66,7 @@ describe('Helm chart', () => {
     const token = await core().createNamespacedServiceAccountToken({ name: 'panalysis-operator', namespace: releaseNs, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
     const kc = kubeConfig();
     const path = join(inject('clusterDir'), 'chart-sa.kubeconfig');
-    writeFileSync(path, buildKubeconfig(kc.getCurrentCluster()!.server, readFileSync(join(inject('clusterDir'), 'pki', 'ca.crt'), 'utf8'), 'panalysis-operator', token.status!.token));
+    writeFileSync(path, buildKubeconfig(kc.getCurrentCluster()!.server, readFileSync(join(inject('clusterDir'), 'pki', 'ca.crt'), 'utf8'), 'panalysis-operator', token.status!.token!));
     operator = await startOperator({ kubeconfig: path, leaderElect: true, leaseNamespace: releaseNs, id: 'chart-sa' });
     await waitFor('the chart operator to lead', () => operator!.leading(), 30_000);
     const ns = await freshNamespace('chart-sessions');
