@@ -7,6 +7,7 @@
 import Type from 'typebox';
 import { DNS_LABEL_PATTERN, DURATION_PATTERN, GROUPNAME_PATTERN, QUANTITY_PATTERN, StringEnum, StringMap, USERNAME_PATTERN } from '../api/v1alpha1/schema-helpers.ts';
 import { DESKTOP_PROTOCOLS, SESSION_TYPES } from '../api/v1alpha1/analysis-session.ts';
+import { LdapConfig } from './ldap.ts';
 
 const Name = Type.String({ pattern: DNS_LABEL_PATTERN, maxLength: 63 });
 const QuantityString = Type.Unsafe<string | number>({ anyOf: [{ type: 'integer', minimum: 1 }, { type: 'string', pattern: QUANTITY_PATTERN }] });
@@ -65,12 +66,39 @@ const StaticGroup = Type.Object({
 });
 
 export const DirectoryConfig = Type.Object({
-  provider: StringEnum(['static'] as const, { default: 'static' }),
+  provider: StringEnum(['static', 'ldap'] as const, { default: 'static' }),
   static: Type.Optional(Type.Object({ users: Type.Array(StaticUser), groups: Type.Optional(Type.Array(StaticGroup)) })),
+  ldap: Type.Optional(LdapConfig),
   /** uids and gids below this are refused (system accounts, root). */
   minId: Type.Integer({ minimum: 1, default: 1000 }),
 });
 export type DirectoryConfig = Type.Static<typeof DirectoryConfig>;
+
+const StaticProposal = Type.Object({
+  id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$' }),
+  members: Type.Array(Type.String({ pattern: USERNAME_PATTERN })),
+  beamtime: Type.Optional(Type.Object({ start: Type.String({ format: 'date-time' }), end: Type.String({ format: 'date-time' }) })),
+  embargoUntil: Type.Optional(Type.String({ format: 'date-time' })),
+});
+
+export const ProposalsConfig = Type.Object({
+  /** static: the list below; ldap: one directory group per proposal (see directory.ldap.proposals). */
+  provider: StringEnum(['static', 'ldap'] as const, { default: 'static' }),
+  static: Type.Optional(Type.Array(StaticProposal)),
+  /** Users who lose membership keep a running session this long before it is stopped. */
+  revocationGracePeriod: DurationString,
+}, { default: { provider: 'static', static: [], revocationGracePeriod: '15m' } });
+export type ProposalsConfig = Type.Static<typeof ProposalsConfig>;
+
+/** Where datasets may come from; a DatasetMount outside these is refused. */
+export const DatasetsConfig = Type.Object({
+  nfs: Type.Array(Type.Object({ server: Type.String(), paths: Type.Array(Type.String({ pattern: '^/' })) }), { default: [] }),
+  hostPath: Type.Array(Type.String({ pattern: '^/' }), { default: [], description: 'Roots of file systems mounted on every node (GPFS, Lustre).' }),
+  csiDrivers: Type.Array(Type.String(), { default: [] }),
+  /** Mount options of NFS volumes; read-only volumes also get ro. */
+  nfsMountOptions: Type.Array(Type.String(), { default: ['nfsvers=4.2', 'hard', 'nosuid', 'nodev'] }),
+}, { default: { nfs: [], hostPath: [], csiDrivers: [], nfsMountOptions: ['nfsvers=4.2', 'hard', 'nosuid', 'nodev'] } });
+export type DatasetsConfig = Type.Static<typeof DatasetsConfig>;
 
 export const OperatorConfig = Type.Object({
   gateway: Type.Object({
@@ -95,5 +123,7 @@ export const OperatorConfig = Type.Object({
     homeStorageClassName: Type.Optional(Type.String()),
   }),
   directory: DirectoryConfig,
+  proposals: ProposalsConfig,
+  datasets: DatasetsConfig,
 });
 export type OperatorConfig = Type.Static<typeof OperatorConfig>;
