@@ -25,6 +25,15 @@ export const sessionControllerRules: PolicyRule[] = [
   { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: OWN },
 ];
 
+/** The DatasetMount controller: static volumes and their claims. */
+export const datasetControllerRules: PolicyRule[] = [
+  { apiGroups: [GROUP], resources: ['datasetmounts'], verbs: [...READ, 'patch', 'update'] },
+  { apiGroups: [GROUP], resources: ['datasetmounts/status'], verbs: ['get', 'patch', 'update'] },
+  { apiGroups: [GROUP], resources: ['datasetmounts/finalizers'], verbs: ['update'] },
+  { apiGroups: [''], resources: ['persistentvolumes'], verbs: OWN },
+  { apiGroups: [''], resources: ['persistentvolumeclaims'], verbs: OWN },
+];
+
 /** Shared by every controller: Events, and namespaces (proposal labels). */
 export const commonRules: PolicyRule[] = [
   { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch', 'update'] },
@@ -37,7 +46,7 @@ export const leaderElectionRules: PolicyRule[] = [{ apiGroups: ['coordination.k8
 /** Every cluster-wide rule of the operator, merged per (apiGroups, resources). */
 export function operatorClusterRules(): PolicyRule[] {
   const merged = new Map<string, PolicyRule>();
-  for (const rule of [...sessionControllerRules, ...commonRules]) {
+  for (const rule of [...sessionControllerRules, ...datasetControllerRules, ...commonRules]) {
     const key = JSON.stringify([rule.apiGroups, rule.resources]);
     const existing = merged.get(key);
     merged.set(key, existing ? { ...existing, verbs: [...new Set([...existing.verbs, ...rule.verbs])] } : { ...rule, verbs: [...rule.verbs] });

@@ -5,47 +5,52 @@
  * it never throws on a stored object, whatever it contains.
  */
 import type { V1Pod } from '@kubernetes/client-node';
-import type { AnalysisSession, AnalysisSessionStatus, SessionPhase } from '../../api/v1alpha1/analysis-session.ts';
+import type { AnalysisSession, AnalysisSessionStatus } from '../../api/v1alpha1/analysis-session.ts';
+import type { DatasetMount } from '../../api/v1alpha1/dataset-mount.ts';
+import { parseDuration } from '../../api/quantity.ts';
+import { validateObject } from '../../api/validate.ts';
 import type { OperatorConfig } from '../../config/schema.ts';
-import type { PosixIdentity } from '../../identity/directory.ts';
-import { sessionNames, sessionPath } from '../../desired/names.ts';
-import { buildHomeClaim, buildSessionNetworkPolicy, buildSessionSecret, buildSessionService } from '../../desired/session-objects.ts';
 import type { SessionCredentials } from '../../desired/session-objects.ts';
-import { buildSessionPod, POD_SPEC_HASH } from '../../desired/session-pod.ts';
-import type { SessionInputs } from '../../desired/session-inputs.ts';
-import { setCondition } from '../../runtime/conditions.ts';
+import type { PosixIdentity } from '../../identity/directory.ts';
 import type { Condition } from '../../runtime/conditions.ts';
 import type { KubeObject, ObjectRef } from '../../runtime/resource.ts';
-import { validateObject } from '../../api/validate.ts';
-import { observePod } from './observe-pod.ts';
+import { decideAccess, REVOKING_REASONS } from './access.ts';
+import type { AccessDecision, ProposalFact } from './access.ts';
 import type { Verdict } from './observe-pod.ts';
+import { observePod } from './observe-pod.ts';
 import { isRefusal, resolveRequest } from './request.ts';
-import type { Refusal, ResolvedRequest } from './request.ts';
+import type { ResolvedRequest } from './request.ts';
+import { baseStatus, CONDITIONS, podRef, runningPlan, withConditions } from './running-plan.ts';
+
+export { CONDITIONS } from './running-plan.ts';
+export type { ProposalFact } from './access.ts';
 
 /** What the directory said about the session's user. */
-export type IdentityFact = { kind: 'found'; identity: PosixIdentity } | { kind: 'missing' } | { kind: 'unavailable'; message: string };
+export type IdentityFact = { kind: 'found'; identity: PosixIdentity; otherGroupNames?: string[] } | { kind: 'missing' } | { kind: 'unavailable'; message: string };
 
 export interface SessionFacts {
   identity: IdentityFact;
   credentials: SessionCredentials;
   /** The live pod from the cache, if any. */
   pod?: V1Pod;
+  /** The proposal of the session's namespace; `none` when the namespace has no proposal label. */
+  proposal?: ProposalFact;
+  /** The requested DatasetMounts by name (undefined: no such DatasetMount in the namespace). */
+  datasets?: Map<string, DatasetMount | undefined>;
+  /** Names of all DatasetMounts of the namespace (for messages). */
+  availableDatasets?: string[];
 }
 
 export interface SessionPlan {
   apply: KubeObject[];
   delete: ObjectRef[];
   status: AnalysisSessionStatus;
-  /** Look again after this long (lifetime end, directory retry); undefined: on change only. */
+  /** Look again after this long (lifetime end, directory retry, grace end); undefined: on change only. */
   requeueAfterMs?: number;
 }
 
-export const CONDITIONS = { identity: 'IdentityResolved', scheduled: 'Scheduled', ready: 'Ready' } as const;
-const DIRECTORY_RETRY_MS = 30_000;
-
-function podRef(s: AnalysisSession): ObjectRef {
-  return { apiVersion: 'v1', kind: 'Pod', namespace: s.metadata.namespace!, name: sessionNames(s.metadata.name!).pod };
-}
+const RETRY_MS = 30_000;
+const UNKNOWN: Verdict = { status: 'Unknown', reason: 'NotChecked', message: 'Not checked yet.' };
 
 function checkIdentity(fact: IdentityFact, s: AnalysisSession, config: OperatorConfig): Verdict {
   if (fact.kind === 'unavailable') return { status: 'Unknown', reason: 'DirectoryUnavailable', message: `The directory cannot be reached; the session waits and retries (${fact.message}).` };
@@ -56,54 +61,6 @@ function checkIdentity(fact: IdentityFact, s: AnalysisSession, config: OperatorC
   return { status: 'True', reason: 'Resolved', message: `Runs as uid ${uid}, gid ${gid}.` };
 }
 
-function inputsFor(s: AnalysisSession, r: ResolvedRequest, id: PosixIdentity, config: OperatorConfig): SessionInputs {
-  return {
-    session: s, profile: r.profile, flavour: r.flavour, gpuCount: r.gpuCount, cpu: r.cpu, memory: r.memory, protocol: r.protocol, geometry: r.geometry,
-    runAs: { user: id.user, uid: id.uid, gid: id.gid, supplementalGroups: [...new Set(r.profile.imageGroups ?? [])].sort((a, b) => a - b) },
-    gateway: { namespace: config.gateway.namespace, podLabels: config.gateway.podLabels },
-    images: config.images,
-    home: { size: String(r.profile.homeSize ?? config.defaults.homeSize), storageClassName: config.defaults.homeStorageClassName },
-    datasets: [],
-  };
-}
-
-interface Summary {
-  phase: SessionPhase;
-  ready: Verdict;
-  scheduled: Verdict;
-}
-
-function conditionsOf(prev: readonly Condition[] | undefined, gen: number | undefined, now: number, entries: Array<[string, Verdict]>): Condition[] {
-  let out = [...(prev ?? [])] as Condition[];
-  for (const [type, v] of entries) out = setCondition(out, { type, status: v.status, reason: v.reason, message: v.message, observedGeneration: gen }, now);
-  return out;
-}
-
-function baseStatus(s: AnalysisSession, config: OperatorConfig, id: IdentityFact, r?: ResolvedRequest): AnalysisSessionStatus {
-  const status: AnalysisSessionStatus = { observedGeneration: s.metadata.generation };
-  if (id.kind === 'found') {
-    status.identity = { uid: id.identity.uid, gid: id.identity.gid, groups: id.identity.groups.map((g) => g.gid), groupNames: id.identity.groups.map((g) => g.name) };
-  }
-  if (r) {
-    status.image = r.profile.image;
-    const pinned = /@(sha256:[a-f0-9]{64})$/.exec(r.profile.image);
-    if (pinned) status.imageDigest = pinned[1];
-    if (r.flavour) status.gpu = `${r.gpuCount}x ${r.flavour.name}`;
-  }
-  status.url = `${config.gateway.baseUrl.replace(/\/$/, '')}${sessionPath(s.metadata.namespace!, s.metadata.name!)}`;
-  return status;
-}
-
-function refusedPlan(s: AnalysisSession, status: AnalysisSessionStatus, idVerdict: Verdict, refusal: Refusal | Verdict, now: number, retryMs?: number): SessionPlan {
-  const waiting: Verdict = { status: refusal === idVerdict && idVerdict.status === 'Unknown' ? 'Unknown' : 'False', reason: refusal.reason, message: refusal.message };
-  const generation = typeof s.metadata.generation === 'number' ? s.metadata.generation : undefined;
-  const unknown: Verdict = { status: 'Unknown', reason: 'NotStarted', message: 'The session pod is not created until the request is valid.' };
-  status.phase = retryMs ? 'Pending' : 'Failed';
-  status.message = refusal.message;
-  status.conditions = conditionsOf(s.status?.conditions as Condition[] | undefined, generation, now, [[CONDITIONS.identity, idVerdict], [CONDITIONS.scheduled, unknown], [CONDITIONS.ready, waiting]]);
-  return { apply: [], delete: [], status, requeueAfterMs: retryMs };
-}
-
 /** Conditions of a stored status that look like conditions; anything else is dropped. */
 function storedConditions(s: AnalysisSession): Condition[] {
   const list = (s.status as { conditions?: unknown } | undefined)?.conditions;
@@ -111,65 +68,80 @@ function storedConditions(s: AnalysisSession): Condition[] {
   return list.filter((c): c is Condition => typeof c === 'object' && c !== null && typeof c.type === 'string' && typeof c.status === 'string' && typeof c.lastTransitionTime === 'string');
 }
 
+/** No pod is created; nothing is deleted (home, credentials and a running pod stay as they are). */
+function refusedPlan(s: AnalysisSession, status: AnalysisSessionStatus, verdicts: Array<[string, Verdict]>, refusal: Verdict, now: number, retryMs?: number): SessionPlan {
+  status.phase = retryMs ? 'Pending' : 'Failed';
+  status.message = refusal.message;
+  const ready: Verdict = { status: refusal.status === 'Unknown' ? 'Unknown' : 'False', reason: refusal.reason, message: refusal.message };
+  status.conditions = withConditions(s, now, [...verdicts, [CONDITIONS.scheduled, { status: 'Unknown', reason: 'NotStarted', message: 'No pod is created until the session may start.' }], [CONDITIONS.ready, ready]]);
+  return { apply: [], delete: [], status, requeueAfterMs: retryMs };
+}
+
+/** A source is unreachable but the pod runs: keep it as it is and look again soon. */
+function holdPlan(s: AnalysisSession, status: AnalysisSessionStatus, verdicts: Array<[string, Verdict]>, pod: V1Pod, now: number, why: string): SessionPlan {
+  const obs = observePod(pod);
+  status.phase = obs.ready.status === 'True' ? 'Running' : 'Starting';
+  status.message = `${obs.ready.message} ${why} Access is checked again when it answers.`;
+  if (obs.node) status.node = obs.node;
+  for (const key of ['startedAt', 'expiresAt', 'imageDigest'] as const) if (s.status?.[key]) status[key] = s.status[key];
+  status.conditions = withConditions(s, now, [...verdicts, [CONDITIONS.scheduled, obs.scheduled], [CONDITIONS.ready, obs.ready]]);
+  return { apply: [], delete: [], status, requeueAfterMs: RETRY_MS };
+}
+
+/** Access was lost while the pod runs: keep it for the grace period, then stop it. */
+function revokePlan(s: AnalysisSession, status: AnalysisSessionStatus, verdicts: Array<[string, Verdict]>, access: AccessDecision, pod: V1Pod, graceMs: number, now: number): SessionPlan {
+  const prev = storedConditions(s).find((c) => c.type === CONDITIONS.authorized);
+  const since = prev && prev.status === 'False' && REVOKING_REASONS.has(prev.reason) ? Date.parse(prev.lastTransitionTime) : now;
+  const deadline = since + graceMs;
+  const verdictsWithAccess: Array<[string, Verdict]> = [...verdicts, [CONDITIONS.authorized, access.authorized]];
+  if (now < deadline) {
+    const plan = holdPlan(s, status, verdictsWithAccess, pod, now, '');
+    plan.status.message = `Access revoked: ${access.authorized.message} The session stops at ${new Date(deadline).toISOString().replace('.000Z', 'Z')} unless access is restored.`;
+    plan.requeueAfterMs = Math.max(1000, deadline - now);
+    return plan;
+  }
+  status.phase = 'Stopping';
+  status.message = `Stopped after the grace period because access was revoked: ${access.authorized.message} Home and credentials are kept.`;
+  status.conditions = withConditions(s, now, [...verdictsWithAccess, [CONDITIONS.ready, { status: 'False', reason: 'AccessRevoked', message: status.message }]]);
+  return { apply: [], delete: [podRef(s)], status };
+}
+
 /** Decides the whole state of one session. */
 export function decideSession(stored: AnalysisSession, facts: SessionFacts, config: OperatorConfig, now: number): SessionPlan {
   const s: AnalysisSession = { ...stored, status: typeof stored.status === 'object' && stored.status !== null ? { ...stored.status, conditions: storedConditions(stored) } : undefined };
   const problems = validateObject(s);
   if (problems.length > 0) {
-    const message = `The stored session is invalid: ${problems.slice(0, 5).map((p) => `${p.field}: ${p.message}`).join('; ')}`;
-    const verdict: Verdict = { status: 'False', reason: 'InvalidSpec', message };
-    return refusedPlan(s, { observedGeneration: s.metadata.generation }, { status: 'Unknown', reason: 'NotChecked', message: 'The session spec is invalid.' }, verdict, now);
+    const refusal: Verdict = { status: 'False', reason: 'InvalidSpec', message: `The stored session is invalid: ${problems.slice(0, 5).map((p) => `${p.field}: ${p.message}`).join('; ')}` };
+    return refusedPlan(s, { observedGeneration: s.metadata.generation }, [[CONDITIONS.identity, UNKNOWN]], refusal, now);
   }
-  const idVerdict = checkIdentity(facts.identity, s, config);
   const request = resolveRequest(s, config);
   const status = baseStatus(s, config, facts.identity, isRefusal(request) ? undefined : request);
-  if (idVerdict.status !== 'True') return refusedPlan(s, status, idVerdict, idVerdict, now, facts.identity.kind === 'unavailable' ? DIRECTORY_RETRY_MS : undefined);
-  if (isRefusal(request)) return refusedPlan(s, status, idVerdict, request, now);
-  const identity = (facts.identity as { identity: PosixIdentity }).identity;
-  const inputs = inputsFor(s, request, identity, config);
-  return decideRunning(s, facts, inputs, request, status, idVerdict, now);
+  const idVerdict = checkIdentity(facts.identity, s, config);
+  const live = facts.pod && !facts.pod.metadata?.deletionTimestamp ? facts.pod : undefined;
+  const verdicts: Array<[string, Verdict]> = [[CONDITIONS.identity, idVerdict]];
+  if (idVerdict.status === 'Unknown') {
+    return live ? holdPlan(s, status, [...verdicts, [CONDITIONS.authorized, UNKNOWN]], live, now, 'The directory cannot be reached.') : refusedPlan(s, status, [...verdicts, [CONDITIONS.authorized, UNKNOWN]], idVerdict, now, RETRY_MS);
+  }
+  if (idVerdict.status === 'False') return refusedPlan(s, status, [...verdicts, [CONDITIONS.authorized, UNKNOWN]], idVerdict, now);
+  if (isRefusal(request)) return refusedPlan(s, status, [...verdicts, [CONDITIONS.authorized, UNKNOWN]], { status: 'False', ...request }, now);
+  return decideWithAccess(s, facts, config, request, status, verdicts, live, now);
 }
 
-function decideRunning(s: AnalysisSession, facts: SessionFacts, inputs: SessionInputs, r: ResolvedRequest, status: AnalysisSessionStatus, idVerdict: Verdict, now: number): SessionPlan {
-  const keep = [buildSessionSecret(s, facts.credentials), buildHomeClaim(inputs), buildSessionService(inputs), buildSessionNetworkPolicy(inputs)] as KubeObject[];
-  const pod = buildSessionPod(inputs);
-  const live = facts.pod;
-  const stopped = s.spec.state === 'Stopped';
-  const previousExpiry = s.status?.expiresAt ? Date.parse(s.status.expiresAt) : undefined;
-  const expired = !stopped && previousExpiry !== undefined && s.status?.phase !== 'Stopped' && now >= previousExpiry;
-  const obs = observePod(live, r.flavour, r.gpuCount);
-  const plan: SessionPlan = { apply: keep, delete: [], status };
-  const wantPod = !stopped && !expired;
-  const stale = live && !obs.terminating && live.metadata?.annotations?.[POD_SPEC_HASH] !== pod.metadata!.annotations![POD_SPEC_HASH];
-  if (live && !obs.terminating && (!wantPod || stale)) plan.delete.push(podRef(s));
-  if (wantPod && !live) plan.apply.push(pod as KubeObject);
-  const summary = summarise(wantPod, expired, live, obs, stale === true);
-  if (summary.phase === 'Running' && obs.readySince) {
-    status.startedAt = obs.readySince;
-    status.expiresAt = new Date(Date.parse(obs.readySince) + r.lifetimeMs).toISOString().replace('.000Z', 'Z');
-    plan.requeueAfterMs = Math.max(1000, Date.parse(status.expiresAt) - now);
-  } else if (expired) {
-    status.startedAt = s.status?.startedAt;
-    status.expiresAt = s.status?.expiresAt;
+function decideWithAccess(s: AnalysisSession, facts: SessionFacts, config: OperatorConfig, request: ResolvedRequest, status: AnalysisSessionStatus, verdicts: Array<[string, Verdict]>, live: V1Pod | undefined, now: number): SessionPlan {
+  const found = facts.identity as { identity: PosixIdentity; otherGroupNames?: string[] };
+  const access = decideAccess(s, found.identity, facts.proposal ?? { kind: 'none' }, facts.datasets ?? new Map(), facts.availableDatasets ?? [], now, request.profile.imageGroups ?? [], found.otherGroupNames ?? []);
+  const wantsRunning = s.spec.state !== 'Stopped';
+  if (access.outcome === 'wait') {
+    const v: Array<[string, Verdict]> = [...verdicts, [CONDITIONS.authorized, access.authorized], [CONDITIONS.data, access.data]];
+    return live && wantsRunning ? holdPlan(s, status, v, live, now, access.data.message) : refusedPlan(s, status, v, access.data, now, RETRY_MS);
   }
-  if (obs.node) status.node = obs.node;
-  if (obs.imageDigest) status.imageDigest = obs.imageDigest;
-  status.phase = summary.phase;
-  status.message = summary.ready.message;
-  status.conditions = conditionsOf(s.status?.conditions as Condition[] | undefined, s.metadata.generation, now, [[CONDITIONS.identity, idVerdict], [CONDITIONS.scheduled, summary.scheduled], [CONDITIONS.ready, summary.ready]]);
-  return plan;
-}
-
-function summarise(wantPod: boolean, expired: boolean, live: V1Pod | undefined, obs: ReturnType<typeof observePod>, stale: boolean): Summary {
-  const idle: Verdict = { status: 'False', reason: 'NotScheduled', message: 'No pod is running.' };
-  if (!wantPod) {
-    const reason = expired ? 'LifetimeExpired' : 'Stopped';
-    const message = expired ? 'The session reached the end of its lifetime and was stopped; set spec.state to Stopped and back to Running to start it again.' : 'The session is stopped; its home and credentials are kept. Set spec.state: Running to start it again.';
-    if (live) return { phase: 'Stopping', scheduled: obs.scheduled, ready: { status: 'False', reason: 'Stopping', message: 'The session pod is shutting down.' } };
-    return { phase: expired ? 'Expired' : 'Stopped', scheduled: idle, ready: { status: 'False', reason, message } };
+  if (access.outcome === 'refuse') {
+    if (live && wantsRunning && REVOKING_REASONS.has(access.authorized.reason)) {
+      return revokePlan(s, status, [...verdicts, [CONDITIONS.data, access.data]], access, live, parseDuration(config.proposals.revocationGracePeriod), now);
+    }
+    const plan = refusedPlan(s, status, [...verdicts, [CONDITIONS.authorized, access.authorized], [CONDITIONS.data, access.data]], access.authorized, now);
+    if (live && !wantsRunning) plan.delete.push(podRef(s));
+    return plan;
   }
-  if (stale) return { phase: 'Starting', scheduled: obs.scheduled, ready: { status: 'False', reason: 'Restarting', message: 'The session changed; its pod is replaced.' } };
-  if (!live || obs.terminating) return { phase: 'Pending', scheduled: obs.scheduled, ready: { status: 'False', reason: 'PodCreating', message: 'The session pod is being created.' } };
-  if (obs.ready.status === 'True') return { phase: 'Running', scheduled: obs.scheduled, ready: obs.ready };
-  return { phase: obs.scheduled.status === 'True' ? 'Starting' : 'Pending', scheduled: obs.scheduled, ready: obs.ready };
+  return runningPlan(s, facts, config, request, found.identity, access, status, [...verdicts, [CONDITIONS.authorized, access.authorized], [CONDITIONS.data, access.data]], now);
 }

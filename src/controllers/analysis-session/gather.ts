@@ -10,12 +10,18 @@ import { DirectoryUnavailableError } from '../../identity/directory.ts';
 import type { Directory } from '../../identity/directory.ts';
 import { sessionNames } from '../../desired/names.ts';
 import type { KubeObject, ObjectRef } from '../../runtime/resource.ts';
-import type { IdentityFact, SessionFacts } from './decide.ts';
+import type { IdentityFact, ProposalFact, SessionFacts } from './decide.ts';
+import type { DatasetMount } from '../../api/v1alpha1/dataset-mount.ts';
+import { LABELS } from '../../api/v1alpha1/group.ts';
+import type { ProposalDirectory } from '../../identity/proposals.ts';
 
-/** What gather reads from: the directory and the manager's caches. */
+/** What gather reads from: the directory, the proposal source and the manager's caches. */
 export interface GatherDeps {
   directory: () => Directory;
+  proposals: () => ProposalDirectory;
   lookup: (ref: ObjectRef) => KubeObject | undefined;
+  /** DatasetMounts of a namespace, from the cache. */
+  datasets: (namespace: string) => DatasetMount[];
 }
 
 /** VNC authentication uses the first 8 characters of a password; Jupyter tokens are longer. */
@@ -38,6 +44,19 @@ function existingSecret(secret: V1Secret | undefined, type: AnalysisSession['spe
   return value ? Buffer.from(value, 'base64').toString('utf8') : undefined;
 }
 
+async function proposalOf(namespace: string, deps: GatherDeps): Promise<ProposalFact> {
+  const ns = deps.lookup({ apiVersion: 'v1', kind: 'Namespace', name: namespace });
+  const id = ns?.metadata?.labels?.[LABELS.proposal];
+  if (!id) return { kind: 'none' };
+  try {
+    const info = await deps.proposals().getProposal(id);
+    return info ? { kind: 'found', info } : { kind: 'missing', id };
+  } catch (err) {
+    if (err instanceof DirectoryUnavailableError) return { kind: 'unavailable', message: err.message };
+    throw err;
+  }
+}
+
 /** Gathers the facts {@link decideSession} needs for `s`. */
 export async function gatherSessionFacts(s: AnalysisSession, deps: GatherDeps): Promise<SessionFacts> {
   const names = sessionNames(s.metadata.name!);
@@ -45,9 +64,14 @@ export async function gatherSessionFacts(s: AnalysisSession, deps: GatherDeps): 
   const pod = deps.lookup({ apiVersion: 'v1', kind: 'Pod', namespace, name: names.pod }) as V1Pod | undefined;
   const secret = deps.lookup({ apiVersion: 'v1', kind: 'Secret', namespace, name: names.secret }) as V1Secret | undefined;
   const type = s.spec?.type === 'desktop' ? 'desktop' : 'jupyter';
+  const inNamespace = deps.datasets(namespace);
+  const wanted = Array.isArray(s.spec?.datasets) ? s.spec.datasets.map((d) => d?.name) : [];
   return {
     identity: typeof s.spec?.user === 'string' ? await identityOf(s.spec.user, deps.directory()) : { kind: 'missing' },
     credentials: { secret: existingSecret(secret, type) ?? mintSecret(type) },
     pod,
+    proposal: await proposalOf(namespace, deps),
+    datasets: new Map(wanted.map((name) => [name, inNamespace.find((d) => d.metadata.name === name)])),
+    availableDatasets: inNamespace.map((d) => d.metadata.name!).sort(),
   };
 }

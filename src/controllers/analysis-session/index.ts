@@ -11,11 +11,19 @@ import type { Controller } from '../../runtime/controller.ts';
 import { setCondition } from '../../runtime/conditions.ts';
 import type { Condition } from '../../runtime/conditions.ts';
 import { reconcileSession } from './reconcile.ts';
+import type { DatasetMount } from '../../api/v1alpha1/dataset-mount.ts';
+import type { ProposalDirectory } from '../../identity/proposals.ts';
+import type { ResourceType } from '../../runtime/resource.ts';
+import { DATASET_RESOURCE } from '../dataset-mount/index.ts';
+
+const NAMESPACE_RESOURCE: ResourceType = { apiVersion: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false };
+const keyOfSession = (s: AnalysisSession): string => `${s.metadata.namespace}/${s.metadata.name}`;
 import { MANAGED_SELECTOR, OWNED_RESOURCES, SESSION_FIELD_MANAGER, SESSION_RESOURCE } from './resources.ts';
 
 export interface SessionControllerOptions {
   config: () => OperatorConfig;
   directory: () => Directory;
+  proposals: () => ProposalDirectory;
   now?: () => number;
   concurrency?: number;
   /** Every session is reconciled again this often (default 10 min). */
@@ -31,12 +39,17 @@ export interface SessionController {
 /** Adds the session controller to `manager`. */
 export function addSessionController(manager: Manager, options: SessionControllerOptions): SessionController {
   const sessions = manager.source<AnalysisSession & { metadata: { name?: string } }>({ resource: SESSION_RESOURCE });
+  const datasets = manager.source<DatasetMount>({ resource: DATASET_RESOURCE });
+  manager.source({ resource: NAMESPACE_RESOURCE });
   const events = manager.eventRecorder('panalysis.io/session-controller');
+  const sessionsIn = (namespace: string | undefined) => (sessions.store.list(namespace) as AnalysisSession[]);
   const now = options.now ?? Date.now;
   const deps = {
     kube: manager.kube,
     config: options.config,
     directory: options.directory,
+    proposals: options.proposals,
+    datasets: (namespace: string) => datasets.store.list(namespace) as DatasetMount[],
     events,
     now,
     lookup: (ref: Parameters<Manager['lookup']>[0]) => manager.lookup(ref),
@@ -46,6 +59,12 @@ export function addSessionController(manager: Manager, options: SessionControlle
     name: 'analysissession',
     for: { resource: SESSION_RESOURCE },
     owns: OWNED_RESOURCES.map((resource) => ({ resource, labelSelector: MANAGED_SELECTOR })),
+    watches: [
+      // A proposal label added, changed or removed: every session of the namespace.
+      { spec: { resource: NAMESPACE_RESOURCE }, map: (ns) => sessionsIn(ns.metadata?.name).map(keyOfSession) },
+      // A DatasetMount changed (ready, access, write window): the sessions that request it.
+      { spec: { resource: DATASET_RESOURCE }, map: (dm) => sessionsIn(dm.metadata?.namespace).filter((s) => s.spec?.datasets?.some((d) => d.name === dm.metadata?.name)).map(keyOfSession) },
+    ],
     concurrency: options.concurrency ?? 4,
     ...(options.resyncMs ? { resyncMs: options.resyncMs } : {}),
     reconcile: (req) => reconcileSession(req, deps),

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The plan of a session that may run (pure): its objects, pod replacement on change,
+ * stop and lifetime expiry, and the status derived from the pod.
+ */
+import type { V1Pod } from '@kubernetes/client-node';
+import type { AnalysisSession, AnalysisSessionStatus, SessionPhase } from '../../api/v1alpha1/analysis-session.ts';
+import type { OperatorConfig } from '../../config/schema.ts';
+import { sessionNames, sessionPath } from '../../desired/names.ts';
+import { buildHomeClaim, buildSessionNetworkPolicy, buildSessionSecret, buildSessionService } from '../../desired/session-objects.ts';
+import { buildSessionPod, POD_SPEC_HASH } from '../../desired/session-pod.ts';
+import type { SessionInputs } from '../../desired/session-inputs.ts';
+import type { PosixIdentity } from '../../identity/directory.ts';
+import { setCondition } from '../../runtime/conditions.ts';
+import type { Condition } from '../../runtime/conditions.ts';
+import type { KubeObject, ObjectRef } from '../../runtime/resource.ts';
+import type { AccessDecision } from './access.ts';
+import type { IdentityFact, SessionFacts, SessionPlan } from './decide.ts';
+import { observePod } from './observe-pod.ts';
+import type { Verdict } from './observe-pod.ts';
+import type { ResolvedRequest } from './request.ts';
+
+export const CONDITIONS = { identity: 'IdentityResolved', authorized: 'Authorized', data: 'DataMounted', scheduled: 'Scheduled', ready: 'Ready' } as const;
+
+export function podRef(s: AnalysisSession): ObjectRef {
+  return { apiVersion: 'v1', kind: 'Pod', namespace: s.metadata.namespace!, name: sessionNames(s.metadata.name!).pod };
+}
+
+const rfc3339 = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z');
+
+/** The stored conditions with `entries` set (lastTransitionTime kept unless the status changes). */
+export function withConditions(s: AnalysisSession, now: number, entries: Array<[string, Verdict]>): Condition[] {
+  const generation = typeof s.metadata.generation === 'number' ? s.metadata.generation : undefined;
+  let out = [...((s.status?.conditions as Condition[] | undefined) ?? [])];
+  for (const [type, v] of entries) out = setCondition(out, { type, status: v.status, reason: v.reason, message: v.message, observedGeneration: generation }, now);
+  return out;
+}
+
+/** Status fields known before looking at the pod. */
+export function baseStatus(s: AnalysisSession, config: OperatorConfig, id: IdentityFact, r?: ResolvedRequest): AnalysisSessionStatus {
+  const status: AnalysisSessionStatus = { observedGeneration: s.metadata.generation };
+  if (id.kind === 'found') {
+    status.identity = { uid: id.identity.uid, gid: id.identity.gid, groups: id.identity.groups.map((g) => g.gid), groupNames: id.identity.groups.map((g) => g.name) };
+  }
+  if (r) {
+    status.image = r.profile.image;
+    const pinned = /@(sha256:[a-f0-9]{64})$/.exec(r.profile.image);
+    if (pinned) status.imageDigest = pinned[1];
+    if (r.flavour) status.gpu = `${r.gpuCount}x ${r.flavour.name}`;
+  }
+  status.url = `${config.gateway.baseUrl.replace(/\/$/, '')}${sessionPath(s.metadata.namespace!, s.metadata.name!)}`;
+  return status;
+}
+
+function inputsFor(s: AnalysisSession, r: ResolvedRequest, id: PosixIdentity, access: AccessDecision, config: OperatorConfig): SessionInputs {
+  return {
+    session: s, profile: r.profile, flavour: r.flavour, gpuCount: r.gpuCount, cpu: r.cpu, memory: r.memory, protocol: r.protocol, geometry: r.geometry,
+    runAs: { user: id.user, uid: id.uid, gid: id.gid, supplementalGroups: access.gids },
+    gateway: { namespace: config.gateway.namespace, podLabels: config.gateway.podLabels },
+    images: config.images,
+    home: { size: String(r.profile.homeSize ?? config.defaults.homeSize), storageClassName: config.defaults.homeStorageClassName },
+    datasets: access.mounts,
+  };
+}
+
+interface Summary {
+  phase: SessionPhase;
+  ready: Verdict;
+  scheduled: Verdict;
+}
+
+function summarise(wantPod: boolean, expired: boolean, live: V1Pod | undefined, obs: ReturnType<typeof observePod>, stale: boolean): Summary {
+  const idle: Verdict = { status: 'False', reason: 'NotScheduled', message: 'No pod is running.' };
+  if (!wantPod) {
+    const reason = expired ? 'LifetimeExpired' : 'Stopped';
+    const message = expired ? 'The session reached the end of its lifetime and was stopped; set spec.state to Stopped and back to Running to start it again.' : 'The session is stopped; its home and credentials are kept. Set spec.state: Running to start it again.';
+    if (live) return { phase: 'Stopping', scheduled: obs.scheduled, ready: { status: 'False', reason: 'Stopping', message: 'The session pod is shutting down.' } };
+    return { phase: expired ? 'Expired' : 'Stopped', scheduled: idle, ready: { status: 'False', reason, message } };
+  }
+  if (stale) return { phase: 'Starting', scheduled: obs.scheduled, ready: { status: 'False', reason: 'Restarting', message: 'The session changed (request or data access); its pod is replaced.' } };
+  if (!live || obs.terminating) return { phase: 'Pending', scheduled: obs.scheduled, ready: { status: 'False', reason: 'PodCreating', message: 'The session pod is being created.' } };
+  if (obs.ready.status === 'True') return { phase: 'Running', scheduled: obs.scheduled, ready: obs.ready };
+  return { phase: obs.scheduled.status === 'True' ? 'Starting' : 'Pending', scheduled: obs.scheduled, ready: obs.ready };
+}
+
+/** The plan of a session whose request, identity and access are in order. */
+export function runningPlan(s: AnalysisSession, facts: SessionFacts, config: OperatorConfig, r: ResolvedRequest, id: PosixIdentity, access: AccessDecision, status: AnalysisSessionStatus, verdicts: Array<[string, Verdict]>, now: number): SessionPlan {
+  const inputs = inputsFor(s, r, id, access, config);
+  const keep = [buildSessionSecret(s, facts.credentials), buildHomeClaim(inputs), buildSessionService(inputs), buildSessionNetworkPolicy(inputs)] as KubeObject[];
+  const pod = buildSessionPod(inputs);
+  const live = facts.pod;
+  const stopped = s.spec.state === 'Stopped';
+  const previousExpiry = s.status?.expiresAt ? Date.parse(s.status.expiresAt) : undefined;
+  const expired = !stopped && previousExpiry !== undefined && s.status?.phase !== 'Stopped' && now >= previousExpiry;
+  const obs = observePod(live, r.flavour, r.gpuCount);
+  const plan: SessionPlan = { apply: keep, delete: [], status };
+  const wantPod = !stopped && !expired;
+  const stale = live !== undefined && !obs.terminating && live.metadata?.annotations?.[POD_SPEC_HASH] !== pod.metadata!.annotations![POD_SPEC_HASH];
+  if (live && !obs.terminating && (!wantPod || stale)) plan.delete.push(podRef(s));
+  if (wantPod && !live) plan.apply.push(pod as KubeObject);
+  const summary = summarise(wantPod, expired, live, obs, stale);
+  const wakeups: number[] = [];
+  if (summary.phase === 'Running' && obs.readySince) {
+    status.startedAt = obs.readySince;
+    status.expiresAt = rfc3339(Date.parse(obs.readySince) + r.lifetimeMs);
+    wakeups.push(Date.parse(status.expiresAt) - now);
+  } else if (expired) {
+    status.startedAt = s.status?.startedAt;
+    status.expiresAt = s.status?.expiresAt;
+  }
+  if (wantPod && access.nextChangeMs !== undefined) wakeups.push(access.nextChangeMs);
+  if (wakeups.length > 0) plan.requeueAfterMs = Math.max(1000, Math.min(...wakeups));
+  if (obs.node) status.node = obs.node;
+  if (obs.imageDigest) status.imageDigest = obs.imageDigest;
+  status.phase = summary.phase;
+  status.message = summary.ready.message;
+  status.conditions = withConditions(s, now, [...verdicts, [CONDITIONS.scheduled, summary.scheduled], [CONDITIONS.ready, summary.ready]]);
+  return plan;
+}

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * A DatasetMount as a pre-bound static PersistentVolume and its claim (pure).
+ * `Retain` (deleting the objects never deletes data), `storageClassName: ""` (no
+ * dynamic provisioning), explicit mount options (`ro` where nobody may write), and the
+ * claim bound to exactly this volume.
+ */
+import type { V1PersistentVolume, V1PersistentVolumeClaim } from '@kubernetes/client-node';
+import { API_VERSION, LABELS } from '../api/v1alpha1/group.ts';
+import type { DatasetMount } from '../api/v1alpha1/dataset-mount.ts';
+import { hashOf } from './names.ts';
+
+/** Nominal size of dataset volumes: static volumes need one, nothing enforces it. */
+export const DATASET_CAPACITY = '1Pi';
+
+/** Label on the PV naming the DatasetMount's namespace (PVs are cluster-scoped). */
+export const DATASET_NAMESPACE_LABEL = 'panalysis.io/dataset-namespace';
+
+/** Deterministic, cluster-unique PV name for a dataset. */
+export function datasetVolumeName(namespace: string, name: string): string {
+  const full = `panalysis-${namespace}-${name}`;
+  return full.length <= 63 ? full : `${full.slice(0, 54)}-${hashOf(full)}`;
+}
+
+/** The claim sessions mount. */
+export function datasetClaimName(name: string): string {
+  return `dataset-${name}`;
+}
+
+function labels(dm: DatasetMount): Record<string, string> {
+  return { [LABELS.managedBy]: 'panalysis', 'app.kubernetes.io/name': 'panalysis-dataset', [LABELS.dataset]: dm.metadata.name!, [DATASET_NAMESPACE_LABEL]: dm.metadata.namespace! };
+}
+
+function readOnlyForAll(dm: DatasetMount): boolean {
+  return dm.spec.readOnly !== false;
+}
+
+/** The volume source of the PV; `undefined` for `pvc` sources (the claim exists already). */
+function volumeSource(dm: DatasetMount): Partial<V1PersistentVolume['spec']> | undefined {
+  const ro = readOnlyForAll(dm);
+  const src = dm.spec.source;
+  if (src.nfs) return { nfs: { server: src.nfs.server, path: src.nfs.path, readOnly: ro } };
+  if (src.hostPath) return { hostPath: { path: src.hostPath.path, type: 'Directory' } };
+  if (src.csi) return { csi: { driver: src.csi.driver, volumeHandle: src.csi.volumeHandle, readOnly: ro, ...(src.csi.volumeAttributes ? { volumeAttributes: src.csi.volumeAttributes } : {}) } };
+  return undefined;
+}
+
+/**
+ * The PV of a dataset, or `undefined` for a `pvc` source. `nfsMountOptions` come from
+ * the operator configuration; hostPath volumes take no mount options (read-only is then
+ * enforced by the pod's read-only mount).
+ */
+export function buildDatasetVolume(dm: DatasetMount, nfsMountOptions: readonly string[]): V1PersistentVolume | undefined {
+  const source = volumeSource(dm);
+  if (!source) return undefined;
+  const ro = readOnlyForAll(dm);
+  const mountOptions = dm.spec.source.nfs ? [...nfsMountOptions, ...(ro ? ['ro'] : [])] : undefined;
+  return {
+    apiVersion: 'v1',
+    kind: 'PersistentVolume',
+    metadata: { name: datasetVolumeName(dm.metadata.namespace!, dm.metadata.name!), labels: labels(dm) },
+    spec: {
+      capacity: { storage: DATASET_CAPACITY },
+      accessModes: [ro ? 'ReadOnlyMany' : 'ReadWriteMany'],
+      persistentVolumeReclaimPolicy: 'Retain',
+      storageClassName: '',
+      volumeMode: 'Filesystem',
+      ...(mountOptions ? { mountOptions } : {}),
+      claimRef: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: dm.metadata.namespace!, name: datasetClaimName(dm.metadata.name!) },
+      ...source,
+    },
+  };
+}
+
+/** The claim bound to the dataset's PV, owned by the DatasetMount. */
+export function buildDatasetClaim(dm: DatasetMount): V1PersistentVolumeClaim | undefined {
+  if (dm.spec.source.pvc) return undefined;
+  const ro = readOnlyForAll(dm);
+  return {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: {
+      name: datasetClaimName(dm.metadata.name!),
+      namespace: dm.metadata.namespace!,
+      labels: labels(dm),
+      ownerReferences: [{ apiVersion: API_VERSION, kind: 'DatasetMount', name: dm.metadata.name!, uid: dm.metadata.uid!, controller: true, blockOwnerDeletion: true }],
+    },
+    spec: {
+      accessModes: [ro ? 'ReadOnlyMany' : 'ReadWriteMany'],
+      storageClassName: '',
+      volumeName: datasetVolumeName(dm.metadata.namespace!, dm.metadata.name!),
+      volumeMode: 'Filesystem',
+      resources: { requests: { storage: DATASET_CAPACITY } },
+    },
+  };
+}
+
+/** The claim sessions mount for `dm`: ours, or the admin's existing one for a `pvc` source. */
+export function datasetClaimFor(dm: DatasetMount): string {
+  return dm.spec.source.pvc?.claimName ?? datasetClaimName(dm.metadata.name!);
+}
