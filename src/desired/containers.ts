@@ -33,6 +33,11 @@ export const CONTAINER_SECURITY = {
   seccompProfile: { type: 'RuntimeDefault' },
 };
 
+/** `readOnly: true`, or nothing: the API server drops `false` (its default), and so do we, to compare equal. */
+export function readOnly(ro: boolean): { readOnly?: true } {
+  return ro ? { readOnly: true } : {};
+}
+
 function homeDir(i: SessionInputs): string {
   return `/home/${i.runAs.user}`;
 }
@@ -43,7 +48,7 @@ export function mainMounts(i: SessionInputs): V1VolumeMount[] {
     { name: 'home', mountPath: homeDir(i) },
     { name: 'credentials', mountPath: CREDENTIALS_DIR, readOnly: true },
     { name: 'tmp', mountPath: '/tmp' },
-    ...i.datasets.map((d) => ({ name: `data-${d.name}`, mountPath: d.mountPath, readOnly: d.readOnly })),
+    ...i.datasets.map((d) => ({ name: `data-${d.name}`, mountPath: d.mountPath, ...readOnly(d.readOnly) })),
   ];
 }
 

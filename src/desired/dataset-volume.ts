@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * A DatasetMount as a pre-bound static PersistentVolume and its claim (pure).
- * `Retain` (deleting the objects never deletes data), `storageClassName: ""` (no
- * dynamic provisioning), explicit mount options (`ro` where nobody may write), and the
+ * `Retain` (deleting the objects never deletes data), no storage class (no dynamic
+ * provisioning; the claim says `storageClassName: ""`), explicit mount options (`ro` where nobody may write), and the
  * claim bound to exactly this volume.
  */
 import type { V1PersistentVolume, V1PersistentVolumeClaim } from '@kubernetes/client-node';
 import { API_VERSION, LABELS } from '../api/v1alpha1/group.ts';
 import type { DatasetMount } from '../api/v1alpha1/dataset-mount.ts';
+import { readOnly } from './containers.ts';
 import { hashOf } from './names.ts';
 
 /** Nominal size of dataset volumes: static volumes need one, nothing enforces it. */
@@ -39,9 +40,9 @@ function readOnlyForAll(dm: DatasetMount): boolean {
 function volumeSource(dm: DatasetMount): Partial<V1PersistentVolume['spec']> | undefined {
   const ro = readOnlyForAll(dm);
   const src = dm.spec.source;
-  if (src.nfs) return { nfs: { server: src.nfs.server, path: src.nfs.path, readOnly: ro } };
+  if (src.nfs) return { nfs: { server: src.nfs.server, path: src.nfs.path, ...readOnly(ro) } };
   if (src.hostPath) return { hostPath: { path: src.hostPath.path, type: 'Directory' } };
-  if (src.csi) return { csi: { driver: src.csi.driver, volumeHandle: src.csi.volumeHandle, readOnly: ro, ...(src.csi.volumeAttributes ? { volumeAttributes: src.csi.volumeAttributes } : {}) } };
+  if (src.csi) return { csi: { driver: src.csi.driver, volumeHandle: src.csi.volumeHandle, ...readOnly(ro), ...(src.csi.volumeAttributes ? { volumeAttributes: src.csi.volumeAttributes } : {}) } };
   return undefined;
 }
 
@@ -63,7 +64,7 @@ export function buildDatasetVolume(dm: DatasetMount, nfsMountOptions: readonly s
       capacity: { storage: DATASET_CAPACITY },
       accessModes: [ro ? 'ReadOnlyMany' : 'ReadWriteMany'],
       persistentVolumeReclaimPolicy: 'Retain',
-      storageClassName: '',
+      // No storageClassName: empty means none, and the server drops "" from volumes.
       volumeMode: 'Filesystem',
       ...(mountOptions ? { mountOptions } : {}),
       claimRef: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: dm.metadata.namespace!, name: datasetClaimName(dm.metadata.name!) },

@@ -5,7 +5,7 @@
  * service-account token and no host access; GPUs come only from the flavour catalogue.
  */
 import type { V1Container, V1Pod, V1Volume } from '@kubernetes/client-node';
-import { desktopContainer, guacdContainer, jupyterContainer, templateInitContainer, websockifyContainer } from './containers.ts';
+import { readOnly, desktopContainer, guacdContainer, jupyterContainer, templateInitContainer, websockifyContainer } from './containers.ts';
 import { childMeta, hashOf, sessionNames } from './names.ts';
 import type { SessionInputs } from './session-inputs.ts';
 
@@ -23,7 +23,7 @@ function volumes(i: SessionInputs): V1Volume[] {
     { name: 'home', persistentVolumeClaim: { claimName: names.home } },
     { name: 'credentials', secret: { secretName: names.secret, defaultMode: 0o444 } },
     { name: 'tmp', emptyDir: { sizeLimit: '4Gi' } },
-    ...i.datasets.map((d) => ({ name: `data-${d.name}`, persistentVolumeClaim: { claimName: d.claimName, readOnly: d.readOnly } })),
+    ...i.datasets.map((d) => ({ name: `data-${d.name}`, persistentVolumeClaim: { claimName: d.claimName, ...readOnly(d.readOnly) } })),
   ];
 }
 

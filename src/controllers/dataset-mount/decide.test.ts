@@ -52,7 +52,7 @@ describe('decideDatasetMount', () => {
     expect(pv.kind).toBe('PersistentVolume');
     expect(pv.metadata.name).toBe('panalysis-p1-raw');
     expect(pv.spec).toMatchObject({
-      persistentVolumeReclaimPolicy: 'Retain', storageClassName: '', accessModes: ['ReadOnlyMany'],
+      persistentVolumeReclaimPolicy: 'Retain', accessModes: ['ReadOnlyMany'],
       mountOptions: ['nfsvers=4.2', 'hard', 'nosuid', 'nodev', 'ro'], nfs: { server: 'nfs01.facility.example', path: '/exp/p1/raw', readOnly: true },
       claimRef: { namespace: 'p1', name: 'dataset-raw' },
     });
