@@ -12,7 +12,7 @@ import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node
 import type { ParsedArgs } from './args.ts';
 import { stringFlag } from './args.ts';
 import { REPO_ROOT } from '../cluster/binaries.ts';
-import { installCrds } from '../cluster/install.ts';
+import { installCrds, installPlatform } from '../cluster/install.ts';
 import { startLocalCluster } from '../cluster/local-cluster.ts';
 import type { LocalCluster } from '../cluster/local-cluster.ts';
 import { freePort, waitFor } from '../cluster/wait.ts';
@@ -72,6 +72,7 @@ export async function runUp(args: ParsedArgs): Promise<void> {
   if (kubeconfig && !args.flags.local) {
     console.error(`Using the cluster of KUBECONFIG=${kubeconfig}`);
     await installCrds(kubeconfig);
+    await installPlatform(kubeconfig);
   } else {
     cluster = await startLocalCluster({ name: stringFlag(args, 'name', 'panalysis-up') });
     kubeconfig = cluster.kubeconfig;

@@ -66,6 +66,21 @@ export async function applyObjects(kubeconfig: string, objects: KubeObject[]): P
   for (const obj of objects) await client.apply(obj, { fieldManager: INSTALLER_FIELD_MANAGER });
 }
 
+/** Cluster-wide objects of the install manifest that a local cluster gets with the CRDs. */
+const PLATFORM_KINDS = new Set(['ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']);
+const USER_ROLES = new Set(['panalysis-portal', 'panalysis-admin', 'panalysis-viewer']);
+
+/**
+ * Applies the admission policy and the user ClusterRoles from manifests/install.yaml
+ * (the chart rendered with default values), as an installed product has them.
+ */
+export async function installPlatform(kubeconfig: string): Promise<void> {
+  const all = parseAllDocuments(readFileSync(join(REPO_ROOT, 'manifests', 'install.yaml'), 'utf8')).map((d) => d.toJS() as KubeObject).filter((o) => o?.kind);
+  const wanted = all.filter((o) => PLATFORM_KINDS.has(o.kind!) || (o.kind === 'ClusterRole' && USER_ROLES.has(o.metadata?.name ?? '')));
+  for (const o of wanted) delete o.metadata?.labels?.['app.kubernetes.io/instance'];
+  await applyObjects(kubeconfig, wanted);
+}
+
 /** Applies crds/*.yaml and waits until each CRD is Established. */
 export async function installCrds(kubeconfig: string): Promise<void> {
   const crds = readManifests(join(REPO_ROOT, 'crds'));

@@ -11,7 +11,7 @@ import { findBinaries } from './binaries.ts';
 import type { Binaries } from './binaries.ts';
 import { apiserverSpec, controllerManagerSpec, etcdSpec, kwokSpec, schedulerSpec } from './components.ts';
 import type { ClusterLayout } from './components.ts';
-import { applyObjects, installCrds, createNodes, KWOK_STORAGE_CLASS, waitNodesReady } from './install.ts';
+import { applyObjects, installCrds, installPlatform, createNodes, KWOK_STORAGE_CLASS, waitNodesReady } from './install.ts';
 import { BUILTIN_USERS, buildKubeconfig, buildTokenFile, newToken, writeKubeconfig } from './kubeconfig.ts';
 import type { LocalUser } from './kubeconfig.ts';
 import { DEFAULT_NODE_LAYOUT } from './nodes.ts';
@@ -120,7 +120,10 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     await createNodes(kubeconfig, opts.nodes ?? DEFAULT_NODE_LAYOUT);
     await applyObjects(kubeconfig, [KWOK_STORAGE_CLASS]);
     await waitNodesReady(kubeconfig, 60_000, logOf('kwok'));
-    if (opts.installCrds !== false) await installCrds(kubeconfig);
+    if (opts.installCrds !== false) {
+      await installCrds(kubeconfig);
+      await installPlatform(kubeconfig);
+    }
   } catch (err) {
     await supervisor.stop(2000);
     throw err;

@@ -10,10 +10,15 @@ const Dn = Type.String({ minLength: 3, maxLength: 1024, pattern: '^[^=,]+=' });
 /** An attribute description (RFC 4512 `descr`), e.g. `facilityBeamtimeStart`. */
 const AttributeName = Type.String({ pattern: '^[A-Za-z][A-Za-z0-9-]*$', maxLength: 128 });
 
+/** Default `userFilter`: a posixAccount by `uid`. */
 export const DEFAULT_USER_FILTER = '(&(objectClass=posixAccount)(uid={user}))';
+/** Default `proposals.groupPattern`: proposal 20231234 is the group `cn=p20231234`. */
 export const DEFAULT_PROPOSAL_GROUP_PATTERN = 'p{proposal}';
 
-/** Proposals as directory groups: one group per proposal, its members are the proposal's. */
+/**
+ * `directory.ldap.proposals`: proposals as directory groups, one group per proposal whose
+ * members are the proposal's (used when `proposals.provider` is `ldap`).
+ */
 export const LdapProposalsConfig = Type.Object({
   /** The `cn` of a proposal's group; `{proposal}` is replaced by the proposal id. */
   groupPattern: Type.String({ pattern: '\\{proposal\\}', maxLength: 128, default: DEFAULT_PROPOSAL_GROUP_PATTERN }),
@@ -23,9 +28,16 @@ export const LdapProposalsConfig = Type.Object({
   beamtimeEndAttribute: Type.Optional(AttributeName),
   /** Attribute of the proposal group holding the end of the data embargo. */
   embargoAttribute: Type.Optional(AttributeName),
-}, { default: {} });
+}, { default: {}, additionalProperties: false });
+/** {@link LdapProposalsConfig} with its defaults applied. */
 export type LdapProposalsConfig = Type.Static<typeof LdapProposalsConfig>;
 
+/**
+ * `directory.ldap`: where the directory is, how to bind, where users and groups live, and how
+ * long answers are reused. Every lookup is bounded by `timeoutMs`; an unreachable, slow or
+ * misconfigured directory makes lookups fail (never answer "not found"). Unknown keys are
+ * refused, so a misspelt key or an inline `bindPassword` is reported rather than ignored.
+ */
 export const LdapConfig = Type.Object({
   /** `ldap://host[:port]` or `ldaps://host[:port]`; no path, no query. */
   url: Type.String({ pattern: '^ldaps?://[^\\s/?#]+/?$', maxLength: 512 }),
@@ -36,7 +48,7 @@ export const LdapConfig = Type.Object({
     caFile: Type.Optional(AbsolutePath),
     /** Accept any server certificate. For tests only: it gives the bind password away. */
     insecureSkipVerify: Type.Boolean({ default: false }),
-  }, { default: {} }),
+  }, { default: {}, additionalProperties: false }),
   /** DN of a read-only service account; without it the adapter binds anonymously. */
   bindDN: Type.Optional(Dn),
   /** File holding the bind password (a trailing newline is ignored); read at every connection. */
@@ -56,5 +68,6 @@ export const LdapConfig = Type.Object({
   /** How long "no such user/proposal" is reused. */
   negativeCacheTtlSeconds: Type.Integer({ minimum: 0, maximum: 86_400, default: 60 }),
   proposals: LdapProposalsConfig,
-});
+}, { additionalProperties: false });
+/** {@link LdapConfig} with its defaults applied (as `parseConfig` returns it). */
 export type LdapConfig = Type.Static<typeof LdapConfig>;

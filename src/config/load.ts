@@ -61,6 +61,8 @@ function semanticProblems(c: OperatorConfig): string[] {
     problems.push(`defaults.lifetime: ${c.defaults.lifetime} exceeds defaults.maxLifetime (${c.defaults.maxLifetime})`);
   }
   if (c.directory.provider === 'static' && !c.directory.static) problems.push('directory.static: required when directory.provider is static');
+  if (c.directory.provider === 'ldap' && !c.directory.ldap) problems.push('directory.ldap: required when directory.provider is ldap');
+  if (c.proposals.provider === 'ldap' && !c.directory.ldap) problems.push('directory.ldap: required when proposals.provider is ldap (proposal groups are read from the directory)');
   return problems;
 }
 

@@ -35,4 +35,10 @@ export class DirectoryUnavailableError extends Error {
  */
 export interface Directory {
   lookupUser(name: string): Promise<PosixIdentity | undefined>;
+  /**
+   * Every group name of `user`, including groups without a gid (e.g. LDAP groupOfNames)
+   * and the primary group: what DatasetMount access and proposal checks compare with.
+   * Optional; without it the names of {@link PosixIdentity.groups} are used.
+   */
+  groupNames?(user: string): Promise<string[] | undefined>;
 }

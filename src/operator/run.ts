@@ -10,7 +10,7 @@ import { addSessionController } from '../controllers/analysis-session/index.ts';
 import { addDatasetController } from '../controllers/dataset-mount/index.ts';
 import { jsonLogger } from '../runtime/log.ts';
 import { LeaderElectionLostError, Manager } from '../runtime/manager.ts';
-import { directoryFromConfig, proposalsFromConfig } from './directory-from-config.ts';
+import { sourcesFromConfig } from './directory-from-config.ts';
 
 /** Options of {@link runOperator}. */
 export interface OperatorOptions {
@@ -33,8 +33,7 @@ export interface OperatorOptions {
 export async function runOperator(o: OperatorOptions): Promise<number> {
   const logger = jsonLogger();
   const holder = new ConfigHolder(o.configPath, (msg, kv) => logger.info(msg, kv as never));
-  let directory = directoryFromConfig(holder.current());
-  let proposals = proposalsFromConfig(holder.current());
+  let sources = sourcesFromConfig(holder.current());
   const kc = new KubeConfig();
   kc.loadFromDefault();
   const identity = o.identity ?? `${hostname()}-${process.pid}`;
@@ -44,11 +43,10 @@ export async function runOperator(o: OperatorOptions): Promise<number> {
     server: { port: o.port, host: '0.0.0.0' },
     ...(o.leaderElect ? { leaderElection: { namespace: o.leaseNamespace, name: 'panalysis-operator', identity } } : {}),
   });
-  const sessions = addSessionController(manager, { config: () => holder.current(), directory: () => directory, proposals: () => proposals, resyncMs: o.resyncMs });
+  const sessions = addSessionController(manager, { config: () => holder.current(), directory: () => sources.directory, proposals: () => sources.proposals, resyncMs: o.resyncMs });
   addDatasetController(manager, { config: () => holder.current() });
   holder.onChange((config) => {
-    directory = directoryFromConfig(config);
-    proposals = proposalsFromConfig(config);
+    sources = sourcesFromConfig(config);
     sessions.requeueAll();
   });
   holder.watch(o.configPollMs ?? 5000);

@@ -40,7 +40,8 @@ describe('Helm chart', () => {
     releaseNs = await freshNamespace('panalysis-system', { 'pod-security.kubernetes.io/enforce': 'restricted' });
     const values = join(inject('clusterDir'), 'chart-values.yaml');
     writeFileSync(values, `config:\n${readFileSync(DEMO_CONFIG, 'utf8').split('\n').filter((l) => !l.startsWith('#')).map((l) => `  ${l}`).join('\n')}\n`);
-    await helm('install', 'panalysis', chart, '-n', releaseNs, '-f', values, '--skip-crds', '--wait', '--timeout', '120s');
+    // The test cluster already has the CRDs and the cluster-wide admission policy and user roles (from manifests/install.yaml).
+    await helm('install', 'panalysis', chart, '-n', releaseNs, '-f', values, '--skip-crds', '--set', 'admission.enabled=false', '--set', 'rbac.userRoles=false', '--wait', '--timeout', '120s');
     const deployment = await kubeConfig().makeApiClient(AppsV1Api).readNamespacedDeployment({ name: 'panalysis-operator', namespace: releaseNs });
     expect(deployment.status?.availableReplicas).toBe(2);
     const pods = await core().listNamespacedPod({ namespace: releaseNs, labelSelector: 'app.kubernetes.io/component=operator' });

@@ -32,7 +32,9 @@ export function mintSecret(type: AnalysisSession['spec']['type']): string {
 async function identityOf(user: string, directory: Directory): Promise<IdentityFact> {
   try {
     const identity = await directory.lookupUser(user);
-    return identity ? { kind: 'found', identity } : { kind: 'missing' };
+    if (!identity) return { kind: 'missing' };
+    const names = directory.groupNames ? await directory.groupNames(user) : undefined;
+    return { kind: 'found', identity, otherGroupNames: names ?? [] };
   } catch (err) {
     if (err instanceof DirectoryUnavailableError) return { kind: 'unavailable', message: err.message };
     throw err;

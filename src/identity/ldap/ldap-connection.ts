@@ -66,6 +66,15 @@ export interface LdapReader {
   read(dn: string, attributes: string[]): Promise<LdapEntry | undefined>;
 }
 
+/** Runs operations against the directory; implemented by {@link LdapConnector}. */
+export interface LdapRunner {
+  /**
+   * Runs `work` on a bound connection.
+   * @throws DirectoryUnavailableError when the directory cannot answer.
+   */
+  run<T>(purpose: string, work: (reader: LdapReader) => Promise<T>): Promise<T>;
+}
+
 function toLdapEntry(entry: Entry): LdapEntry {
   const attributes: Record<string, string[]> = {};
   for (const [name, raw] of Object.entries(entry)) {
@@ -76,13 +85,27 @@ function toLdapEntry(entry: Entry): LdapEntry {
   return new LdapEntry(entry.dn, attributes);
 }
 
+/** Progress of one operation, for messages and clean-up. */
+interface AttemptState {
+  step: string;
+  client?: Client;
+  closed: boolean;
+}
+
 function hostOf(url: string): string {
   const host = new URL(url).hostname;
   return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
 }
 
+/** A one-line account of `err`; LDAP result codes by name, e.g. `invalid credentials (LDAP result 49)`. */
 function describe(err: unknown): string {
-  return err instanceof Error ? err.message.split('\n')[0]! : String(err);
+  if (!(err instanceof Error)) return String(err);
+  const code = (err as { code?: unknown }).code;
+  if (typeof code !== 'number') return err.message.split('\n')[0]!;
+  const kind = err.name.replace(/Error$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+  const diagnostic = err.message.replace(/\s*Code: 0x[0-9a-f]+$/i, '').trim();
+  const hint = code === NO_SUCH_OBJECT ? '; check that the base DN exists and that the bind account may read it' : '';
+  return `${kind} (LDAP result ${code})${diagnostic ? `: ${diagnostic}` : ''}${hint}`;
 }
 
 /**
@@ -95,7 +118,7 @@ function describe(err: unknown): string {
  * Assumptions: the bind password file and CA file are small local files (mounted Secrets);
  * they are re-read at every connection so rotated Secrets take effect without a restart.
  */
-export class LdapConnector {
+export class LdapConnector implements LdapRunner {
   private readonly options: LdapConnectionOptions;
   private readonly secure: boolean;
 
@@ -121,10 +144,12 @@ export class LdapConnector {
    */
   async run<T>(purpose: string, work: (reader: LdapReader) => Promise<T>): Promise<T> {
     const { timeoutMs } = this.options;
-    const state: { step: string; client?: Client; closed: boolean } = { step: 'read TLS and password files', closed: false };
+    const state: AttemptState = { step: 'read TLS and password files', closed: false };
+    // Without a connection the step could not even start: say so.
+    const step = (): string => (state.client && !state.client.isConnected ? `connect, then ${state.step}` : state.step);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new DirectoryUnavailableError(`LDAP ${purpose}: ${this.url} did not answer within ${timeoutMs} ms (during ${state.step})`)), timeoutMs);
+      timer = setTimeout(() => reject(new DirectoryUnavailableError(`LDAP ${purpose}: ${this.url} did not answer within ${timeoutMs} ms (during ${step()})`)), timeoutMs);
     });
     const attempt = this.attempt(state, work);
     attempt.catch(() => undefined);
@@ -132,7 +157,7 @@ export class LdapConnector {
       return await Promise.race([attempt, deadline]);
     } catch (err) {
       if (err instanceof DirectoryUnavailableError) throw err;
-      throw new DirectoryUnavailableError(`LDAP ${purpose}: ${state.step} at ${this.url} failed: ${describe(err)}`, { cause: err });
+      throw new DirectoryUnavailableError(`LDAP ${purpose}: ${step()} at ${this.url} failed: ${describe(err)}`, { cause: err });
     } finally {
       clearTimeout(timer);
       state.closed = true;
@@ -140,7 +165,7 @@ export class LdapConnector {
     }
   }
 
-  private async attempt<T>(state: { step: string; client?: Client; closed: boolean }, work: (reader: LdapReader) => Promise<T>): Promise<T> {
+  private async attempt<T>(state: AttemptState, work: (reader: LdapReader) => Promise<T>): Promise<T> {
     const tls = await this.tlsOptions();
     const password = await this.password();
     if (state.closed) throw new Error('operation abandoned');
@@ -158,14 +183,18 @@ export class LdapConnector {
       state.step = `bind as ${this.options.bindDN}`;
       await client.bind(this.options.bindDN, password);
     }
-    state.step = 'search';
     return work(this.reader(client, state));
   }
 
-  private reader(client: Client, state: { step: string }): LdapReader {
+  private reader(client: Client, state: AttemptState): LdapReader {
     const timeLimit = Math.max(1, Math.ceil(this.options.timeoutMs / 1000));
+    // ldapts reconnects on demand; after the deadline that would be a fresh, unbound connection.
+    const ensureOpen = (): void => {
+      if (state.closed) throw new Error('operation abandoned');
+    };
     return {
       search: async (s) => {
+        ensureOpen();
         state.step = `search of ${s.base} for ${s.filter}`;
         const result = await client.search(s.base, {
           scope: s.scope, filter: s.filter, attributes: s.attributes, sizeLimit: s.sizeLimit, timeLimit,
@@ -174,6 +203,7 @@ export class LdapConnector {
         return result.searchEntries.map(toLdapEntry);
       },
       read: async (dn, attributes) => {
+        ensureOpen();
         state.step = `read of ${dn}`;
         try {
           const result = await client.search(dn, { scope: 'base', filter: '(objectClass=*)', attributes, timeLimit });

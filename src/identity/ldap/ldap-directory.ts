@@ -6,7 +6,7 @@ import type { Directory, PosixGroup, PosixIdentity } from '../directory.ts';
 import { TtlCache } from '../ttl-cache.ts';
 import { andFilter, equalityFilter, fillFilter, orFilter } from './filter.ts';
 import { expandMemberships } from './group-expansion.ts';
-import type { LdapConnector, LdapEntry, LdapReader } from './ldap-connection.ts';
+import type { LdapEntry, LdapReader, LdapRunner } from './ldap-connection.ts';
 
 /** Object classes that count as groups; both may carry `gidNumber` (rfc2307bis style). */
 export const GROUP_CLASSES_FILTER = '(|(objectClass=posixGroup)(objectClass=groupOfNames))';
@@ -92,11 +92,11 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
  * (`directory.minId`). More groups than NFS AUTH_SYS carries (16) are all returned.
  */
 export class LdapDirectory implements Directory, GroupNameSource {
-  private readonly connector: LdapConnector;
+  private readonly connector: LdapRunner;
   private readonly settings: LdapDirectorySettings;
   private readonly cache: TtlCache<string, UserMemberships>;
 
-  constructor(connector: LdapConnector, settings: LdapDirectorySettings, now?: () => number) {
+  constructor(connector: LdapRunner, settings: LdapDirectorySettings, now?: () => number) {
     this.connector = connector;
     this.settings = settings;
     this.cache = new TtlCache({ ttlMs: settings.cacheTtlSeconds * 1000, negativeTtlMs: settings.negativeCacheTtlSeconds * 1000, now });
