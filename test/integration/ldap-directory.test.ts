@@ -140,9 +140,9 @@ describe('LDAP adapters against slapd', () => {
     it('fails fast on a wrong bind password', async () => {
       const wrong = join(slapd.dir, 'wrong-password');
       await writeFile(wrong, 'not-the-password');
-      const { message, ms } = await unavailableAfter(adapters({ bindPasswordFile: wrong }).directory.lookupUser('alice'));
+      const { message, ms } = await unavailableAfter(adapters({ bindPasswordFile: wrong, timeoutMs: 10_000 }).directory.lookupUser('alice'));
       expect(message).toMatch(/bind as cn=panalysis,ou=services,dc=facility,dc=test at .* failed: .*invalid credentials/i);
-      expect(ms).toBeLessThan(2000);
+      expect(ms).toBeLessThan(5000); // an answer, not the 10 s timeout
     });
 
     it('fails rather than answering "not found" when bound anonymously (no read access)', async () => {
@@ -151,12 +151,12 @@ describe('LDAP adapters against slapd', () => {
     });
 
     it('fails fast while slapd is stopped and recovers when it is back', async () => {
-      const { directory } = adapters({ cacheTtlSeconds: 0, negativeCacheTtlSeconds: 0 });
+      const { directory } = adapters({ cacheTtlSeconds: 0, negativeCacheTtlSeconds: 0, timeoutMs: 10_000 });
       await slapd.stop();
       try {
         const { message, ms } = await unavailableAfter(directory.lookupUser('alice'));
         expect(message).toMatch(/connect, then bind .* failed: .*ECONNREFUSED/);
-        expect(ms).toBeLessThan(1000);
+        expect(ms).toBeLessThan(5000); // refused at once, not the 10 s timeout
       } finally {
         await slapd.start();
       }
@@ -169,9 +169,9 @@ describe('LDAP adapters against slapd', () => {
       try {
         const [user, proposal] = await Promise.all([unavailableAfter(directory.lookupUser('alice')), unavailableAfter(proposals.getProposal('20231234'))]);
         for (const r of [user, proposal]) {
-          expect(r.message).toMatch(/did not answer within 1000 ms \(during bind as /);
+          expect(r.message).toMatch(/did not answer within 1000 ms \(during (bind|search)/);
           expect(r.ms).toBeGreaterThanOrEqual(950);
-          expect(r.ms).toBeLessThan(2500);
+          expect(r.ms).toBeLessThan(5000);
         }
       } finally {
         slapd.resume();
