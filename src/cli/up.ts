@@ -2,7 +2,7 @@
 /**
  * `panalysis up`: the embedded default. Without KUBECONFIG it starts a local control
  * plane; then it installs the CRDs, runs the operator with the demo configuration,
- * creates a demo proposal namespace with two sessions, prints their status and what to
+ * creates a demo proposal namespace with a dataset and two sessions, prints their status and what to
  * do next, and runs until Ctrl-C.
  */
 import { spawn } from 'node:child_process';
@@ -22,9 +22,10 @@ import type { AnalysisSession } from '../api/v1alpha1/analysis-session.ts';
 /** The demo proposal's namespace. */
 export const DEMO_NAMESPACE = 'proposal-demo';
 const DEMO_SESSIONS: Array<{ name: string; spec: AnalysisSession['spec'] }> = [
-  { name: 'demo-notebook', spec: { user: 'demo', type: 'jupyter', profile: 'jupyter-scipy', lifetime: '8h' } },
+  { name: 'demo-notebook', spec: { user: 'demo', type: 'jupyter', profile: 'jupyter-scipy', lifetime: '8h', datasets: [{ name: 'raw' }] } },
   { name: 'demo-desktop', spec: { user: 'demo', type: 'desktop', profile: 'desktop-xfce', desktop: { protocol: 'guacamole' }, resources: { gpu: { flavour: 'a100', count: 1 } } } },
 ];
+const DEMO_DATASET = { source: { nfs: { server: 'nfs01.facility.example', path: '/exp/demo/raw' } }, access: { readGroups: ['pdemo'] }, mountPath: '/data/raw', description: 'Raw data of the demo proposal' };
 const G = { group: 'panalysis.io', version: 'v1alpha1', plural: 'analysissessions' };
 
 function ignoreConflict(err: unknown): void {
@@ -37,6 +38,8 @@ async function createDemo(kc: KubeConfig): Promise<void> {
   await core.createNamespace({ body: { metadata: { name: DEMO_NAMESPACE, labels } } }).catch(ignoreConflict);
   await waitFor('the demo namespace', async () => Boolean(await core.readNamespacedServiceAccount({ name: 'default', namespace: DEMO_NAMESPACE })), 30_000);
   const custom = kc.makeApiClient(CustomObjectsApi);
+  const raw = { apiVersion: 'panalysis.io/v1alpha1', kind: 'DatasetMount', metadata: { name: 'raw' }, spec: DEMO_DATASET };
+  await custom.createNamespacedCustomObject({ group: 'panalysis.io', version: 'v1alpha1', plural: 'datasetmounts', namespace: DEMO_NAMESPACE, body: raw }).catch(ignoreConflict);
   for (const s of DEMO_SESSIONS) {
     const body = { apiVersion: 'panalysis.io/v1alpha1', kind: 'AnalysisSession', metadata: { name: s.name }, spec: s.spec };
     await custom.createNamespacedCustomObject({ ...G, namespace: DEMO_NAMESPACE, body }).catch(ignoreConflict);
@@ -92,6 +95,7 @@ In another terminal:
   ${bin}kubectl get panalysis -A
   ${bin}kubectl -n ${DEMO_NAMESPACE} describe asession demo-desktop
   ${bin}kubectl -n ${DEMO_NAMESPACE} get pods -o wide
+  ${bin}kubectl -n ${DEMO_NAMESPACE} get datasetmounts,pvc
   ${bin}kubectl apply -f manifests/samples/    # after creating namespace proposal-20231234
 
 Press Ctrl-C to stop.`);
