@@ -5,21 +5,13 @@
  * v1 ResourceQuota, which stays a backstop.
  */
 import Type from 'typebox';
-import { Conditions, DateTime, DNS_LABEL_PATTERN, Duration, QUANTITY_PATTERN, StringEnum, StringMap } from './schema-helpers.ts';
+import { Conditions, DateTime, DNS_LABEL_PATTERN, Duration, Quantity, StringEnum, StringMap } from './schema-helpers.ts';
 import type { ObjectMeta } from './group.ts';
 
 export const ON_EXCEEDED = ['Queue', 'Reject'] as const;
 export type OnExceeded = (typeof ON_EXCEEDED)[number];
 
-function NonNegativeQuantity(description: string) {
-  return Type.Unsafe<string | number>({
-    description,
-    'x-kubernetes-int-or-string': true,
-    anyOf: [{ type: 'integer' }, { type: 'string' }],
-    minimum: 0,
-    pattern: QUANTITY_PATTERN,
-  });
-}
+const NonNegativeQuantity = (description: string) => Quantity(description, { allowZero: true });
 
 const Count = (description: string) => Type.Integer({ description, minimum: 0, maximum: 100000 });
 

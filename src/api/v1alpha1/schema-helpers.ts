@@ -30,22 +30,23 @@ export function StringMap<T extends TSchema>(value: T, options: Record<string, u
 export const QUANTITY_PATTERN = '^(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[mkMGTPE])?$';
 
 /**
- * A positive resource quantity such as `2`, `500m` or `16Gi`, as an integer or a string.
- * Zero and negative values are refused by the schema and a CEL rule naming the field.
+ * A resource quantity such as `2`, `500m` or `16Gi`, as an integer or a string; positive
+ * unless `allowZero` (quota limits, where 0 forbids). Negative values never match.
  */
-export function Quantity(description: string): TUnsafe<string | number> {
+export function Quantity(description: string, { allowZero = false } = {}): TUnsafe<string | number> {
   return Type.Unsafe<string | number>({
     description,
     'x-kubernetes-int-or-string': true,
     anyOf: [{ type: 'integer' }, { type: 'string' }],
-    minimum: 1,
+    minimum: allowZero ? 0 : 1,
     pattern: QUANTITY_PATTERN,
-    'x-kubernetes-validations': [
-      {
-        rule: "isQuantity(string(self)) && quantity(string(self)).isGreaterThan(quantity('0'))",
-        message: 'must be a positive quantity such as 2, 500m or 16Gi',
-      },
-    ],
+    ...(allowZero
+      ? {}
+      : {
+          'x-kubernetes-validations': [
+            { rule: "isQuantity(string(self)) && quantity(string(self)).isGreaterThan(quantity('0'))", message: 'must be a positive quantity such as 2, 500m or 16Gi' },
+          ],
+        }),
   });
 }
 
