@@ -65,7 +65,7 @@ export function addSessionController(manager: Manager, options: SessionControlle
       // A DatasetMount changed (ready, access, write window): the sessions that request it.
       { spec: { resource: DATASET_RESOURCE }, map: (dm) => sessionsIn(dm.metadata?.namespace).filter((s) => s.spec?.datasets?.some((d) => d.name === dm.metadata?.name)).map(keyOfSession) },
     ],
-    concurrency: options.concurrency ?? 4,
+    concurrency: options.concurrency ?? 8,
     ...(options.resyncMs ? { resyncMs: options.resyncMs } : {}),
     reconcile: (req) => reconcileSession(req, deps),
     onError: async (req, err) => {

@@ -32,7 +32,11 @@ export async function reconcileSession(req: ReconcileRequest, deps: SessionDeps)
   const facts = await gatherSessionFacts(session, deps);
   const plan = decideSession(session, facts, deps.config(), deps.now());
   for (const ref of plan.delete) await deps.kube.delete(ref, { preconditions: { uid: deps.lookup(ref)?.metadata?.uid } });
-  for (const obj of plan.apply) await deps.kube.apply(obj as KubeObject, { fieldManager: SESSION_FIELD_MANAGER });
+  // Children are independent of each other except the pod, which mounts the secret and the claims: apply the
+  // others together, then the pod.
+  const pods = plan.apply.filter((o) => o.kind === 'Pod');
+  await Promise.all(plan.apply.filter((o) => o.kind !== 'Pod').map((obj) => deps.kube.apply(obj as KubeObject, { fieldManager: SESSION_FIELD_MANAGER })));
+  for (const obj of pods) await deps.kube.apply(obj as KubeObject, { fieldManager: SESSION_FIELD_MANAGER });
   await writeStatus(session, plan.status, deps);
   return plan.requeueAfterMs ? requeueAfter(plan.requeueAfterMs) : done();
 }

@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: Apache-2.0
+/** A small SVG chart of latency distributions (pure): one cumulative curve per series. */
+
+export interface Series {
+  label: string;
+  /** Latencies in ms. */
+  values: number[];
+  color: string;
+}
+
+const W = 720;
+const H = 420;
+const M = { left: 70, right: 20, top: 40, bottom: 60 };
+
+function esc(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** An SVG document plotting the cumulative share of samples below each latency. */
+export function cdfChart(title: string, series: Series[]): string {
+  const max = Math.max(1, ...series.flatMap((s) => s.values));
+  const x = (ms: number) => M.left + (ms / max) * (W - M.left - M.right);
+  const y = (share: number) => H - M.bottom - share * (H - M.top - M.bottom);
+  const parts: string[] = [];
+  parts.push(`<rect width="${W}" height="${H}" fill="white"/>`, `<text x="${W / 2}" y="24" text-anchor="middle" font-size="16">${esc(title)}</text>`);
+  for (let i = 0; i <= 5; i++) {
+    const ms = (max * i) / 5;
+    parts.push(`<line x1="${x(ms)}" y1="${y(0)}" x2="${x(ms)}" y2="${y(1)}" stroke="#eee"/>`, `<text x="${x(ms)}" y="${H - M.bottom + 18}" text-anchor="middle" font-size="12">${Math.round(ms)}</text>`);
+    const share = i / 5;
+    parts.push(`<line x1="${x(0)}" y1="${y(share)}" x2="${x(max)}" y2="${y(share)}" stroke="#eee"/>`, `<text x="${M.left - 8}" y="${y(share) + 4}" text-anchor="end" font-size="12">${Math.round(share * 100)}%</text>`);
+  }
+  parts.push(`<text x="${W / 2}" y="${H - 18}" text-anchor="middle" font-size="13">latency from create to Ready (ms)</text>`);
+  parts.push(`<text x="18" y="${H / 2}" text-anchor="middle" font-size="13" transform="rotate(-90 18 ${H / 2})">share of objects Ready</text>`);
+  series.forEach((s, i) => {
+    const sorted = [...s.values].sort((a, b) => a - b);
+    const points = sorted.map((v, k) => `${x(v).toFixed(1)},${y((k + 1) / sorted.length).toFixed(1)}`);
+    parts.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${x(0)},${y(0)} ${points.join(' ')}"/>`);
+    const lx = M.left + 0.36 * (W - M.left - M.right);
+    const ly = M.top + 16 + i * 20;
+    parts.push(`<rect x="${lx}" y="${ly - 6}" width="14" height="4" fill="${s.color}"/>`, `<text x="${lx + 20}" y="${ly}" font-size="12">${esc(s.label)}</text>`);
+  });
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif">\n${parts.join('\n')}\n</svg>\n`;
+}
