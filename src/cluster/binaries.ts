@@ -3,6 +3,7 @@
  * Where the control plane binaries live. scripts/build-control-plane.sh builds them
  * from the Go module proxy into the cache, keyed by the versions in scripts/versions.env.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -63,4 +64,23 @@ export function findBinaries(): Binaries {
     }
   }
   return found;
+}
+
+/**
+ * The binaries, built first (scripts/build-control-plane.sh, output shown) when any is
+ * missing from the cache.
+ * @throws Error when the build fails; the script has printed why and how to fix it.
+ */
+export function ensureBinaries(): Binaries {
+  try {
+    return findBinaries();
+  } catch {
+    console.error('panalysis: building the local control plane once (about 7 minutes on 2 cores; cached afterwards)');
+    try {
+      execFileSync('bash', [join(REPO_ROOT, 'scripts', 'build-control-plane.sh')], { stdio: 'inherit' });
+    } catch (err) {
+      throw new Error('building the local control plane failed; see the output above', { cause: err });
+    }
+    return findBinaries();
+  }
 }

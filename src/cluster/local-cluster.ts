@@ -7,7 +7,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { findBinaries } from './binaries.ts';
+import { ensureBinaries } from './binaries.ts';
 import type { Binaries } from './binaries.ts';
 import { apiserverSpec, controllerManagerSpec, etcdSpec, kwokSpec, schedulerSpec } from './components.ts';
 import type { ClusterLayout } from './components.ts';
@@ -81,7 +81,7 @@ async function layoutFor(dir: string): Promise<ClusterLayout> {
 export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise<LocalCluster> {
   const name = opts.name ?? 'panalysis';
   const log = opts.log ?? ((msg: string) => console.error(`panalysis: ${msg}`));
-  const binaries = findBinaries();
+  const binaries = ensureBinaries();
   const dir = clusterDir(name);
   for (const sub of ['pki', 'etcd', 'logs', 'pids']) mkdirSync(join(dir, sub), { recursive: true });
   const pki = createPki(join(dir, 'pki'));
