@@ -14,14 +14,14 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { core, freshNamespace, waitFor } from './helpers.ts';
 import { DEMO_CONFIG, startOperator } from './operator.ts';
 import type { OperatorProcess } from './operator.ts';
-import { createDataset, deleteDataset, readyIs, waitDataset } from './datasets.ts';
+import { createDataset, deleteDataset, patchDataset, readyIs, waitDataset } from './datasets.ts';
 import { createSession, isPhase, readyReason, waitSession } from './sessions.ts';
 
 let ns: string;
 let operator: OperatorProcess;
 const configFile = join(mkdtempSync(join(tmpdir(), 'panalysis-data-')), 'operator.yaml');
 const config = parse(readFileSync(DEMO_CONFIG, 'utf8')) as Record<string, any>;
-const writableFor = 45_000;
+const inAWhile = (ms: number) => new Date(Date.now() + ms).toISOString().replace(/\.\d+Z$/, 'Z');
 let writableUntil = '';
 
 beforeAll(async () => {
@@ -29,7 +29,7 @@ beforeAll(async () => {
   writeFileSync(configFile, stringify(config));
   operator = await startOperator({ config: configFile });
   ns = await freshNamespace('data', { 'panalysis.io/proposal': '20231234', 'pod-security.kubernetes.io/enforce': 'restricted' });
-  writableUntil = new Date(Date.now() + writableFor).toISOString().replace(/\.\d+Z$/, 'Z');
+  writableUntil = inAWhile(3600_000);
   await createDataset(ns, 'raw', { source: { nfs: { server: 'nfs01.facility.example', path: '/exp/p11/20231234/raw' } }, access: { readGroups: ['p20231234'] }, mountPath: '/data/raw' });
   await createDataset(ns, 'proc', { source: { hostPath: { path: '/gpfs/exfel/exp/p11/20231234/proc' } }, access: { readGroups: ['p20231234'], writeGroups: ['p20231234-writers'] }, mountPath: '/data/proc', readOnly: false, writableUntil });
 });
@@ -63,6 +63,9 @@ describe('datasets and data access', () => {
   });
 
   it('gives a writer the right uid/gid/groups and the data read-write until writableUntil, then read-only', async () => {
+    writableUntil = inAWhile(20_000); // the write window closes soon: the end of the beamtime plus grace
+    await patchDataset(ns, 'proc', { writableUntil });
+    await waitDataset(ns, 'proc', 'the new window', (d) => d.spec.writableUntil === writableUntil && d.status?.observedGeneration === d.metadata.generation);
     await createSession(ns, 'alice', { user: 'alice', type: 'jupyter', profile: 'jupyter-scipy', datasets: [{ name: 'raw' }, { name: 'proc' }] });
     const s = await waitSession(ns, 'alice', 'Running', isPhase('Running'));
     expect(s.status?.conditions?.find((c) => c.type === 'DataMounted')?.message).toMatch(/raw at \/data\/raw \(read-only\); proc at \/data\/proc \(read-write\)/);

@@ -30,3 +30,10 @@ export async function waitDataset(namespace: string, name: string, what: string,
 }
 
 export const readyIs = (status: string) => (d: DatasetMount) => d.status?.conditions?.find((c) => c.type === 'Ready')?.status === status;
+
+/** Merge-patches the spec of a DatasetMount, as an admin would. */
+export async function patchDataset(namespace: string, name: string, spec: Partial<DatasetMountSpec>): Promise<void> {
+  const d = await getDataset(namespace, name);
+  d.spec = { ...d.spec, ...spec };
+  await custom().replaceNamespacedCustomObject({ ...G, namespace, name, body: d });
+}
