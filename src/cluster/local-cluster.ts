@@ -4,7 +4,7 @@
  * kube-scheduler and kwok (fake nodes, incl. GPU nodes) on loopback, from cached
  * binaries. Used by `panalysis cluster up`, `panalysis up` and the integration tests.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ensureBinaries } from './binaries.ts';
@@ -17,6 +17,7 @@ import type { LocalUser } from './kubeconfig.ts';
 import { DEFAULT_NODE_LAYOUT } from './nodes.ts';
 import type { NodeLayout } from './nodes.ts';
 import { createPki } from './pki.ts';
+import type { Pki } from './pki.ts';
 import { Supervisor } from './supervisor.ts';
 import { freePort, probe, waitFor } from './wait.ts';
 
@@ -72,6 +73,63 @@ async function layoutFor(dir: string): Promise<ClusterLayout> {
   };
 }
 
+/** Everything written before the first process starts: PKI, tokens, kubeconfigs, kwok configuration. */
+interface PreparedState {
+  dir: string;
+  layout: ClusterLayout;
+  pki: Pki;
+  server: string;
+  ca: string;
+  kubeconfig: string;
+  tokens: Map<string, { user: LocalUser; token: string }>;
+}
+
+const KWOK_OPTIONS = 'options:\n  podPlayStageParallelism: 4\n  nodePlayStageParallelism: 4\n  nodeLeaseParallelism: 4\n  podsOnNodeSyncParallelism: 1\n  enablePodsOnNodeSyncListPager: true\n  enablePodsOnNodeSyncStreamWatch: false\n';
+
+async function prepareState(name: string, users: LocalUser[]): Promise<PreparedState> {
+  const dir = clusterDir(name);
+  for (const sub of ['pki', 'etcd', 'logs', 'pids']) mkdirSync(join(dir, sub), { recursive: true });
+  const pki = createPki(join(dir, 'pki'));
+  const layout = await layoutFor(dir);
+  const tokens = new Map([...BUILTIN_USERS, ...users].map((user) => [user.name, { user, token: newToken() }]));
+  writeFileSync(layout.tokenFile, buildTokenFile(tokens), { mode: 0o600 });
+  const server = `https://127.0.0.1:${layout.apiserverPort}`;
+  const ca = readFileSync(pki.caCert, 'utf8');
+  const kubeconfigOf = (user: string) => buildKubeconfig(server, ca, user, tokens.get(user)!.token);
+  writeKubeconfig(layout.kubeconfigs.controllerManager, kubeconfigOf('system:kube-controller-manager'));
+  writeKubeconfig(layout.kubeconfigs.scheduler, kubeconfigOf('system:kube-scheduler'));
+  writeKubeconfig(layout.kubeconfigs.kwok, kubeconfigOf('kwok'));
+  const stages = readFileSync(join(import.meta.dirname, 'kwok-stages.yaml'), 'utf8');
+  writeFileSync(join(dir, 'kwok.yaml'), `apiVersion: config.kwok.x-k8s.io/v1alpha1\nkind: KwokConfiguration\n${KWOK_OPTIONS}${stages}`);
+  const kubeconfig = join(dir, 'kubeconfig');
+  writeKubeconfig(kubeconfig, kubeconfigOf('admin'));
+  return { dir, layout, pki, server, ca, kubeconfig, tokens };
+}
+
+/** Starts the processes in order, each once the one it needs is healthy, then nodes and CRDs. */
+async function startComponents(st: PreparedState, binaries: Binaries, supervisor: Supervisor, opts: LocalClusterOptions): Promise<void> {
+  const { layout, pki, server, ca, kubeconfig } = st;
+  const logOf = (c: string) => `see ${join(st.dir, 'logs', c + '.log')}`;
+  const healthy = (port: number) => async () => (await probe(`https://127.0.0.1:${port}/healthz`, { insecure: true })) === 200;
+  supervisor.start(etcdSpec(binaries, layout));
+  await waitFor('etcd', async () => (await probe(`http://127.0.0.1:${layout.etcdPort}/health`)) === 200, 30_000, logOf('etcd'));
+  supervisor.start(apiserverSpec(binaries, layout, pki));
+  const token = st.tokens.get('admin')!.token;
+  await waitFor('kube-apiserver', async () => (await probe(`${server}/readyz`, { ca, token })) === 200, 90_000, logOf('kube-apiserver'));
+  supervisor.start(controllerManagerSpec(binaries, layout, pki));
+  supervisor.start(schedulerSpec(binaries, layout));
+  supervisor.start(kwokSpec(binaries, layout));
+  await waitFor('kube-controller-manager', healthy(layout.controllerManagerPort), 60_000, logOf('kube-controller-manager'));
+  await waitFor('kube-scheduler', healthy(layout.schedulerPort), 60_000, logOf('kube-scheduler'));
+  await createNodes(kubeconfig, opts.nodes ?? DEFAULT_NODE_LAYOUT);
+  await applyObjects(kubeconfig, [KWOK_STORAGE_CLASS]);
+  await waitNodesReady(kubeconfig, 60_000, logOf('kwok'));
+  if (opts.installCrds !== false) {
+    await installCrds(kubeconfig);
+    await installPlatform(kubeconfig);
+  }
+}
+
 /**
  * Starts a local cluster and waits until it is usable: apiserver ready, controller
  * manager and scheduler healthy, nodes Ready, CRDs established.
@@ -82,61 +140,29 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
   const name = opts.name ?? 'panalysis';
   const log = opts.log ?? ((msg: string) => console.error(`panalysis: ${msg}`));
   const binaries = ensureBinaries();
-  const dir = clusterDir(name);
-  for (const sub of ['pki', 'etcd', 'logs', 'pids']) mkdirSync(join(dir, sub), { recursive: true });
-  const pki = createPki(join(dir, 'pki'));
-  const layout = await layoutFor(dir);
-  const tokens = new Map([...BUILTIN_USERS, ...(opts.users ?? [])].map((user) => [user.name, { user, token: newToken() }]));
-  writeFileSync(layout.tokenFile, buildTokenFile(tokens), { mode: 0o600 });
-  const server = `https://127.0.0.1:${layout.apiserverPort}`;
-  const ca = readFileSync(pki.caCert, 'utf8');
-  const kubeconfigFor = (user: string): string => {
-    const entry = tokens.get(user);
-    if (!entry) throw new Error(`no local user ${user}; add it to LocalClusterOptions.users`);
-    const path = join(dir, `${user.replace(/[^A-Za-z0-9_.-]/g, '_')}.kubeconfig`);
-    writeKubeconfig(path, buildKubeconfig(server, ca, user, entry.token));
-    return path;
-  };
-  writeKubeconfig(layout.kubeconfigs.controllerManager, buildKubeconfig(server, ca, 'system:kube-controller-manager', tokens.get('system:kube-controller-manager')!.token));
-  writeKubeconfig(layout.kubeconfigs.scheduler, buildKubeconfig(server, ca, 'system:kube-scheduler', tokens.get('system:kube-scheduler')!.token));
-  writeKubeconfig(layout.kubeconfigs.kwok, buildKubeconfig(server, ca, 'kwok', tokens.get('kwok')!.token));
-  const stages = readFileSync(join(import.meta.dirname, 'kwok-stages.yaml'), 'utf8');
-  writeFileSync(join(dir, 'kwok.yaml'), `apiVersion: config.kwok.x-k8s.io/v1alpha1\nkind: KwokConfiguration\noptions:\n  podPlayStageParallelism: 4\n  nodePlayStageParallelism: 4\n  nodeLeaseParallelism: 4\n  podsOnNodeSyncParallelism: 1\n  enablePodsOnNodeSyncListPager: true\n  enablePodsOnNodeSyncStreamWatch: false\n${stages}`);
-  const kubeconfig = join(dir, 'kubeconfig');
-  writeKubeconfig(kubeconfig, buildKubeconfig(server, ca, 'admin', tokens.get('admin')!.token));
-  const supervisor = new Supervisor(join(dir, 'logs'), join(dir, 'pids'), log);
-  const logOf = (c: string) => `see ${join(dir, 'logs', c + '.log')}`;
-  const adminToken = tokens.get('admin')!.token;
+  const st = await prepareState(name, opts.users ?? []);
+  const supervisor = new Supervisor(join(st.dir, 'logs'), join(st.dir, 'pids'), log);
   try {
-    supervisor.start(etcdSpec(binaries, layout));
-    await waitFor('etcd', async () => (await probe(`http://127.0.0.1:${layout.etcdPort}/health`)) === 200, 30_000, logOf('etcd'));
-    supervisor.start(apiserverSpec(binaries, layout, pki));
-    await waitFor('kube-apiserver', async () => (await probe(`${server}/readyz`, { ca, token: adminToken })) === 200, 90_000, logOf('kube-apiserver'));
-    supervisor.start(controllerManagerSpec(binaries, layout, pki));
-    supervisor.start(schedulerSpec(binaries, layout));
-    supervisor.start(kwokSpec(binaries, layout));
-    await waitFor('kube-controller-manager', async () => (await probe(`https://127.0.0.1:${layout.controllerManagerPort}/healthz`, { insecure: true })) === 200, 60_000, logOf('kube-controller-manager'));
-    await waitFor('kube-scheduler', async () => (await probe(`https://127.0.0.1:${layout.schedulerPort}/healthz`, { insecure: true })) === 200, 60_000, logOf('kube-scheduler'));
-    await createNodes(kubeconfig, opts.nodes ?? DEFAULT_NODE_LAYOUT);
-    await applyObjects(kubeconfig, [KWOK_STORAGE_CLASS]);
-    await waitNodesReady(kubeconfig, 60_000, logOf('kwok'));
-    if (opts.installCrds !== false) {
-      await installCrds(kubeconfig);
-      await installPlatform(kubeconfig);
-    }
+    await startComponents(st, binaries, supervisor, opts);
   } catch (err) {
     await supervisor.stop(2000);
     throw err;
   }
+  const { dir, server, kubeconfig, layout, tokens } = st;
   writeFileSync(join(dir, 'cluster.json'), JSON.stringify({ name, server, kubeconfig, supervisorPid: process.pid, k8sBinDir: binaries.k8sBinDir, layout }, null, 2));
   log(`Started local cluster ${name} (Kubernetes ${binaries.k8sVersion}) at ${server}`);
   return {
-    name, dir, kubeconfig, server, caFile: pki.caCert, etcdUrl: `http://127.0.0.1:${layout.etcdPort}`, binaries, supervisor,
+    name, dir, kubeconfig, server, caFile: st.pki.caCert, etcdUrl: `http://127.0.0.1:${layout.etcdPort}`, binaries, supervisor,
     tokens: Object.fromEntries([...tokens].map(([k, v]) => [k, v.token])),
-    kubeconfigFor,
+    kubeconfigFor(user: string): string {
+      if (!tokens.has(user)) throw new Error(`no local user ${user}; add it to LocalClusterOptions.users`);
+      const path = join(dir, `${user.replace(/[^A-Za-z0-9_.-]/g, '_')}.kubeconfig`);
+      writeKubeconfig(path, buildKubeconfig(server, st.ca, user, tokens.get(user)!.token));
+      return path;
+    },
     async stop(removeState = false) {
       await supervisor.stop();
-      if (removeState) (await import('node:fs')).rmSync(dir, { recursive: true, force: true });
+      if (removeState) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
