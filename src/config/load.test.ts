@@ -29,6 +29,8 @@ describe('operator configuration', () => {
     const config = parseConfig(stringify(c));
     expect(config.gateway.namespace).toBe('panalysis-system');
     expect(config.profiles.map((p) => p.name)).toEqual(['jupyter-scipy', 'desktop-xfce']);
+    expect(config.network.egress.mode).toBe('Restricted');
+    expect(config.network.egress.allow[0]).toEqual({ cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '169.254.0.0/16'] });
   });
 
   const cases: Record<string, [(c: Record<string, any>) => void, RegExp]> = {

@@ -100,6 +100,23 @@ export const DatasetsConfig = Type.Object({
 }, { default: { nfs: [], hostPath: [], csiDrivers: [], nfsMountOptions: ['nfsvers=4.2', 'hard', 'nosuid', 'nodev'] } });
 export type DatasetsConfig = Type.Static<typeof DatasetsConfig>;
 
+/**
+ * Where session pods may connect to. Data is mounted by the node, so pods need no route
+ * to NFS or GPFS servers. Default: DNS, and the public internet (pip, conda, git) but no
+ * private range, so not the apiserver, other sessions, cloud metadata or facility services.
+ */
+export const NetworkConfig = Type.Object({
+  egress: Type.Object({
+    /** `Restricted`: the rules below; `Unrestricted`: no egress policy at all. */
+    mode: StringEnum(['Restricted', 'Unrestricted'] as const, { default: 'Restricted' }),
+    dns: Type.Boolean({ default: true, description: 'Allow DNS to kube-system.' }),
+    allow: Type.Array(Type.Object({ cidr: Type.String(), except: Type.Optional(Type.Array(Type.String())) }), {
+      default: [{ cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '169.254.0.0/16'] }, { cidr: '::/0', except: ['fc00::/7', 'fe80::/10'] }],
+    }),
+  }, { default: {} }),
+}, { default: {} });
+export type NetworkConfig = Type.Static<typeof NetworkConfig>;
+
 export const OperatorConfig = Type.Object({
   gateway: Type.Object({
     /** Public URL of the gateway; a session's URL is `<baseUrl>/s/<namespace>/<name>/`. */
@@ -125,5 +142,6 @@ export const OperatorConfig = Type.Object({
   directory: DirectoryConfig,
   proposals: ProposalsConfig,
   datasets: DatasetsConfig,
+  network: NetworkConfig,
 });
 export type OperatorConfig = Type.Static<typeof OperatorConfig>;

@@ -36,6 +36,7 @@ export interface SessionInputs {
   protocol?: DesktopProtocol;
   geometry: string;
   gateway: { namespace: string; podLabels: Record<string, string> };
+  egress: { mode: 'Restricted' | 'Unrestricted'; dns: boolean; allow: Array<{ cidr: string; except?: string[] }> };
   images: { guacd: string; websockify: string };
   home: { size: string; storageClassName?: string };
   datasets: DatasetVolume[];

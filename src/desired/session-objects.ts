@@ -23,25 +23,37 @@ export function buildSessionService(i: SessionInputs): V1Service {
   };
 }
 
+function egressRules(i: SessionInputs): unknown[] {
+  const dns = i.egress.dns
+    ? [{ to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } } }], ports: [{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }] }]
+    : [];
+  const cidrs = i.egress.allow.map((a) => ({ ipBlock: { cidr: a.cidr, ...(a.except && a.except.length > 0 ? { except: a.except } : {}) } }));
+  return [...dns, ...(cidrs.length > 0 ? [{ to: cidrs }] : [])];
+}
+
 /**
- * Only the gateway's pods may open a connection to the session, and only on its port.
+ * Only the gateway's pods may open a connection to the session, and only on its port;
+ * the session may connect only where the egress configuration allows (by default DNS
+ * and the public internet, no private range).
  * Typed as plain JSON: client-node's model spells `from` as `_from`.
  */
 export function buildSessionNetworkPolicy(i: SessionInputs): Record<string, unknown> {
   const port = gatewayPort(i);
+  const restricted = i.egress.mode === 'Restricted';
   return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
     metadata: childMeta(i.session, sessionNames(i.session.metadata.name!).networkPolicy, 'network-policy'),
     spec: {
       podSelector: { matchLabels: sessionLabels(i.session, 'session') },
-      policyTypes: ['Ingress'],
+      policyTypes: restricted ? ['Ingress', 'Egress'] : ['Ingress'],
       ingress: [
         {
           from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': i.gateway.namespace } }, podSelector: { matchLabels: i.gateway.podLabels } }],
           ports: [{ port: port.port, protocol: 'TCP' }],
         },
       ],
+      ...(restricted ? { egress: egressRules(i) } : {}),
     },
   };
 }

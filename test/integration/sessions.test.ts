@@ -10,7 +10,7 @@ import { apiErrorMessage, core, freshNamespace, kubeConfig, waitFor } from './he
 import { startOperator } from './operator.ts';
 import type { OperatorProcess } from './operator.ts';
 import { createSession, deleteSession, getSession, isPhase, patchSession, readyReason, waitSession } from './sessions.ts';
-import { NetworkingV1Api } from '@kubernetes/client-node';
+import { NetworkingV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 
 let ns: string;
 let operator: OperatorProcess;
@@ -124,6 +124,18 @@ describe('AnalysisSession controller', () => {
     await patchSession(ns, 'pause', { state: 'Running' });
     await waitSession(ns, 'pause', 'Running', isPhase('Running'));
     expect((await core().readNamespacedSecret({ name: 'pause-credentials', namespace: ns })).data).toEqual(secret);
+  });
+
+  it('restores a child that was deleted or hand-edited, and keeps the session isolated', async () => {
+    const net = kubeConfig().makeApiClient(NetworkingV1Api);
+    const np = await net.readNamespacedNetworkPolicy({ name: 'nb', namespace: ns });
+    expect(np.spec?.policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(np.spec?.egress?.[1]?.to?.[0]?.ipBlock).toMatchObject({ cidr: '0.0.0.0/0', except: expect.arrayContaining(['10.0.0.0/8', '169.254.0.0/16']) });
+    await net.deleteNamespacedNetworkPolicy({ name: 'nb', namespace: ns });
+    await core().patchNamespacedService({ name: 'nb', namespace: ns, body: [{ op: 'replace', path: '/spec/selector', value: { app: 'elsewhere' } }] }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch));
+    await waitFor('the NetworkPolicy to be recreated', () => net.readNamespacedNetworkPolicy({ name: 'nb', namespace: ns }).then(() => true, () => false), 30_000);
+    await waitFor('the Service selector to be restored', async () => (await core().readNamespacedService({ name: 'nb', namespace: ns })).spec?.selector?.['panalysis.io/session'] === 'nb', 30_000);
+    expect((await core().readNamespacedService({ name: 'nb', namespace: ns })).spec?.selector?.app).toBeUndefined();
   });
 
   it('makes zero writes on resync and after a restart when nothing changed', async () => {

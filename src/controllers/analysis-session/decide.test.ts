@@ -47,6 +47,10 @@ describe('decideSession', () => {
     const np = plan.apply.find((o) => o.kind === 'NetworkPolicy') as any;
     expect(np.spec.ingress[0].ports).toEqual([{ port, protocol: 'TCP' }]);
     expect(np.spec.ingress[0].from[0].namespaceSelector.matchLabels).toEqual({ 'kubernetes.io/metadata.name': 'panalysis-system' });
+    expect(np.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(np.spec.egress[0].ports).toEqual([{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }]);
+    expect(np.spec.egress[1].to[0].ipBlock.except).toContain('10.0.0.0/8');
+    expect(np.spec.egress[1].to[0].ipBlock.except).toContain('169.254.0.0/16');
     const desktop = podOf(plan)!.spec!.containers[0]!;
     expect(desktop.ports).toBeUndefined();
     expect(desktop.command!.join(' ')).toMatch(/Xvnc :1 -localhost/);

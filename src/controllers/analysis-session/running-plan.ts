@@ -57,6 +57,7 @@ function inputsFor(s: AnalysisSession, r: ResolvedRequest, id: PosixIdentity, ac
     session: s, profile: r.profile, flavour: r.flavour, gpuCount: r.gpuCount, cpu: r.cpu, memory: r.memory, protocol: r.protocol, geometry: r.geometry,
     runAs: { user: id.user, uid: id.uid, gid: id.gid, supplementalGroups: access.gids },
     gateway: { namespace: config.gateway.namespace, podLabels: config.gateway.podLabels },
+    egress: config.network.egress,
     images: config.images,
     home: { size: String(r.profile.homeSize ?? config.defaults.homeSize), storageClassName: config.defaults.homeStorageClassName },
     datasets: access.mounts,
