@@ -87,7 +87,12 @@ export const ProposalsConfig = Type.Object({
   static: Type.Optional(Type.Array(StaticProposal)),
   /** Users who lose membership keep a running session this long before it is stopped. */
   revocationGracePeriod: DurationString,
-}, { default: { provider: 'static', static: [], revocationGracePeriod: '15m' } });
+  /**
+   * Datasets without `writableUntil` stay writable this long after the end of the
+   * proposal's beamtime (when the proposal source knows it), then read-only.
+   */
+  writeGraceAfterBeamtime: Type.String({ pattern: DURATION_PATTERN, minLength: 2, default: '7d' }),
+}, { default: { provider: 'static', static: [], revocationGracePeriod: '15m', writeGraceAfterBeamtime: '7d' } });
 export type ProposalsConfig = Type.Static<typeof ProposalsConfig>;
 
 /** Where datasets may come from; a DatasetMount outside these is refused. */

@@ -21,6 +21,8 @@ export interface DatasetVolume {
   claimName: string;
   mountPath: string;
   readOnly: boolean;
+  /** For read-write mounts with a deadline: when they become read-only (RFC 3339). */
+  writableUntil?: string;
 }
 
 export interface SessionInputs {

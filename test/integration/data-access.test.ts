@@ -68,7 +68,7 @@ describe('datasets and data access', () => {
     await waitDataset(ns, 'proc', 'the new window', (d) => d.spec.writableUntil === writableUntil && d.status?.observedGeneration === d.metadata.generation);
     await createSession(ns, 'alice', { user: 'alice', type: 'jupyter', profile: 'jupyter-scipy', datasets: [{ name: 'raw' }, { name: 'proc' }] });
     const s = await waitSession(ns, 'alice', 'Running', isPhase('Running'));
-    expect(s.status?.conditions?.find((c) => c.type === 'DataMounted')?.message).toMatch(/raw at \/data\/raw \(read-only\); proc at \/data\/proc \(read-write\)/);
+    expect(s.status?.conditions?.find((c) => c.type === 'DataMounted')?.message).toMatch(/raw at \/data\/raw \(read-only\); proc at \/data\/proc \(read-write until \d{4}-/);
     const p = await pod('alice');
     expect(p.spec?.securityContext).toMatchObject({ runAsUser: 20001, runAsGroup: 20001, supplementalGroups: [100, 30001, 30002] });
     expect(p.spec?.securityContext?.fsGroup).toBeUndefined();

@@ -38,7 +38,7 @@ beforeAll(async () => {
   operator = await startOperator({ config: file, resyncSeconds: 2 });
   ns = await freshNamespace('ldap', { 'panalysis.io/proposal': '20231234', 'pod-security.kubernetes.io/enforce': 'restricted' });
   await createDataset(ns, 'raw', { source: { nfs: { server: 'nfs01.facility.example', path: '/exp/p11/20231234/raw' } }, access: { readGroups: ['p20231234'] }, mountPath: '/data/raw' });
-  await createDataset(ns, 'proc', { source: { hostPath: { path: '/gpfs/exfel/exp/p11/20231234/proc' } }, access: { readGroups: ['p20231234'], writeGroups: ['p20231234-writers'] }, mountPath: '/data/proc', readOnly: false });
+  await createDataset(ns, 'proc', { source: { hostPath: { path: '/gpfs/exfel/exp/p11/20231234/proc' } }, access: { readGroups: ['p20231234'], writeGroups: ['p20231234-writers'] }, mountPath: '/data/proc', readOnly: false, writableUntil: '2099-01-01T00:00:00Z' });
   await waitDataset(ns, 'raw', 'Ready', readyIs('True'));
   await waitDataset(ns, 'proc', 'Ready', readyIs('True'));
 }, 120_000);

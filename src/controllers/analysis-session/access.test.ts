@@ -60,6 +60,19 @@ describe('decideAccess', () => {
     expect(a.mounts).toEqual([]);
   });
 
+  it('keeps a dataset without writableUntil writable until the end of the beamtime plus the grace, then read-only', () => {
+    const beamtime: ProposalFact = { kind: 'found', info: { id: '1', members: ['alice'], beamtime: { start: '2026-11-28T08:00:00Z', end: '2026-12-01T08:00:00Z' } } };
+    const week = 7 * 86_400_000;
+    const during = decideAccess(withData('raw'), alice, beamtime, map(dataset('raw')), ['raw'], NOW, [], [], week);
+    expect(during.mounts[0]).toMatchObject({ readOnly: false, writableUntil: '2026-12-08T08:00:00Z' });
+    expect(during.data.message).toBe('raw at /data/raw (read-write until 2026-12-08T08:00:00Z)');
+    expect(during.nextChangeMs).toBe(Date.parse('2026-12-08T08:00:00Z') - NOW);
+    const after = decideAccess(withData('raw'), alice, beamtime, map(dataset('raw')), ['raw'], Date.parse('2026-12-08T08:00:01Z'), [], [], week);
+    expect(after.mounts[0]!.readOnly).toBe(true);
+    const explicit = decideAccess(withData('raw'), alice, beamtime, map(dataset('raw', { writableUntil: '2027-01-01T00:00:00Z' })), ['raw'], Date.parse('2026-12-20T00:00:00Z'), [], [], week);
+    expect(explicit.mounts[0]!.readOnly).toBe(false);
+  });
+
   it('waits for a dataset that is not ready, naming it', () => {
     const a = decideAccess(withData('raw'), alice, proposal, map(dataset('raw', {}, false)), ['raw'], NOW);
     expect(a.outcome).toBe('wait');
@@ -76,7 +89,7 @@ describe('decideAccess', () => {
 });
 
 describe('revocation of a running session', () => {
-  const config = { ...demoConfig(), proposals: { provider: 'static' as const, static: [], revocationGracePeriod: '10m' } };
+  const config = { ...demoConfig(), proposals: { ...demoConfig().proposals, revocationGracePeriod: '10m' } };
   const facts = (id: PosixIdentity, pod?: V1Pod, p: ProposalFact = proposal): SessionFacts => ({ identity: { kind: 'found', identity: id }, credentials: { secret: 't' }, pod, proposal: p, datasets: map(dataset('raw')), availableDatasets: ['raw'] });
 
   it('keeps the pod through the grace period, then deletes it and keeps home and credentials', () => {

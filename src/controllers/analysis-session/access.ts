@@ -2,7 +2,7 @@
 /**
  * Who may run this session, and with which data (pure): proposal membership, the
  * DatasetMounts the user may read (read-write only for write groups, only until
- * writableUntil), and the supplementary groups that access needs (at most 16, the NFS
+ * writableUntil or, without one, the end of the proposal's beamtime plus a grace), and the supplementary groups that access needs (at most 16, the NFS
  * AUTH_SYS limit). Nothing is mounted on a guess: a dataset that is missing, not
  * ready or not readable by the user stops the decision.
  */
@@ -68,7 +68,17 @@ interface DatasetAccess {
   nextChangeMs?: number;
 }
 
-function accessOne(s: AnalysisSession, i: number, dm: DatasetMount, id: PosixIdentity, groupNames: Set<string>, proposal: ProposalFact, now: number): DatasetAccess | AccessDecision {
+/**
+ * When write access ends: the dataset's own `writableUntil`, else the end of the
+ * proposal's beamtime plus `graceMs`, else never.
+ */
+export function writeDeadline(dm: DatasetMount, proposal: ProposalFact, graceMs: number): number | undefined {
+  if (dm.spec.writableUntil) return Date.parse(dm.spec.writableUntil);
+  const end = proposal.kind === 'found' ? proposal.info.beamtime?.end : undefined;
+  return end ? Date.parse(end) + graceMs : undefined;
+}
+
+function accessOne(s: AnalysisSession, i: number, dm: DatasetMount, id: PosixIdentity, groupNames: Set<string>, proposal: ProposalFact, now: number, writeGraceMs: number): DatasetAccess | AccessDecision {
   const field = `spec.datasets[${i}]`;
   const name = dm.metadata.name!;
   const ready = dm.status?.conditions?.find((c) => c.type === 'Ready');
@@ -83,12 +93,12 @@ function accessOne(s: AnalysisSession, i: number, dm: DatasetMount, id: PosixIde
   if (granting.length === 0) {
     return refuse('DatasetAccessDenied', `${field}: ${s.spec.user} may not read dataset ${name}: not a member of its read groups (${names(read)}) or write groups (${names(write)}).`);
   }
-  const until = dm.spec.writableUntil ? Date.parse(dm.spec.writableUntil) : undefined;
+  const until = writeDeadline(dm, proposal, writeGraceMs);
   const ref = s.spec.datasets![i]!;
   const rw = ref.readOnly !== true && dm.spec.readOnly === false && write.some((g) => groupNames.has(g)) && (until === undefined || now < until);
   const gids = id.groups.filter((g) => granting.includes(g.name)).map((g) => g.gid);
   return {
-    mount: { name, claimName: dm.status?.claimName ?? datasetClaimFor(dm), mountPath: dm.spec.mountPath, readOnly: !rw },
+    mount: { name, claimName: dm.status?.claimName ?? datasetClaimFor(dm), mountPath: dm.spec.mountPath, readOnly: !rw, ...(rw && until !== undefined ? { writableUntil: new Date(until).toISOString().replace('.000Z', 'Z') } : {}) },
     gids,
     nextChangeMs: rw && until !== undefined ? until - now : undefined,
   };
@@ -98,7 +108,7 @@ function accessOne(s: AnalysisSession, i: number, dm: DatasetMount, id: PosixIde
  * Decides access. `datasets` maps each requested name to its DatasetMount (undefined:
  * none of that name in the namespace); `available` lists the namespace's DatasetMounts.
  */
-export function decideAccess(s: AnalysisSession, id: PosixIdentity, proposal: ProposalFact, datasets: Map<string, DatasetMount | undefined>, available: string[], now: number, extraGids: number[] = [], otherGroupNames: string[] = []): AccessDecision {
+export function decideAccess(s: AnalysisSession, id: PosixIdentity, proposal: ProposalFact, datasets: Map<string, DatasetMount | undefined>, available: string[], now: number, extraGids: number[] = [], otherGroupNames: string[] = [], writeGraceMs = 7 * 86_400_000): AccessDecision {
   const membership = checkProposal(s, proposal);
   if ('outcome' in membership) return membership;
   const groupNames = new Set([...id.groups.map((g) => g.name), ...otherGroupNames]);
@@ -108,7 +118,7 @@ export function decideAccess(s: AnalysisSession, id: PosixIdentity, proposal: Pr
   for (const [i, ref] of (s.spec.datasets ?? []).entries()) {
     const dm = datasets.get(ref.name);
     if (!dm) return refuse('DatasetNotFound', `spec.datasets[${i}].name: no DatasetMount "${ref.name}" in namespace ${s.metadata.namespace}; DatasetMounts here: ${names(available)}.`);
-    const one = accessOne(s, i, dm, id, groupNames, proposal, now);
+    const one = accessOne(s, i, dm, id, groupNames, proposal, now, writeGraceMs);
     if ('outcome' in one) return one;
     mounts.push(one.mount);
     one.gids.forEach((g) => gids.add(g));
@@ -119,6 +129,6 @@ export function decideAccess(s: AnalysisSession, id: PosixIdentity, proposal: Pr
   }
   const data: Verdict = mounts.length === 0
     ? { status: 'True', reason: 'NoDatasets', message: 'No datasets requested.' }
-    : { status: 'True', reason: 'Mounted', message: mounts.map((m) => `${m.name} at ${m.mountPath} (${m.readOnly ? 'read-only' : 'read-write'})`).join('; ') };
+    : { status: 'True', reason: 'Mounted', message: mounts.map((m) => `${m.name} at ${m.mountPath} (${m.readOnly ? 'read-only' : `read-write${m.writableUntil ? ` until ${m.writableUntil}` : ''}`})`).join('; ') };
   return { outcome: 'ok', authorized: membership, data, mounts, gids: [...gids].sort((a, b) => a - b), nextChangeMs };
 }

@@ -129,7 +129,7 @@ export function decideSession(stored: AnalysisSession, facts: SessionFacts, conf
 
 function decideWithAccess(s: AnalysisSession, facts: SessionFacts, config: OperatorConfig, request: ResolvedRequest, status: AnalysisSessionStatus, verdicts: Array<[string, Verdict]>, live: V1Pod | undefined, now: number): SessionPlan {
   const found = facts.identity as { identity: PosixIdentity; otherGroupNames?: string[] };
-  const access = decideAccess(s, found.identity, facts.proposal ?? { kind: 'none' }, facts.datasets ?? new Map(), facts.availableDatasets ?? [], now, request.profile.imageGroups ?? [], found.otherGroupNames ?? []);
+  const access = decideAccess(s, found.identity, facts.proposal ?? { kind: 'none' }, facts.datasets ?? new Map(), facts.availableDatasets ?? [], now, request.profile.imageGroups ?? [], found.otherGroupNames ?? [], parseDuration(config.proposals.writeGraceAfterBeamtime));
   const wantsRunning = s.spec.state !== 'Stopped';
   if (access.outcome === 'wait') {
     const v: Array<[string, Verdict]> = [...verdicts, [CONDITIONS.authorized, access.authorized], [CONDITIONS.data, access.data]];
