@@ -20,6 +20,8 @@ export interface GatherDeps {
   directory: () => Directory;
   proposals: () => ProposalDirectory;
   lookup: (ref: ObjectRef) => KubeObject | undefined;
+  /** A live read, for the one case where a stale cache would do harm (minting credentials twice). */
+  get: (ref: ObjectRef) => Promise<KubeObject | undefined>;
   /** DatasetMounts of a namespace, from the cache. */
   datasets: (namespace: string) => DatasetMount[];
 }
@@ -64,7 +66,10 @@ export async function gatherSessionFacts(s: AnalysisSession, deps: GatherDeps): 
   const names = sessionNames(s.metadata.name!);
   const namespace = s.metadata.namespace!;
   const pod = deps.lookup({ apiVersion: 'v1', kind: 'Pod', namespace, name: names.pod }) as V1Pod | undefined;
-  const secret = deps.lookup({ apiVersion: 'v1', kind: 'Secret', namespace, name: names.secret }) as V1Secret | undefined;
+  const secretRef = { apiVersion: 'v1', kind: 'Secret', namespace, name: names.secret };
+  // The cache may not have seen a Secret we applied a moment ago; read it live before minting a new one,
+  // or a second token would replace the one the pod already started with.
+  const secret = (deps.lookup(secretRef) ?? (await deps.get(secretRef))) as V1Secret | undefined;
   const type = s.spec?.type === 'desktop' ? 'desktop' : 'jupyter';
   const inNamespace = deps.datasets(namespace);
   const wanted = Array.isArray(s.spec?.datasets) ? s.spec.datasets.map((d) => d?.name) : [];

@@ -4,21 +4,21 @@
  * back through controller owner references) and reconciles each session key.
  */
 import type { AnalysisSession } from '../../api/v1alpha1/analysis-session.ts';
+import type { DatasetMount } from '../../api/v1alpha1/dataset-mount.ts';
 import type { OperatorConfig } from '../../config/schema.ts';
 import type { Directory } from '../../identity/directory.ts';
-import type { Manager } from '../../runtime/manager.ts';
-import type { Controller } from '../../runtime/controller.ts';
+import type { ProposalDirectory } from '../../identity/proposals.ts';
 import { setCondition } from '../../runtime/conditions.ts';
 import type { Condition } from '../../runtime/conditions.ts';
-import { reconcileSession } from './reconcile.ts';
-import type { DatasetMount } from '../../api/v1alpha1/dataset-mount.ts';
-import type { ProposalDirectory } from '../../identity/proposals.ts';
+import type { Controller } from '../../runtime/controller.ts';
+import type { Manager } from '../../runtime/manager.ts';
 import type { ResourceType } from '../../runtime/resource.ts';
 import { DATASET_RESOURCE } from '../dataset-mount/index.ts';
+import { reconcileSession } from './reconcile.ts';
+import { MANAGED_SELECTOR, OWNED_RESOURCES, SESSION_FIELD_MANAGER, SESSION_RESOURCE } from './resources.ts';
 
 const NAMESPACE_RESOURCE: ResourceType = { apiVersion: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false };
 const keyOfSession = (s: AnalysisSession): string => `${s.metadata.namespace}/${s.metadata.name}`;
-import { MANAGED_SELECTOR, OWNED_RESOURCES, SESSION_FIELD_MANAGER, SESSION_RESOURCE } from './resources.ts';
 
 export interface SessionControllerOptions {
   config: () => OperatorConfig;
@@ -36,7 +36,11 @@ export interface SessionController {
   requeueAll(): void;
 }
 
-/** Adds the session controller to `manager`. */
+/**
+ * Adds the session controller to `manager`. Besides sessions and their children it
+ * watches namespaces (the proposal label) and DatasetMounts (readiness, access, write
+ * window), so a change there reconciles the sessions it concerns.
+ */
 export function addSessionController(manager: Manager, options: SessionControllerOptions): SessionController {
   const sessions = manager.source<AnalysisSession & { metadata: { name?: string } }>({ resource: SESSION_RESOURCE });
   const datasets = manager.source<DatasetMount>({ resource: DATASET_RESOURCE });
@@ -53,6 +57,7 @@ export function addSessionController(manager: Manager, options: SessionControlle
     events,
     now,
     lookup: (ref: Parameters<Manager['lookup']>[0]) => manager.lookup(ref),
+    get: (ref: Parameters<Manager['lookup']>[0]) => manager.kube.get(ref),
     session: (namespace: string, name: string) => sessions.store.get(namespace, name) as AnalysisSession | undefined,
   };
   const controller = manager.addController<AnalysisSession>({
@@ -63,7 +68,7 @@ export function addSessionController(manager: Manager, options: SessionControlle
       // A proposal label added, changed or removed: every session of the namespace.
       { spec: { resource: NAMESPACE_RESOURCE }, map: (ns) => sessionsIn(ns.metadata?.name).map(keyOfSession) },
       // A DatasetMount changed (ready, access, write window): the sessions that request it.
-      { spec: { resource: DATASET_RESOURCE }, map: (dm) => sessionsIn(dm.metadata?.namespace).filter((s) => s.spec?.datasets?.some((d) => d.name === dm.metadata?.name)).map(keyOfSession) },
+      { spec: { resource: DATASET_RESOURCE }, map: (dm) => sessionsIn(dm.metadata?.namespace).filter((s) => Array.isArray(s.spec?.datasets) && s.spec.datasets.some((d) => d?.name === dm.metadata?.name)).map(keyOfSession) },
     ],
     concurrency: options.concurrency ?? 8,
     ...(options.resyncMs ? { resyncMs: options.resyncMs } : {}),

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: Apache-2.0
+import { describe, expect, it } from 'vitest';
+import { gatherSessionFacts } from './gather.ts';
+import type { GatherDeps } from './gather.ts';
+import { StaticDirectory } from '../../identity/static-directory.ts';
+import { StaticProposals } from '../../identity/proposals.ts';
+import type { KubeObject, ObjectRef } from '../../runtime/resource.ts';
+import { makeSession } from '../../../test/fixtures/session.ts';
+
+function deps(cache: Map<string, KubeObject>, live: Map<string, KubeObject>): GatherDeps {
+  const key = (r: ObjectRef) => `${r.kind}/${r.namespace ?? ''}/${r.name}`;
+  return {
+    directory: () => new StaticDirectory({ users: [{ name: 'alice', uid: 20001, gid: 20001 }] }),
+    proposals: () => new StaticProposals([]),
+    lookup: (r) => cache.get(key(r)),
+    get: async (r) => live.get(key(r)),
+    datasets: () => [],
+  };
+}
+
+const secret = (token: string): KubeObject => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'nb-credentials', namespace: 'proposal-1' }, data: { token: Buffer.from(token).toString('base64') } } as KubeObject);
+
+describe('gatherSessionFacts', () => {
+  it('keeps the credentials a Secret already holds, even before the cache has seen it', async () => {
+    const s = makeSession('nb').obj();
+    const live = new Map([['Secret/proposal-1/nb-credentials', secret('first-token')]]);
+    expect((await gatherSessionFacts(s, deps(new Map(), live))).credentials.secret).toBe('first-token');
+    const cached = new Map([['Secret/proposal-1/nb-credentials', secret('cached-token')]]);
+    expect((await gatherSessionFacts(s, deps(cached, new Map()))).credentials.secret).toBe('cached-token');
+  });
+
+  it('mints a fresh, unguessable token only when no Secret exists', async () => {
+    const a = await gatherSessionFacts(makeSession('nb').obj(), deps(new Map(), new Map()));
+    const b = await gatherSessionFacts(makeSession('nb').obj(), deps(new Map(), new Map()));
+    expect(a.credentials.secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(a.credentials.secret).not.toBe(b.credentials.secret);
+    const desk = await gatherSessionFacts(makeSession('d').desktop('vnc').obj(), deps(new Map(), new Map()));
+    expect(desk.credentials.secret).toHaveLength(8);
+  });
+});
