@@ -7,7 +7,6 @@
  * Writes bench/results/sessionbench.json and bench/results/sessionbench.svg.
  * N from BENCH_N (default 100); KUBECONFIG selects an existing cluster.
  */
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -16,6 +15,7 @@ import { CoreV1Api, CustomObjectsApi, KubeConfig, Watch } from '@kubernetes/clie
 import { REPO_ROOT } from '../src/cluster/binaries.ts';
 import { startLocalCluster } from '../src/cluster/local-cluster.ts';
 import { freePort, probe, waitFor } from '../src/cluster/wait.ts';
+import { spawnOperator } from '../src/operator/spawn.ts';
 import { cdfChart } from './chart.ts';
 import { summarise } from './stats.ts';
 
@@ -64,8 +64,7 @@ async function writes(port: number): Promise<number> {
 async function startOperator(kubeconfig: string): Promise<{ child: ChildProcess; port: number; readyMs: number }> {
   const port = await freePort();
   const started = performance.now();
-  const args = [join(REPO_ROOT, 'src', 'cli', 'main.ts'), 'operator', '--config', join(REPO_ROOT, 'manifests', 'config', 'operator.yaml'), '--port', String(port), '--resync-seconds', '5'];
-  const child = spawn(process.execPath, args, { env: { ...process.env, KUBECONFIG: kubeconfig }, stdio: 'ignore' });
+  const child = spawnOperator({ kubeconfig, port, args: ['--resync-seconds', '5'] });
   await waitFor('the operator', async () => (await probe(`http://127.0.0.1:${port}/readyz`)) === 200, 60_000, '', 50);
   return { child, port, readyMs: Math.round(performance.now() - started) };
 }

@@ -5,13 +5,11 @@
  * creates a demo proposal namespace with a dataset and two sessions, prints their status and what to
  * do next, and runs until Ctrl-C.
  */
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import type { ParsedArgs } from './args.ts';
 import { stringFlag } from './args.ts';
-import { REPO_ROOT } from '../cluster/binaries.ts';
+import { spawnOperator } from '../operator/spawn.ts';
 import { installCrds, installPlatform } from '../cluster/install.ts';
 import { startLocalCluster } from '../cluster/local-cluster.ts';
 import type { LocalCluster } from '../cluster/local-cluster.ts';
@@ -47,8 +45,7 @@ async function createDemo(kc: KubeConfig): Promise<void> {
 }
 
 function startOperatorProcess(kubeconfig: string, port: number): ChildProcess {
-  const args = [join(REPO_ROOT, 'src', 'cli', 'main.ts'), 'operator', '--config', join(REPO_ROOT, 'manifests', 'config', 'operator.yaml'), '--port', String(port)];
-  const child = spawn(process.execPath, args, { env: { ...process.env, KUBECONFIG: kubeconfig }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawnOperator({ kubeconfig, port, stdio: ['ignore', 'ignore', 'inherit'] });
   child.once('exit', (code) => {
     if (code !== 0 && code !== null) console.error(`panalysis: the operator exited with code ${code}`);
   });

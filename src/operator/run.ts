@@ -10,7 +10,7 @@ import { addSessionController } from '../controllers/analysis-session/index.ts';
 import { addDatasetController } from '../controllers/dataset-mount/index.ts';
 import { jsonLogger } from '../runtime/log.ts';
 import { LeaderElectionLostError, Manager } from '../runtime/manager.ts';
-import { sourcesFromConfig } from './directory-from-config.ts';
+import { sourcesFromConfig } from './sources.ts';
 
 /** Options of {@link runOperator}. */
 export interface OperatorOptions {

@@ -1,13 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 /** Runs `panalysis operator` as a real child process for integration tests. */
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { inject } from 'vitest';
 import { freePort, probe, waitFor } from '../../src/cluster/wait.ts';
-import { REPO_ROOT } from '../../src/cluster/binaries.ts';
+import { DEMO_CONFIG, spawnOperator } from '../../src/operator/spawn.ts';
 
-export const DEMO_CONFIG = join(REPO_ROOT, 'manifests', 'config', 'operator.yaml');
+export { DEMO_CONFIG };
 
 export interface OperatorProcess {
   readonly child: ChildProcess;
@@ -36,11 +34,11 @@ export interface OperatorOptions {
 /** Starts the operator and waits until its caches are synced. */
 export async function startOperator(o: OperatorOptions = {}): Promise<OperatorProcess> {
   const port = await freePort();
-  const args = [join(REPO_ROOT, 'src', 'cli', 'main.ts'), 'operator', '--config', o.config ?? DEMO_CONFIG, '--port', String(port), '--config-poll-ms', '500'];
+  const args = ['--config-poll-ms', '500'];
   if (o.leaderElect) args.push('--leader-elect', '--lease-namespace', o.leaseNamespace ?? 'default');
   if (o.id) args.push('--id', o.id);
   if (o.resyncSeconds) args.push('--resync-seconds', String(o.resyncSeconds));
-  const child = spawn(process.execPath, args, { env: { ...process.env, KUBECONFIG: o.kubeconfig ?? inject('kubeconfig') }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnOperator({ kubeconfig: o.kubeconfig ?? inject('kubeconfig'), port, config: o.config, args, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: string[] = [];
   child.stdout!.on('data', (d: Buffer) => logs.push(d.toString()));
   child.stderr!.on('data', (d: Buffer) => logs.push(d.toString()));

@@ -4,7 +4,7 @@
  * volume), who may read and write it, and where sessions see it.
  */
 import Type from 'typebox';
-import { AbsolutePath, Conditions, DateTime, DNS_LABEL_PATTERN, GROUPNAME_PATTERN, NameSet, StringMap } from './schema-helpers.ts';
+import { AbsolutePath, Conditions, noDotSegments, DateTime, DNS_LABEL_PATTERN, GROUPNAME_PATTERN, NameSet, StringMap } from './schema-helpers.ts';
 import type { ObjectMeta } from './group.ts';
 
 export const DATASET_SOURCE_KINDS = ['nfs', 'hostPath', 'pvc', 'csi'] as const;
@@ -63,7 +63,7 @@ export const DatasetMountSpec = Type.Object(
     mountPath: Type.Unsafe<string>({
       ...AbsolutePath('spec.mountPath', 'Where sessions see the data, e.g. /data/raw.'),
       'x-kubernetes-validations': [
-        { rule: "!self.split('/').exists(s, s == '..' || s == '.')", message: "spec.mountPath must not contain '.' or '..' segments" },
+        noDotSegments('spec.mountPath'),
         {
           rule: `![${RESERVED_MOUNT_PATHS.map((p) => `'${p}'`).join(', ')}].exists(p, self == p || (p != '/' && self.startsWith(p + '/')))`,
           message: 'spec.mountPath must not cover a system directory or /home; use a path such as /data/<name>',

@@ -10,6 +10,7 @@ import { API_VERSION } from '../../api/v1alpha1/group.ts';
 import type { DatasetMount } from '../../api/v1alpha1/dataset-mount.ts';
 import type { OperatorConfig } from '../../config/schema.ts';
 import { DATASET_NAMESPACE_LABEL, datasetClaimFor, datasetVolumeName } from '../../desired/dataset-volume.ts';
+import { ownerKeys } from '../../runtime/controller.ts';
 import type { Controller, ReconcileRequest } from '../../runtime/controller.ts';
 import { done, requeueAfter } from '../../runtime/errors.ts';
 import type { ReconcileResult } from '../../runtime/errors.ts';
@@ -56,11 +57,10 @@ export function addDatasetController(manager: Manager, options: { config: () => 
   return manager.addController<DatasetMount>({
     name: 'datasetmount',
     for: { resource: DATASET_RESOURCE },
-    owns: [{ resource: PVC, labelSelector: SELECTOR }],
     watches: [
       { spec: { resource: PV, labelSelector: SELECTOR }, map: (pv) => [`${pv.metadata?.labels?.[DATASET_NAMESPACE_LABEL]}/${pv.metadata?.labels?.['panalysis.io/dataset']}`] },
-      // A `pvc` source: the admin's claim changes state.
-      { spec: { resource: PVC }, map: (pvc) => datasetsUsingClaim(datasets.store.list(pvc.metadata?.namespace) as DatasetMount[], pvc.metadata?.name) },
+      // One watch on all claims serves both: the claims we own, and the admin's claims of `pvc` sources.
+      { spec: { resource: PVC }, map: (pvc) => [...ownerKeys(DATASET_RESOURCE, pvc), ...datasetsUsingClaim(datasets.store.list(pvc.metadata?.namespace) as DatasetMount[], pvc.metadata?.name)] },
     ],
     reconcile,
   }) as Controller<DatasetMount>;
