@@ -6,6 +6,7 @@ import { decideSession } from './decide.ts';
 import type { IdentityFact, SessionFacts } from './decide.ts';
 import { demoConfig, makeSession, readyPod } from '../../../test/fixtures/session.ts';
 import type { AnalysisSession } from '../../api/v1alpha1/analysis-session.ts';
+import { parseQuantity } from '../../api/quantity.ts';
 
 const config = demoConfig();
 const NOW = Date.parse('2026-11-25T12:00:00Z');
@@ -134,46 +135,95 @@ describe('decideSession', () => {
 });
 
 describe('decideSession properties', () => {
-  const flavours = ['a100', 'a100-1g', 'h100', 'nvidia.com/gpu'];
-  const arbSession = fc.record({
+  const minId = config.directory.minId;
+  const flavourByName = new Map(config.gpuFlavours.map((f) => [f.name, f]));
+
+  /** A request the configuration accepts: a profile with its type, a protocol, flavour, count, CPU and memory it offers. */
+  const arbValidRequest = fc.constantFrom(...config.profiles).chain((profile) => {
+    const flavours = profile.gpuFlavours ?? [];
+    const maxCpu = parseQuantity(profile.limits.cpu);
+    const maxGi = Math.floor(parseQuantity(profile.limits.memory) / 2 ** 30);
+    return fc.record({
+      type: fc.constant(profile.type as string),
+      profile: fc.constant(profile.name),
+      protocol: profile.type === 'desktop' ? fc.constantFrom(...(profile.protocols ?? ['vnc', 'guacamole'])) : fc.constant(undefined),
+      gpu: flavours.length === 0
+        ? fc.constant(undefined)
+        : fc.option(fc.constantFrom(...flavours).chain((flavour) => fc.record({ flavour: fc.constant(flavour), count: fc.integer({ min: 1, max: flavourByName.get(flavour)!.maxCount }) })), { nil: undefined }),
+      cpu: fc.option(fc.oneof(fc.integer({ min: 1, max: maxCpu }), fc.constantFrom('500m', '1')), { nil: undefined }),
+      memory: fc.option(fc.integer({ min: 1, max: maxGi }).map((n) => `${n}Gi`), { nil: undefined }),
+      valid: fc.constant(true),
+    });
+  });
+  /** Anything the schema lets through, most of which the configuration refuses. */
+  const arbWildRequest = fc.record({
     type: fc.constantFrom('jupyter', 'desktop'),
     profile: fc.constantFrom('jupyter-scipy', 'desktop-xfce', 'other'),
     protocol: fc.constantFrom('vnc', 'guacamole', undefined),
-    gpu: fc.option(fc.record({ flavour: fc.constantFrom(...flavours), count: fc.integer({ min: 1, max: 16 }) }), { nil: undefined }),
+    gpu: fc.option(fc.record({ flavour: fc.constantFrom('a100', 'a100-1g', 'h100', 'nvidia.com/gpu'), count: fc.integer({ min: 1, max: 16 }) }), { nil: undefined }),
     cpu: fc.option(fc.oneof(fc.integer({ min: 1, max: 64 }), fc.constantFrom('500m', '2', '100')), { nil: undefined }),
-    uid: fc.integer({ min: 0, max: 70000 }),
-    gid: fc.integer({ min: 0, max: 70000 }),
-    state: fc.constantFrom('Running', 'Stopped', undefined),
+    memory: fc.constant(undefined),
+    valid: fc.constant(false),
+  });
+  /** Mostly ids the directory policy accepts, sometimes root or a system id. */
+  const arbId = fc.oneof({ weight: 4, arbitrary: fc.integer({ min: minId, max: 70000 }) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: minId - 1 }) });
+  const arbSession = fc.record({
+    request: fc.oneof({ weight: 3, arbitrary: arbValidRequest }, { weight: 1, arbitrary: arbWildRequest }),
+    uid: arbId,
+    gid: arbId,
+    state: fc.constantFrom('Running', 'Running', 'Running', 'Stopped', undefined),
   });
   const catalogued = new Set(config.gpuFlavours.map((f) => f.resource));
 
   it('every produced pod runs as a non-root uid from the directory, with no host access and only catalogued GPUs', () => {
+    const numRuns = 500;
+    const seen = { runs: 0, pods: 0, gpuPods: 0, desktopPods: 0 };
     fc.assert(
-      fc.property(arbSession, (a) => {
-        const s = makeSession('p').spec({ type: a.type as never, profile: a.profile, state: a.state as never, ...(a.type === 'desktop' && a.protocol ? { desktop: { protocol: a.protocol as never } } : {}), resources: { ...(a.gpu ? { gpu: a.gpu } : {}), ...(a.cpu ? { cpu: a.cpu } : {}) } }).obj();
-        const plan = decideSession(s, facts({ identity: { kind: 'found', identity: { user: 'alice', uid: a.uid, gid: a.gid, groups: [] } } }), config, NOW);
+      fc.property(arbSession, ({ request: r, uid, gid, state }) => {
+        seen.runs++;
+        const resources = { ...(r.gpu ? { gpu: r.gpu } : {}), ...(r.cpu ? { cpu: r.cpu } : {}), ...(r.memory ? { memory: r.memory } : {}) };
+        const s = makeSession('p').spec({ type: r.type as never, profile: r.profile, state: state as never, ...(r.type === 'desktop' && r.protocol ? { desktop: { protocol: r.protocol as never } } : {}), resources }).obj();
+        const plan = decideSession(s, facts({ identity: { kind: 'found', identity: { user: 'alice', uid, gid, groups: [] } } }), config, NOW);
         const pod = podOf(plan);
-        if (!pod) return true;
+        const idsAllowed = uid >= minId && gid >= minId;
+        const what = JSON.stringify({ r, uid, gid, state });
+        if (r.valid && idsAllowed && state !== 'Stopped') expect(pod, `a valid running request gets a pod: ${what}`).toBeDefined();
+        if (!idsAllowed || state === 'Stopped') expect(pod, `no pod for a low id or a stopped session: ${what}`).toBeUndefined();
+        if (!pod) return;
+        seen.pods++;
         const sc = pod.spec!.securityContext!;
         expect(sc.runAsNonRoot).toBe(true);
-        expect(sc.runAsUser).toBe(a.uid);
-        expect(a.uid).toBeGreaterThanOrEqual(1000);
-        expect(a.gid).toBeGreaterThanOrEqual(1000);
+        expect(sc.runAsUser).toBe(uid);
+        expect(sc.runAsGroup).toBe(gid);
+        expect(uid).toBeGreaterThanOrEqual(minId);
+        expect(gid).toBeGreaterThanOrEqual(minId);
         expect(sc.fsGroup).toBeUndefined();
         expect(pod.spec!.hostNetwork ?? false).toBe(false);
         expect(pod.spec!.hostPID ?? false).toBe(false);
         expect(pod.spec!.volumes!.every((v) => !('hostPath' in v) || v.hostPath === undefined)).toBe(true);
+        let gpus = 0;
         for (const c of [...pod.spec!.containers, ...(pod.spec!.initContainers ?? [])]) {
           expect(c.securityContext?.privileged).toBe(false);
           expect(c.securityContext?.allowPrivilegeEscalation).toBe(false);
           expect(c.securityContext?.capabilities?.add).toBeUndefined();
-          for (const r of Object.keys(c.resources?.limits ?? {})) if (r.includes('/')) expect(catalogued.has(r)).toBe(true);
+          for (const res of Object.keys(c.resources?.limits ?? {})) {
+            if (!res.includes('/')) continue;
+            expect(catalogued.has(res)).toBe(true);
+            gpus++;
+          }
           expect((c.env ?? []).some((e) => e.name.startsWith('NVIDIA_'))).toBe(false);
         }
-        return true;
+        expect(gpus > 0).toBe(r.gpu !== undefined);
+        if (gpus > 0) seen.gpuPods++;
+        if (r.type === 'desktop') seen.desktopPods++;
       }),
-      { numRuns: 500 },
+      { numRuns },
     );
+    // The property speaks of pods: most runs must build one, with and without GPUs, of both types.
+    expect(seen.runs).toBe(numRuns);
+    expect(seen.pods, JSON.stringify(seen)).toBeGreaterThan(numRuns * 0.3);
+    expect(seen.gpuPods, JSON.stringify(seen)).toBeGreaterThan(numRuns * 0.05);
+    expect(seen.desktopPods, JSON.stringify(seen)).toBeGreaterThan(numRuns * 0.05);
   });
 
   it('never throws, whatever the stored object contains', () => {
