@@ -9,7 +9,7 @@ import type { V1PersistentVolume, V1PersistentVolumeClaim } from '@kubernetes/cl
 import { API_VERSION, LABELS } from '../api/v1alpha1/group.ts';
 import type { DatasetMount } from '../api/v1alpha1/dataset-mount.ts';
 import { readOnly } from './containers.ts';
-import { hashOf } from './names.ts';
+import { sha256Hex } from './sha256.ts';
 
 /** Nominal size of dataset volumes: static volumes need one, nothing enforces it. */
 export const DATASET_CAPACITY = '1Pi';
@@ -17,10 +17,26 @@ export const DATASET_CAPACITY = '1Pi';
 /** Label on the PV naming the DatasetMount's namespace (PVs are cluster-scoped). */
 export const DATASET_NAMESPACE_LABEL = 'panalysis.io/dataset-namespace';
 
-/** Deterministic, cluster-unique PV name for a dataset. */
+/**
+ * Label on the PV carrying the UID of the DatasetMount it realises: the only proof that a
+ * volume is ours. Names and the other labels are for people and watches; before the
+ * operator deletes or changes a volume it checks this UID.
+ */
+export const DATASET_UID_LABEL = 'panalysis.io/dataset-uid';
+
+const HASH_HEX = 16;
+const MAX_VOLUME_NAME = 63;
+
+/**
+ * Deterministic PV name for the DatasetMount `namespace/name`: `panalysis-<namespace>-<name>`
+ * cut to fit, then `-` and 16 hex digits of SHA-256 of `namespace/name`. The hash makes names
+ * distinct across namespaces (`a`/`b-c` and `a-b`/`c` differ, which the readable part alone
+ * would not), and the result is a DNS label of at most 63 characters.
+ */
 export function datasetVolumeName(namespace: string, name: string): string {
-  const full = `panalysis-${namespace}-${name}`;
-  return full.length <= 63 ? full : `${full.slice(0, 54)}-${hashOf(full)}`;
+  const hash = sha256Hex(`${namespace}/${name}`).slice(0, HASH_HEX);
+  const readable = `panalysis-${namespace}-${name}`.slice(0, MAX_VOLUME_NAME - HASH_HEX - 1).replace(/[.-]+$/, '').replace(/\./g, '-');
+  return `${readable}-${hash}`;
 }
 
 /** The claim sessions mount. */
@@ -30,6 +46,16 @@ export function datasetClaimName(name: string): string {
 
 function labels(dm: DatasetMount): Record<string, string> {
   return { [LABELS.managedBy]: 'panalysis', 'app.kubernetes.io/name': 'panalysis-dataset', [LABELS.dataset]: dm.metadata.name!, [DATASET_NAMESPACE_LABEL]: dm.metadata.namespace! };
+}
+
+/** True when `pv` carries `dm`'s identity (its UID label), i.e. the operator made it for `dm`. */
+export function isVolumeOf(pv: { metadata?: { labels?: Record<string, string> } } | undefined, dm: DatasetMount): boolean {
+  return dm.metadata.uid !== undefined && pv?.metadata?.labels?.[DATASET_UID_LABEL] === dm.metadata.uid;
+}
+
+/** True when `claim`'s controller owner reference carries `dm`'s UID. */
+export function isClaimOf(claim: { metadata?: { ownerReferences?: Array<{ uid: string; controller?: boolean }> } } | undefined, dm: DatasetMount): boolean {
+  return dm.metadata.uid !== undefined && (claim?.metadata?.ownerReferences ?? []).some((r) => r.controller === true && r.uid === dm.metadata.uid);
 }
 
 function readOnlyForAll(dm: DatasetMount): boolean {
@@ -59,7 +85,7 @@ export function buildDatasetVolume(dm: DatasetMount, nfsMountOptions: readonly s
   return {
     apiVersion: 'v1',
     kind: 'PersistentVolume',
-    metadata: { name: datasetVolumeName(dm.metadata.namespace!, dm.metadata.name!), labels: labels(dm) },
+    metadata: { name: datasetVolumeName(dm.metadata.namespace!, dm.metadata.name!), labels: { ...labels(dm), [DATASET_UID_LABEL]: dm.metadata.uid! } },
     spec: {
       capacity: { storage: DATASET_CAPACITY },
       accessModes: [ro ? 'ReadOnlyMany' : 'ReadWriteMany'],

@@ -44,10 +44,12 @@ export async function runOperator(o: OperatorOptions): Promise<number> {
     ...(o.leaderElect ? { leaderElection: { namespace: o.leaseNamespace, name: 'panalysis-operator', identity } } : {}),
   });
   const sessions = addSessionController(manager, { config: () => holder.current(), directory: () => sources.directory, proposals: () => sources.proposals, resyncMs: o.resyncMs });
-  addDatasetController(manager, { config: () => holder.current() });
+  const datasets = addDatasetController(manager, { config: () => holder.current() });
   holder.onChange((config) => {
     sources = sourcesFromConfig(config);
     sessions.requeueAll();
+    // Allowed roots may have changed: every DatasetMount is checked again now, not at the next resync.
+    datasets.requeueAll();
   });
   holder.watch(o.configPollMs ?? 5000);
   manager.handleSignals();

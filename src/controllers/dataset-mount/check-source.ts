@@ -3,9 +3,17 @@
  * Checks a DatasetMount's source against the roots the admin allowed (pure). A path is
  * under a root when it equals the root or continues it after a `/`; the CRD already
  * refuses relative paths and `.`/`..` segments.
+ *
+ * Roots may contain the placeholder `{proposal}` (e.g. `/gpfs/exp/{proposal}`): it stands
+ * for the proposal of the DatasetMount's namespace (its `panalysis.io/proposal` label), so
+ * the admin of one proposal cannot point a DatasetMount at another proposal's directory.
+ * In a namespace without a proposal (no label, or an empty one) such roots allow nothing.
  */
 import type { DatasetMount } from '../../api/v1alpha1/dataset-mount.ts';
 import type { DatasetsConfig } from '../../config/schema.ts';
+
+/** The placeholder in configured roots that stands for the namespace's proposal. */
+export const PROPOSAL_PLACEHOLDER = '{proposal}';
 
 /** Why a source is refused. */
 export interface SourceRefusal {
@@ -20,20 +28,44 @@ export function isUnder(path: string, root: string): boolean {
   return path === r || path.startsWith(`${r}/`);
 }
 
+/**
+ * The roots that apply in a namespace of `proposal`: fixed roots as they are, roots with
+ * `{proposal}` with the placeholder replaced, and none of those when `proposal` is
+ * `undefined` or empty. A proposal label value cannot contain `/` (label syntax), so the
+ * substitution never adds a path segment.
+ */
+export function expandRoots(roots: readonly string[], proposal: string | undefined): string[] {
+  const usable = proposal !== undefined && proposal !== '' && !proposal.includes('/');
+  return roots.flatMap((root) => (!root.includes(PROPOSAL_PLACEHOLDER) ? [root] : usable ? [root.split(PROPOSAL_PLACEHOLDER).join(proposal)] : []));
+}
+
 const list = (xs: readonly string[]): string => (xs.length > 0 ? xs.join(', ') : '(none configured)');
 
-/** `undefined` when the source is allowed, else the refusal naming the field and the allowed values. */
-export function checkSource(dm: DatasetMount, allowed: DatasetsConfig): SourceRefusal | undefined {
+function rootsInWords(configured: readonly string[], expanded: readonly string[], proposal: string | undefined): string {
+  const scoped = configured.some((r) => r.includes(PROPOSAL_PLACEHOLDER));
+  const note = !scoped ? '' : proposal ? ` (for proposal ${proposal})` : ' (roots with {proposal} apply only in a namespace labelled panalysis.io/proposal)';
+  return `${list(expanded)}${note}`;
+}
+
+/**
+ * `undefined` when the source is allowed in a namespace of `proposal`, else the refusal
+ * naming the field and the roots that apply there.
+ */
+export function checkSource(dm: DatasetMount, allowed: DatasetsConfig, proposal?: string): SourceRefusal | undefined {
   const src = dm.spec.source;
   if (src.nfs) {
     const server = allowed.nfs.find((s) => s.server === src.nfs!.server);
     if (!server) return { reason: 'ServerNotAllowed', message: `spec.source.nfs.server: ${src.nfs.server} is not an allowed NFS server; allowed: ${list(allowed.nfs.map((s) => s.server))}` };
-    if (!server.paths.some((root) => isUnder(src.nfs!.path, root))) {
-      return { reason: 'PathNotAllowed', message: `spec.source.nfs.path: ${src.nfs.path} is not under an allowed export of ${server.server}; allowed roots: ${list(server.paths)}` };
+    const roots = expandRoots(server.paths, proposal);
+    if (!roots.some((root) => isUnder(src.nfs!.path, root))) {
+      return { reason: 'PathNotAllowed', message: `spec.source.nfs.path: ${src.nfs.path} is not under an allowed export of ${server.server}; allowed roots: ${rootsInWords(server.paths, roots, proposal)}` };
     }
   }
-  if (src.hostPath && !allowed.hostPath.some((root) => isUnder(src.hostPath!.path, root))) {
-    return { reason: 'PathNotAllowed', message: `spec.source.hostPath.path: ${src.hostPath.path} is not under an allowed root; allowed roots: ${list(allowed.hostPath)}` };
+  if (src.hostPath) {
+    const roots = expandRoots(allowed.hostPath, proposal);
+    if (!roots.some((root) => isUnder(src.hostPath!.path, root))) {
+      return { reason: 'PathNotAllowed', message: `spec.source.hostPath.path: ${src.hostPath.path} is not under an allowed root; allowed roots: ${rootsInWords(allowed.hostPath, roots, proposal)}` };
+    }
   }
   if (src.csi && !allowed.csiDrivers.includes(src.csi.driver)) {
     return { reason: 'DriverNotAllowed', message: `spec.source.csi.driver: ${src.csi.driver} is not an allowed CSI driver; allowed: ${list(allowed.csiDrivers)}` };

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DatasetMount } from '../../api/v1alpha1/dataset-mount.ts';
 import type { DatasetsConfig } from '../../config/schema.ts';
+import { DATASET_UID_LABEL, datasetVolumeName } from '../../desired/dataset-volume.ts';
 import { checkSource, isUnder } from './check-source.ts';
 import { decideDatasetMount } from './decide.ts';
 
@@ -50,21 +51,22 @@ describe('decideDatasetMount', () => {
     const plan = decideDatasetMount(dm(), {}, allowed, NOW);
     const [pv, pvc] = plan.apply as any[];
     expect(pv.kind).toBe('PersistentVolume');
-    expect(pv.metadata.name).toBe('panalysis-p1-raw');
+    expect(pv.metadata.name).toBe(datasetVolumeName('p1', 'raw'));
+    expect(pv.metadata.labels).toMatchObject({ 'panalysis.io/dataset': 'raw', 'panalysis.io/dataset-namespace': 'p1', [DATASET_UID_LABEL]: 'u1' });
     expect(pv.spec).toMatchObject({
       persistentVolumeReclaimPolicy: 'Retain', accessModes: ['ReadOnlyMany'],
       mountOptions: ['nfsvers=4.2', 'hard', 'nosuid', 'nodev', 'ro'], nfs: { server: 'nfs01.facility.example', path: '/exp/p1/raw', readOnly: true },
       claimRef: { namespace: 'p1', name: 'dataset-raw' },
     });
-    expect(pvc.spec).toMatchObject({ volumeName: 'panalysis-p1-raw', storageClassName: '', accessModes: ['ReadOnlyMany'] });
+    expect(pvc.spec).toMatchObject({ volumeName: datasetVolumeName('p1', 'raw'), storageClassName: '', accessModes: ['ReadOnlyMany'] });
     expect(pvc.metadata.ownerReferences[0]).toMatchObject({ kind: 'DatasetMount', name: 'raw' });
-    expect(plan.status).toMatchObject({ source: 'nfs nfs01.facility.example:/exp/p1/raw', persistentVolume: 'panalysis-p1-raw', claimName: 'dataset-raw' });
+    expect(plan.status).toMatchObject({ source: 'nfs nfs01.facility.example:/exp/p1/raw', persistentVolume: datasetVolumeName('p1', 'raw'), claimName: 'dataset-raw' });
     expect(plan.status.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'ClaimCreating' });
   });
 
   it('is Ready once the claim is bound, and writable until writableUntil', () => {
     const writable = dm({ readOnly: false, access: { readGroups: ['p1'], writeGroups: ['p1-w'] }, writableUntil: '2026-12-02T00:00:00Z' });
-    const plan = decideDatasetMount(writable, { claim: { status: { phase: 'Bound' }, spec: { volumeName: 'panalysis-p1-raw' } } }, allowed, NOW);
+    const plan = decideDatasetMount(writable, { claim: { metadata: { ownerReferences: [{ apiVersion: 'panalysis.io/v1alpha1', kind: 'DatasetMount', name: 'raw', uid: 'u1', controller: true }] }, status: { phase: 'Bound' }, spec: { volumeName: datasetVolumeName('p1', 'raw') } } }, allowed, NOW);
     expect((plan.apply[0] as any).spec.mountOptions).not.toContain('ro');
     expect(plan.status.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
     expect(plan.status.conditions?.find((c) => c.type === 'Writable')).toMatchObject({ status: 'True' });
