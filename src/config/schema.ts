@@ -95,15 +95,43 @@ export const ProposalsConfig = Type.Object({
 }, { default: { provider: 'static', static: [], revocationGracePeriod: '15m', writeGraceAfterBeamtime: '7d' } });
 export type ProposalsConfig = Type.Static<typeof ProposalsConfig>;
 
+/**
+ * An allowed root: an absolute path, where `{proposal}` stands for the proposal of the
+ * DatasetMount's namespace (its `panalysis.io/proposal` label), e.g. `/gpfs/exp/{proposal}`.
+ * No other `{...}` is accepted.
+ */
+const Root = Type.String({ pattern: '^/([^{}]|\\{proposal\\})*$', description: 'Absolute path; {proposal} is replaced by the namespace\'s proposal.' });
+
 /** Where datasets may come from; a DatasetMount outside these is refused. */
 export const DatasetsConfig = Type.Object({
-  nfs: Type.Array(Type.Object({ server: Type.String(), paths: Type.Array(Type.String({ pattern: '^/' })) }), { default: [] }),
-  hostPath: Type.Array(Type.String({ pattern: '^/' }), { default: [], description: 'Roots of file systems mounted on every node (GPFS, Lustre).' }),
+  nfs: Type.Array(Type.Object({ server: Type.String(), paths: Type.Array(Root) }), { default: [] }),
+  hostPath: Type.Array(Root, { default: [], description: 'Roots of file systems mounted on every node (GPFS, Lustre); see docs/datasets.md on trees users can write.' }),
   csiDrivers: Type.Array(Type.String(), { default: [] }),
   /** Mount options of NFS volumes; read-only volumes also get ro. */
   nfsMountOptions: Type.Array(Type.String(), { default: ['nfsvers=4.2', 'hard', 'nosuid', 'nodev'] }),
 }, { default: { nfs: [], hostPath: [], csiDrivers: [], nfsMountOptions: ['nfsvers=4.2', 'hard', 'nosuid', 'nodev'] } });
 export type DatasetsConfig = Type.Static<typeof DatasetsConfig>;
+
+/**
+ * IPv4 ranges that are not the public internet (RFC 6890 special-purpose registry):
+ * this network, private, shared (CGNAT), loopback, link-local (cloud metadata), IETF
+ * protocol assignments, documentation, 6to4 relay, benchmarking, multicast, reserved.
+ */
+export const SPECIAL_IPV4 = [
+  '0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.0.0.0/24', '192.0.2.0/24',
+  '192.88.99.0/24', '192.168.0.0/16', '198.18.0.0/15', '198.51.100.0/24', '203.0.113.0/24', '224.0.0.0/4', '240.0.0.0/4',
+] as const;
+
+/**
+ * IPv6 ranges that are not the public internet: unspecified, loopback, NAT64 (well-known
+ * and local-use prefixes, which reach IPv4 private ranges through a translator), discard,
+ * IETF protocol assignments (Teredo), documentation, 6to4 (embeds IPv4), unique local
+ * (private), site-local, link-local and multicast.
+ */
+export const SPECIAL_IPV6 = [
+  '::/128', '::1/128', '64:ff9b::/96', '64:ff9b:1::/48', '100::/64', '2001::/23', '2001:db8::/32', '2002::/16',
+  'fc00::/7', 'fec0::/10', 'fe80::/10', 'ff00::/8',
+] as const;
 
 /**
  * Where session pods may connect to. Data is mounted by the node, so pods need no route
@@ -116,8 +144,13 @@ export const NetworkConfig = Type.Object({
     mode: StringEnum(['Restricted', 'Unrestricted'] as const, { default: 'Restricted' }),
     dns: Type.Boolean({ default: true, description: 'Allow DNS to kube-system.' }),
     allow: Type.Array(Type.Object({ cidr: Type.String(), except: Type.Optional(Type.Array(Type.String())) }), {
-      default: [{ cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '169.254.0.0/16'] }, { cidr: '::/0', except: ['fc00::/7', 'fe80::/10'] }],
+      default: [{ cidr: '0.0.0.0/0', except: [...SPECIAL_IPV4] }, { cidr: '::/0', except: [...SPECIAL_IPV6] }],
     }),
+    /**
+     * Also except the API server's own addresses (the `kubernetes` EndpointSlice in
+     * `default`), which may be public. Read at start; needs the chart's Role in `default`.
+     */
+    excludeApiserver: Type.Boolean({ default: true }),
   }, { default: {} }),
 }, { default: {} });
 export type NetworkConfig = Type.Static<typeof NetworkConfig>;

@@ -5,11 +5,13 @@
  */
 import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
+import { apiserverExceptedConfig } from '../config/egress.ts';
 import { ConfigHolder } from '../config/watch.ts';
 import { addSessionController } from '../controllers/analysis-session/index.ts';
 import { addDatasetController } from '../controllers/dataset-mount/index.ts';
 import { jsonLogger } from '../runtime/log.ts';
 import { LeaderElectionLostError, Manager } from '../runtime/manager.ts';
+import { watchApiserverAddresses } from './apiserver-addresses.ts';
 import { sourcesFromConfig } from './sources.ts';
 
 /** Options of {@link runOperator}. */
@@ -43,7 +45,11 @@ export async function runOperator(o: OperatorOptions): Promise<number> {
     server: { port: o.port, host: '0.0.0.0' },
     ...(o.leaderElect ? { leaderElection: { namespace: o.leaseNamespace, name: 'panalysis-operator', identity } } : {}),
   });
-  const sessions = addSessionController(manager, { config: () => holder.current(), directory: () => sources.directory, proposals: () => sources.proposals, resyncMs: o.resyncMs });
+  // Sessions' egress also excepts the API server's own (possibly public) addresses.
+  const requeueSessions = { now: () => undefined as void };
+  const apiserver = holder.current().network.egress.excludeApiserver === false ? () => [] : watchApiserverAddresses(manager, () => requeueSessions.now());
+  const sessions = addSessionController(manager, { config: apiserverExceptedConfig(() => holder.current(), apiserver), directory: () => sources.directory, proposals: () => sources.proposals, resyncMs: o.resyncMs });
+  requeueSessions.now = () => sessions.requeueAll();
   const datasets = addDatasetController(manager, { config: () => holder.current() });
   holder.onChange((config) => {
     sources = sourcesFromConfig(config);
