@@ -5,7 +5,7 @@
  * (Guacamole) as the one port the gateway reaches.
  */
 import type { V1Container, V1EnvVar, V1VolumeMount } from '@kubernetes/client-node';
-import { sessionPath } from './names.ts';
+import { datasetVolumeMountName, sessionPath } from './names.ts';
 import type { SessionInputs } from './session-inputs.ts';
 
 export const PORTS = { jupyter: 8888, websockify: 6080, guacd: 4822, vnc: 5901 } as const;
@@ -48,7 +48,7 @@ export function mainMounts(i: SessionInputs): V1VolumeMount[] {
     { name: 'home', mountPath: homeDir(i) },
     { name: 'credentials', mountPath: CREDENTIALS_DIR, readOnly: true },
     { name: 'tmp', mountPath: '/tmp' },
-    ...i.datasets.map((d) => ({ name: `data-${d.name}`, mountPath: d.mountPath, ...readOnly(d.readOnly) })),
+    ...i.datasets.map((d) => ({ name: datasetVolumeMountName(d.name), mountPath: d.mountPath, ...readOnly(d.readOnly) })),
   ];
 }
 

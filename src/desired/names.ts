@@ -1,11 +1,45 @@
 // SPDX-License-Identifier: Apache-2.0
-/** Deterministic names and labels of a session's objects (pure). */
-import { API_VERSION, LABELS } from '../api/v1alpha1/group.ts';
+/**
+ * Deterministic names and labels of a session's objects (pure).
+ *
+ * Names cannot break: a session name is a DNS-1035 label of at most 40 characters that
+ * never starts with `dataset-` (CRD rule), so `<name>-home` (at most 45) can never be the
+ * claim `dataset-<x>` of a DatasetMount, and `<name>-credentials` (at most 52) fits every
+ * kind. Pod volume names stay DNS labels of at most 63 characters (see
+ * {@link datasetVolumeMountName}).
+ */
+import { API_VERSION, GROUP, LABELS } from '../api/v1alpha1/group.ts';
 import type { AnalysisSession } from '../api/v1alpha1/analysis-session.ts';
+
+/** Prefix no session name may carry: dataset claims are named `dataset-<DatasetMount>`. */
+export const RESERVED_SESSION_PREFIX = 'dataset-';
+
+/** Annotation on a session's pod with the session's UID, to recognise it after an orphaning delete. */
+export const SESSION_UID_ANNOTATION = `${GROUP}/session-uid`;
 
 /** Names of a session's children; kinds differ, so several share the session's name. */
 export function sessionNames(name: string) {
   return { pod: name, service: name, networkPolicy: name, secret: `${name}-credentials`, home: `${name}-home` } as const;
+}
+
+/** Longest DNS-1123 label (pod volume names are such labels). */
+export const MAX_LABEL = 63;
+
+/**
+ * The pod volume name of a dataset: `data-<name>` when that has at most 62 characters,
+ * else exactly 63: its first 54 characters, `-` and a hash of the whole name. Short and
+ * long forms never meet (their lengths differ); two long forms differ by the hash of the
+ * whole name; none is `home`, `credentials` or `tmp`.
+ */
+export function datasetVolumeMountName(name: string): string {
+  const full = `data-${name}`;
+  return full.length < MAX_LABEL ? full : `${full.slice(0, MAX_LABEL - 9)}-${hashOf(name)}`;
+}
+
+/** True when `obj`'s controller owner reference carries `uid` (the only proof that a child is ours). */
+export function isControlledBy(obj: { metadata?: { ownerReferences?: ReadonlyArray<{ uid: string; controller?: boolean }> } } | undefined, uid: string | undefined): boolean {
+  if (!obj || !uid) return false;
+  return obj.metadata?.ownerReferences?.find((r) => r.controller === true)?.uid === uid;
 }
 
 /** The path prefix the gateway serves the session under; Jupyter's base_url is the same. */

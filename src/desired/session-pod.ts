@@ -6,7 +6,7 @@
  */
 import type { V1Container, V1Pod, V1Volume } from '@kubernetes/client-node';
 import { readOnly, desktopContainer, guacdContainer, jupyterContainer, templateInitContainer, websockifyContainer } from './containers.ts';
-import { childMeta, hashOf, sessionNames } from './names.ts';
+import { childMeta, datasetVolumeMountName, hashOf, sessionNames, SESSION_UID_ANNOTATION } from './names.ts';
 import type { SessionInputs } from './session-inputs.ts';
 
 /** Annotation with the hash of the pod spec; a different hash means the pod must be replaced. */
@@ -23,7 +23,7 @@ function volumes(i: SessionInputs): V1Volume[] {
     { name: 'home', persistentVolumeClaim: { claimName: names.home } },
     { name: 'credentials', secret: { secretName: names.secret, defaultMode: 0o444 } },
     { name: 'tmp', emptyDir: { sizeLimit: '4Gi' } },
-    ...i.datasets.map((d) => ({ name: `data-${d.name}`, persistentVolumeClaim: { claimName: d.claimName, ...readOnly(d.readOnly) } })),
+    ...i.datasets.map((d) => ({ name: datasetVolumeMountName(d.name), persistentVolumeClaim: { claimName: d.claimName, ...readOnly(d.readOnly) } })),
   ];
 }
 
@@ -54,7 +54,7 @@ export function buildSessionPod(i: SessionInputs): V1Pod {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: childMeta(i.session, sessionNames(i.session.metadata.name!).pod, 'session', { [POD_SPEC_HASH]: hashOf(spec) }),
+    metadata: childMeta(i.session, sessionNames(i.session.metadata.name!).pod, 'session', { [POD_SPEC_HASH]: hashOf(spec), [SESSION_UID_ANNOTATION]: i.session.metadata.uid! }),
     spec,
   };
 }

@@ -18,6 +18,11 @@ export interface PosixIdentity {
   home?: string;
   /** Every group the user belongs to (primary group not repeated). */
   groups: PosixGroup[];
+  /**
+   * Set when the directory's data for this user cannot be trusted, in words naming the
+   * problem (e.g. another user has the same uidNumber): callers refuse such an identity.
+   */
+  invalid?: string;
 }
 
 /** The directory could not answer (down, slow, misconfigured); retry later. */

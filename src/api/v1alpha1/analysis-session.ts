@@ -10,7 +10,7 @@ import type { ObjectMeta } from './group.ts';
 export const SESSION_TYPES = ['jupyter', 'desktop'] as const;
 export const DESKTOP_PROTOCOLS = ['vnc', 'guacamole'] as const;
 export const SESSION_STATES = ['Running', 'Stopped'] as const;
-export const SESSION_PHASES = ['Pending', 'Starting', 'Running', 'Stopping', 'Stopped', 'Failed', 'Expired'] as const;
+export const SESSION_PHASES = ['Pending', 'Starting', 'Running', 'Stopping', 'Stopped', 'Failed', 'Expired', 'Deleting'] as const;
 export type SessionType = (typeof SESSION_TYPES)[number];
 export type DesktopProtocol = (typeof DESKTOP_PROTOCOLS)[number];
 export type SessionPhase = (typeof SESSION_PHASES)[number];
@@ -134,6 +134,10 @@ export const analysisSessionRootRules = [
   {
     rule: `self.metadata.name.size() <= ${SESSION_NAME_MAX} && self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')`,
     message: `metadata.name must be a DNS-1035 label of at most ${SESSION_NAME_MAX} characters (lowercase letters, digits and '-', starting with a letter): it names the session's Pod and Service`,
+  },
+  {
+    rule: "!self.metadata.name.startsWith('dataset-')",
+    message: "metadata.name must not start with 'dataset-': that prefix names the claims of DatasetMounts, which the session's home claim (<name>-home) would collide with; choose another name",
   },
 ];
 

@@ -104,7 +104,7 @@ describe('decideSession', () => {
     const running = decideSession(makeSession('nb').obj(), facts({ pod }), config, NOW);
     const after = makeSession('nb').status(running.status).obj();
     const plan = decideSession(after, facts({ pod }), config, NOW);
-    expect(plan.delete).toEqual([{ apiVersion: 'v1', kind: 'Pod', namespace: 'proposal-1', name: 'nb' }]);
+    expect(plan.delete).toEqual([{ apiVersion: 'v1', kind: 'Pod', namespace: 'proposal-1', name: 'nb', uid: 'pod-uid-nb' }]);
     const gone = decideSession(makeSession('nb').status(plan.status).obj(), facts(), config, NOW + 1000);
     expect(gone.status.phase).toBe('Expired');
     expect(kinds(gone.apply)).not.toContain('Pod');

@@ -1,8 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * decideSession: from a session, the facts gathered about it and the time, the objects
- * it should have, what to delete, its status and when to look again. Pure and total:
- * it never throws on a stored object, whatever it contains.
+ * it should have, what to replace or delete, its status and when to look again. Pure and
+ * total: it never throws on a stored object, whatever it contains.
+ *
+ * Order: deletion first (a session being deleted only stops its pod), then the lifecycle
+ * rule over every other plan (stopped or expired means no pod); children it does not own
+ * stop it; a definite refusal (unknown or invalid user, profile gone, proposal or dataset
+ * gone, access lost) stops a running pod after the revocation grace period; an unreachable
+ * directory holds a running pod as it is.
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import type { AnalysisSession, AnalysisSessionStatus } from '../../api/v1alpha1/analysis-session.ts';
@@ -12,17 +18,17 @@ import { validateObject } from '../../api/validate.ts';
 import type { OperatorConfig } from '../../config/schema.ts';
 import type { SessionCredentials } from '../../desired/session-objects.ts';
 import type { PosixIdentity } from '../../identity/directory.ts';
-import type { Condition } from '../../runtime/conditions.ts';
 import type { KubeObject, ObjectRef } from '../../runtime/resource.ts';
-import { decideAccess, REVOKING_REASONS } from './access.ts';
+import { decideAccess } from './access.ts';
 import type { AccessDecision, ProposalFact } from './access.ts';
+import type { ChildKind } from './children.ts';
 import type { Verdict } from './observe-pod.ts';
-import { observePod } from './observe-pod.ts';
+import { conflictPlan, deletionPlan, enforceLifecycle, holdPlan, refusedPlan, RETRY_MS, revokePlan, storedConditions } from './plans.ts';
 import { isRefusal, resolveRequest } from './request.ts';
-import type { ResolvedRequest } from './request.ts';
-import { baseStatus, CONDITIONS, podRef, runningPlan, withConditions } from './running-plan.ts';
+import { baseStatus, CONDITIONS, runningPlan } from './running-plan.ts';
 
 export { CONDITIONS } from './running-plan.ts';
+export { SESSION_FINALIZER } from './plans.ts';
 export type { ProposalFact } from './access.ts';
 
 /** What the directory said about the session's user. */
@@ -31,8 +37,14 @@ export type IdentityFact = { kind: 'found'; identity: PosixIdentity; otherGroupN
 export interface SessionFacts {
   identity: IdentityFact;
   credentials: SessionCredentials;
-  /** The live pod from the cache, if any. */
+  /** The session's own live pod (controlled by it), if any. */
   pod?: V1Pod;
+  /** The session's own children by kind (controlled by it), for the exact comparison. */
+  children?: Partial<Record<ChildKind, KubeObject>>;
+  /** Objects under the session's child names that it does not own, one sentence each. */
+  conflicts?: string[];
+  /** The session's pod orphaned by a `--cascade=orphan` delete (see `ChildrenFacts.orphanPod`). */
+  orphanPod?: V1Pod;
   /** The proposal of the session's namespace; `none` when the namespace has no proposal label. */
   proposal?: ProposalFact;
   /** The requested DatasetMounts by name (undefined: no such DatasetMount in the namespace). */
@@ -41,107 +53,81 @@ export interface SessionFacts {
   availableDatasets?: string[];
 }
 
+/** A delete the plan asks for, always with the UID of the exact object (a precondition). */
+export type DeleteRef = ObjectRef & { uid: string };
+
 export interface SessionPlan {
+  /** Server-side applies. */
   apply: KubeObject[];
-  delete: ObjectRef[];
+  /** Whole-object replacements (PUT with the live resourceVersion) of children that differ from what they should be. */
+  replace: KubeObject[];
+  delete: DeleteRef[];
   status: AnalysisSessionStatus;
   /** Look again after this long (lifetime end, directory retry, grace end); undefined: on change only. */
   requeueAfterMs?: number;
+  /** The session is being deleted and has no pod left: the operator's finalizer may be removed. */
+  release?: boolean;
 }
 
-const RETRY_MS = 30_000;
 const UNKNOWN: Verdict = { status: 'Unknown', reason: 'NotChecked', message: 'Not checked yet.' };
 
 function checkIdentity(fact: IdentityFact, s: AnalysisSession, config: OperatorConfig): Verdict {
   if (fact.kind === 'unavailable') return { status: 'Unknown', reason: 'DirectoryUnavailable', message: `The directory cannot be reached; the session waits and retries (${fact.message}).` };
   if (fact.kind === 'missing') return { status: 'False', reason: 'UserNotFound', message: `spec.user: "${s.spec.user}" does not exist in the facility directory; use the username the directory knows.` };
-  const { uid, gid } = fact.identity;
+  const { uid, gid, invalid } = fact.identity;
   const min = config.directory.minId;
+  if (invalid) return { status: 'False', reason: 'InvalidIdentity', message: `spec.user: the directory entry of "${s.spec.user}" cannot be trusted: ${invalid}; the directory's administrators must fix it.` };
   if (uid < min || gid < min) return { status: 'False', reason: 'InvalidIdentity', message: `spec.user: "${s.spec.user}" has uid ${uid}/gid ${gid} in the directory; sessions run only as uid and gid ${min} or higher.` };
   return { status: 'True', reason: 'Resolved', message: `Runs as uid ${uid}, gid ${gid}.` };
 }
 
-/** Conditions of a stored status that look like conditions; anything else is dropped. */
-function storedConditions(s: AnalysisSession): Condition[] {
-  const list = (s.status as { conditions?: unknown } | undefined)?.conditions;
-  if (!Array.isArray(list)) return [];
-  return list.filter((c): c is Condition => typeof c === 'object' && c !== null && typeof c.type === 'string' && typeof c.status === 'string' && typeof c.lastTransitionTime === 'string');
-}
-
-/** No pod is created; nothing is deleted (home, credentials and a running pod stay as they are). */
-function refusedPlan(s: AnalysisSession, status: AnalysisSessionStatus, verdicts: Array<[string, Verdict]>, refusal: Verdict, now: number, retryMs?: number): SessionPlan {
-  status.phase = retryMs ? 'Pending' : 'Failed';
-  status.message = refusal.message;
-  const ready: Verdict = { status: refusal.status === 'Unknown' ? 'Unknown' : 'False', reason: refusal.reason, message: refusal.message };
-  status.conditions = withConditions(s, now, [...verdicts, [CONDITIONS.scheduled, { status: 'Unknown', reason: 'NotStarted', message: 'No pod is created until the session may start.' }], [CONDITIONS.ready, ready]]);
-  return { apply: [], delete: [], status, requeueAfterMs: retryMs };
-}
-
-/** A source is unreachable but the pod runs: keep it as it is and look again soon. */
-function holdPlan(s: AnalysisSession, status: AnalysisSessionStatus, verdicts: Array<[string, Verdict]>, pod: V1Pod, now: number, why: string): SessionPlan {
-  const obs = observePod(pod);
-  status.phase = obs.ready.status === 'True' ? 'Running' : 'Starting';
-  status.message = `${obs.ready.message} ${why} Access is checked again when it answers.`;
-  if (obs.node) status.node = obs.node;
-  for (const key of ['startedAt', 'expiresAt', 'imageDigest'] as const) if (s.status?.[key]) status[key] = s.status[key];
-  status.conditions = withConditions(s, now, [...verdicts, [CONDITIONS.scheduled, obs.scheduled], [CONDITIONS.ready, obs.ready]]);
-  return { apply: [], delete: [], status, requeueAfterMs: RETRY_MS };
-}
-
-/** Access was lost while the pod runs: keep it for the grace period, then stop it. */
-function revokePlan(s: AnalysisSession, status: AnalysisSessionStatus, verdicts: Array<[string, Verdict]>, access: AccessDecision, pod: V1Pod, graceMs: number, now: number): SessionPlan {
-  const prev = storedConditions(s).find((c) => c.type === CONDITIONS.authorized);
-  const since = prev && prev.status === 'False' && REVOKING_REASONS.has(prev.reason) ? Date.parse(prev.lastTransitionTime) : now;
-  const deadline = since + graceMs;
-  const verdictsWithAccess: Array<[string, Verdict]> = [...verdicts, [CONDITIONS.authorized, access.authorized]];
-  if (now < deadline) {
-    const plan = holdPlan(s, status, verdictsWithAccess, pod, now, '');
-    plan.status.message = `Access revoked: ${access.authorized.message} The session stops at ${new Date(deadline).toISOString().replace('.000Z', 'Z')} unless access is restored.`;
-    plan.requeueAfterMs = Math.max(1000, deadline - now);
-    return plan;
-  }
-  status.phase = 'Stopping';
-  status.message = `Stopped after the grace period because access was revoked: ${access.authorized.message} Home and credentials are kept.`;
-  status.conditions = withConditions(s, now, [...verdictsWithAccess, [CONDITIONS.ready, { status: 'False', reason: 'AccessRevoked', message: status.message }]]);
-  return { apply: [], delete: [podRef(s)], status };
+/** Directory groups the pod would get whose gid is below `directory.minId` (gid 0 included), as a refusal. */
+function checkGrantedGids(s: AnalysisSession, id: PosixIdentity, access: AccessDecision, config: OperatorConfig, imageGroups: readonly number[]): Verdict | undefined {
+  const min = config.directory.minId;
+  const low = id.groups.filter((g) => g.gid < min && access.gids.includes(g.gid) && !imageGroups.includes(g.gid));
+  if (low.length === 0) return undefined;
+  const which = low.map((g) => `${g.name} (gid ${g.gid})`).join(', ');
+  return { status: 'False', reason: 'InvalidIdentity', message: `spec.user: the directory group${low.length > 1 ? 's' : ''} ${which} of "${s.spec.user}" would grant access to the requested data, but sessions run only with groups of gid ${min} or higher; the directory's administrators must give the group a regular gid.` };
 }
 
 /** Decides the whole state of one session. */
 export function decideSession(stored: AnalysisSession, facts: SessionFacts, config: OperatorConfig, now: number): SessionPlan {
   const s: AnalysisSession = { ...stored, status: typeof stored.status === 'object' && stored.status !== null ? { ...stored.status, conditions: storedConditions(stored) } : undefined };
+  if (s.metadata.deletionTimestamp) return deletionPlan(s, facts, now);
+  const live = facts.pod && !facts.pod.metadata?.deletionTimestamp ? facts.pod : undefined;
+  return enforceLifecycle(s, decideLive(s, facts, config, live, now), live, now);
+}
+
+function decideLive(s: AnalysisSession, facts: SessionFacts, config: OperatorConfig, live: V1Pod | undefined, now: number): SessionPlan {
   const problems = validateObject(s);
+  const graceMs = parseDuration(config.proposals.revocationGracePeriod);
+  const wantsRunning = s.spec?.state !== 'Stopped';
+  /** A definite refusal: a running pod gets the grace period, anything else waits refused. */
+  const refuse = (status: AnalysisSessionStatus, verdicts: Array<[string, Verdict]>, refusal: Verdict): SessionPlan =>
+    live && wantsRunning ? revokePlan(s, status, verdicts, refusal, live, graceMs, now) : refusedPlan(s, status, verdicts, refusal, now);
   if (problems.length > 0) {
     const refusal: Verdict = { status: 'False', reason: 'InvalidSpec', message: `The stored session is invalid: ${problems.slice(0, 5).map((p) => `${p.field}: ${p.message}`).join('; ')}` };
-    return refusedPlan(s, { observedGeneration: s.metadata.generation }, [[CONDITIONS.identity, UNKNOWN]], refusal, now);
+    return refuse({ observedGeneration: s.metadata.generation }, [[CONDITIONS.identity, UNKNOWN]], refusal);
   }
   const request = resolveRequest(s, config);
   const status = baseStatus(s, config, facts.identity, isRefusal(request) ? undefined : request);
+  if (facts.conflicts && facts.conflicts.length > 0) return conflictPlan(s, status, facts, now);
   const idVerdict = checkIdentity(facts.identity, s, config);
-  const live = facts.pod && !facts.pod.metadata?.deletionTimestamp ? facts.pod : undefined;
   const verdicts: Array<[string, Verdict]> = [[CONDITIONS.identity, idVerdict]];
   if (idVerdict.status === 'Unknown') {
     return live ? holdPlan(s, status, [...verdicts, [CONDITIONS.authorized, UNKNOWN]], live, now, 'The directory cannot be reached.') : refusedPlan(s, status, [...verdicts, [CONDITIONS.authorized, UNKNOWN]], idVerdict, now, RETRY_MS);
   }
-  if (idVerdict.status === 'False') return refusedPlan(s, status, [...verdicts, [CONDITIONS.authorized, UNKNOWN]], idVerdict, now);
-  if (isRefusal(request)) return refusedPlan(s, status, [...verdicts, [CONDITIONS.authorized, UNKNOWN]], { status: 'False', ...request }, now);
-  return decideWithAccess(s, facts, config, request, status, verdicts, live, now);
-}
-
-function decideWithAccess(s: AnalysisSession, facts: SessionFacts, config: OperatorConfig, request: ResolvedRequest, status: AnalysisSessionStatus, verdicts: Array<[string, Verdict]>, live: V1Pod | undefined, now: number): SessionPlan {
+  if (idVerdict.status === 'False') return refuse(status, [...verdicts, [CONDITIONS.authorized, UNKNOWN]], idVerdict);
+  if (isRefusal(request)) return refuse(status, [...verdicts, [CONDITIONS.authorized, UNKNOWN]], { status: 'False', ...request });
   const found = facts.identity as { identity: PosixIdentity; otherGroupNames?: string[] };
-  const access = decideAccess(s, found.identity, facts.proposal ?? { kind: 'none' }, facts.datasets ?? new Map(), facts.availableDatasets ?? [], now, request.profile.imageGroups ?? [], found.otherGroupNames ?? [], parseDuration(config.proposals.writeGraceAfterBeamtime));
-  const wantsRunning = s.spec.state !== 'Stopped';
+  const imageGroups = request.profile.imageGroups ?? [];
+  const access = decideAccess(s, found.identity, facts.proposal ?? { kind: 'none' }, facts.datasets ?? new Map(), facts.availableDatasets ?? [], now, imageGroups, found.otherGroupNames ?? [], parseDuration(config.proposals.writeGraceAfterBeamtime));
+  const withAccess: Array<[string, Verdict]> = [...verdicts, [CONDITIONS.authorized, access.authorized], [CONDITIONS.data, access.data]];
   if (access.outcome === 'wait') {
-    const v: Array<[string, Verdict]> = [...verdicts, [CONDITIONS.authorized, access.authorized], [CONDITIONS.data, access.data]];
-    return live && wantsRunning ? holdPlan(s, status, v, live, now, access.data.message) : refusedPlan(s, status, v, access.data, now, RETRY_MS);
+    return live && wantsRunning ? holdPlan(s, status, withAccess, live, now, access.data.message) : refusedPlan(s, status, withAccess, access.data, now, RETRY_MS);
   }
-  if (access.outcome === 'refuse') {
-    if (live && wantsRunning && REVOKING_REASONS.has(access.authorized.reason)) {
-      return revokePlan(s, status, [...verdicts, [CONDITIONS.data, access.data]], access, live, parseDuration(config.proposals.revocationGracePeriod), now);
-    }
-    const plan = refusedPlan(s, status, [...verdicts, [CONDITIONS.authorized, access.authorized], [CONDITIONS.data, access.data]], access.authorized, now);
-    if (live && !wantsRunning) plan.delete.push(podRef(s));
-    return plan;
-  }
-  return runningPlan(s, facts, config, request, found.identity, access, status, [...verdicts, [CONDITIONS.authorized, access.authorized], [CONDITIONS.data, access.data]], now);
+  if (access.outcome === 'refuse') return refuse(status, withAccess, access.authorized);
+  const lowGids = checkGrantedGids(s, found.identity, access, config, imageGroups);
+  if (lowGids) return refuse(status, [[CONDITIONS.identity, lowGids], [CONDITIONS.authorized, UNKNOWN]], lowGids);
+  return runningPlan(s, facts, config, request, found.identity, access, status, withAccess, now);
 }

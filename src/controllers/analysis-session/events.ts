@@ -3,7 +3,7 @@
 import type { AnalysisSessionStatus } from '../../api/v1alpha1/analysis-session.ts';
 import type { EventType } from '../../runtime/events.ts';
 
-const NORMAL = new Set(['Ready', 'Stopped', 'LifetimeExpired', 'Restarting', 'Starting', 'PodCreating', 'Stopping', 'Scheduling']);
+const NORMAL = new Set(['Ready', 'Stopped', 'LifetimeExpired', 'Restarting', 'Starting', 'PodCreating', 'Stopping', 'Scheduling', 'Deleting']);
 
 /** An Event when the Ready reason changed; none otherwise. */
 export function eventFor(before: AnalysisSessionStatus | undefined, after: AnalysisSessionStatus): { type: EventType; reason: string; note: string } | undefined {

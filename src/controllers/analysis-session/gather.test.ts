@@ -18,7 +18,8 @@ function deps(cache: Map<string, KubeObject>, live: Map<string, KubeObject>): Ga
   };
 }
 
-const secret = (token: string): KubeObject => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'nb-credentials', namespace: 'proposal-1' }, data: { token: Buffer.from(token).toString('base64') } } as KubeObject);
+const owner = (uid: string) => [{ apiVersion: 'panalysis.io/v1alpha1', kind: 'AnalysisSession', name: 'nb', uid, controller: true }];
+const secret = (token: string, ownerUid: string | undefined = 'uid-nb'): KubeObject => ({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'nb-credentials', namespace: 'proposal-1', ...(ownerUid ? { ownerReferences: owner(ownerUid) } : {}) }, data: { token: Buffer.from(token).toString('base64') } } as KubeObject);
 
 describe('gatherSessionFacts', () => {
   it('keeps the credentials a Secret already holds, even before the cache has seen it', async () => {
@@ -27,6 +28,26 @@ describe('gatherSessionFacts', () => {
     expect((await gatherSessionFacts(s, deps(new Map(), live))).credentials.secret).toBe('first-token');
     const cached = new Map([['Secret/proposal-1/nb-credentials', secret('cached-token')]]);
     expect((await gatherSessionFacts(s, deps(cached, new Map()))).credentials.secret).toBe('cached-token');
+  });
+
+  it.each([
+    ['no owner', ''],
+    ['another session of the same name (an earlier one, or another user\'s)', 'uid-of-another'],
+  ])('never reads the token of a Secret under the name with %s, and reports the conflict', async (_what, ownerUid) => {
+    const s = makeSession('nb').obj();
+    const planted = new Map([['Secret/proposal-1/nb-credentials', secret('planted', ownerUid)]]);
+    for (const [cache, live] of [[new Map<string, KubeObject>(), planted], [planted, new Map<string, KubeObject>()]] as const) {
+      const facts = await gatherSessionFacts(s, deps(cache, live));
+      expect(facts.credentials.secret).not.toBe('planted');
+      expect(facts.children?.Secret).toBeUndefined();
+      expect(facts.conflicts).toEqual([expect.stringMatching(/^secret nb-credentials exists and is not owned by this session \(it (has no controller|is controlled by AnalysisSession nb \(uid uid-of-another\))\); delete or rename it$/)]);
+    }
+  });
+
+  it('sees a claim without our labels (not in the cache) through a live read', async () => {
+    const claim = { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'nb-home', namespace: 'proposal-1' } } as KubeObject;
+    const facts = await gatherSessionFacts(makeSession('nb').obj(), deps(new Map(), new Map([['PersistentVolumeClaim/proposal-1/nb-home', claim]])));
+    expect(facts.conflicts).toEqual(['persistentvolumeclaim nb-home exists and is not owned by this session (it has no controller); delete or rename it']);
   });
 
   it('mints a fresh, unguessable token only when no Secret exists', async () => {

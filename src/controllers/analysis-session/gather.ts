@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * gatherSessionFacts: the I/O half of a reconcile. Reads the directory and the caches,
- * and mints credentials the first time (the only random numbers of a session).
+ * gatherSessionFacts: the I/O half of a reconcile. Reads the directory, the caches and,
+ * for child names the cache does not hold, the apiserver; mints credentials the first
+ * time (the only random numbers of a session).
  */
 import { randomBytes } from 'node:crypto';
 import type { V1Pod, V1Secret } from '@kubernetes/client-node';
 import type { AnalysisSession } from '../../api/v1alpha1/analysis-session.ts';
 import { DirectoryUnavailableError } from '../../identity/directory.ts';
 import type { Directory } from '../../identity/directory.ts';
-import { sessionNames } from '../../desired/names.ts';
 import type { KubeObject, ObjectRef } from '../../runtime/resource.ts';
+import { CHILD_KINDS, childRefs, judgeChildren } from './children.ts';
+import type { ChildrenFacts } from './children.ts';
 import type { IdentityFact, ProposalFact, SessionFacts } from './decide.ts';
 import type { DatasetMount } from '../../api/v1alpha1/dataset-mount.ts';
 import { LABELS } from '../../api/v1alpha1/group.ts';
@@ -20,7 +22,10 @@ export interface GatherDeps {
   directory: () => Directory;
   proposals: () => ProposalDirectory;
   lookup: (ref: ObjectRef) => KubeObject | undefined;
-  /** A live read, for the one case where a stale cache would do harm (minting credentials twice). */
+  /**
+   * A live read, where the cache cannot tell: a child name not in the cache may still be taken by an object
+   * without our labels, or by our own Secret applied a moment ago (minting a second token would replace it).
+   */
   get: (ref: ObjectRef) => Promise<KubeObject | undefined>;
   /** DatasetMounts of a namespace, from the cache. */
   datasets: (namespace: string) => DatasetMount[];
@@ -61,22 +66,32 @@ async function proposalOf(namespace: string, deps: GatherDeps): Promise<Proposal
   }
 }
 
+/**
+ * What exists under the child names of `s`: from the cache (which holds only objects with
+ * our labels), else from a live read, so that an object someone else created under one of
+ * the names is seen before anything is applied over it.
+ */
+export async function gatherChildren(s: AnalysisSession, deps: GatherDeps): Promise<ChildrenFacts> {
+  const refs = childRefs(s);
+  const found = await Promise.all(CHILD_KINDS.map(async (kind) => [kind, deps.lookup(refs[kind]) ?? (await deps.get(refs[kind]))] as const));
+  return judgeChildren(s, Object.fromEntries(found));
+}
+
 /** Gathers the facts {@link decideSession} needs for `s`. */
 export async function gatherSessionFacts(s: AnalysisSession, deps: GatherDeps): Promise<SessionFacts> {
-  const names = sessionNames(s.metadata.name!);
   const namespace = s.metadata.namespace!;
-  const pod = deps.lookup({ apiVersion: 'v1', kind: 'Pod', namespace, name: names.pod }) as V1Pod | undefined;
-  const secretRef = { apiVersion: 'v1', kind: 'Secret', namespace, name: names.secret };
-  // The cache may not have seen a Secret we applied a moment ago; read it live before minting a new one,
-  // or a second token would replace the one the pod already started with.
-  const secret = (deps.lookup(secretRef) ?? (await deps.get(secretRef))) as V1Secret | undefined;
+  const children = await gatherChildren(s, deps);
   const type = s.spec?.type === 'desktop' ? 'desktop' : 'jupyter';
   const inNamespace = deps.datasets(namespace);
   const wanted = Array.isArray(s.spec?.datasets) ? s.spec.datasets.map((d) => d?.name) : [];
   return {
     identity: typeof s.spec?.user === 'string' ? await identityOf(s.spec.user, deps.directory()) : { kind: 'missing' },
-    credentials: { secret: existingSecret(secret, type) ?? mintSecret(type) },
-    pod,
+    // Only the session's own Secret is read: a token in a Secret someone else put under the name is never used.
+    credentials: { secret: existingSecret(children.owned.Secret as V1Secret | undefined, type) ?? mintSecret(type) },
+    pod: children.owned.Pod as V1Pod | undefined,
+    children: children.owned,
+    conflicts: children.conflicts,
+    orphanPod: children.orphanPod,
     proposal: await proposalOf(namespace, deps),
     datasets: new Map(wanted.map((name) => [name, inNamespace.find((d) => d.metadata.name === name)])),
     availableDatasets: inNamespace.map((d) => d.metadata.name!).sort(),

@@ -2,7 +2,12 @@
 /**
  * reconcileSession: gather → decide → apply → status, for one AnalysisSession key.
  * Idempotent and safe for any key at any time; writes nothing when nothing changed.
+ *
+ * Sessions carry the operator's finalizer: one being deleted has its pod stopped (and
+ * only objects it owns touched) before the finalizer goes, so a delete, with any cascade
+ * and any other finalizer, never lets a pod outlive its session's lifetime or access.
  */
+import type { V1Pod } from '@kubernetes/client-node';
 import type { AnalysisSession, AnalysisSessionStatus } from '../../api/v1alpha1/analysis-session.ts';
 import type { OperatorConfig } from '../../config/schema.ts';
 import type { ReconcileRequest } from '../../runtime/controller.ts';
@@ -10,10 +15,14 @@ import { done, requeueAfter } from '../../runtime/errors.ts';
 import type { ReconcileResult } from '../../runtime/errors.ts';
 import type { EventRecorder } from '../../runtime/events.ts';
 import type { KubeClient } from '../../runtime/kube.ts';
+import { isNotFound } from '../../runtime/kube-http.ts';
 import type { KubeObject } from '../../runtime/resource.ts';
-import { decideSession } from './decide.ts';
-import { gatherSessionFacts } from './gather.ts';
+import { childRefs, judgeChildren } from './children.ts';
+import { decideSession, SESSION_FINALIZER } from './decide.ts';
+import type { SessionPlan } from './decide.ts';
+import { gatherChildren, gatherSessionFacts } from './gather.ts';
 import type { GatherDeps } from './gather.ts';
+import { deletionPlan } from './plans.ts';
 import { SESSION_FIELD_MANAGER, sessionRef } from './resources.ts';
 import { eventFor } from './events.ts';
 
@@ -28,17 +37,68 @@ export interface SessionDeps extends GatherDeps {
 /** Reconciles the session named by `req`. */
 export async function reconcileSession(req: ReconcileRequest, deps: SessionDeps): Promise<ReconcileResult> {
   const session = deps.session(req.namespace!, req.name);
-  if (!session || session.metadata.deletionTimestamp) return done(); // children go with it (garbage collection)
+  if (!session) return done();
+  if (session.metadata.deletionTimestamp) return finishDeletion(session, deps);
+  await addFinalizer(session, deps);
   const facts = await gatherSessionFacts(session, deps);
   const plan = decideSession(session, facts, deps.config(), deps.now());
-  for (const ref of plan.delete) await deps.kube.delete(ref, { preconditions: { uid: deps.lookup(ref)?.metadata?.uid } });
+  await carryOut(plan, deps);
+  await writeStatus(session, plan.status, deps);
+  return plan.requeueAfterMs ? requeueAfter(plan.requeueAfterMs) : done();
+}
+
+async function carryOut(plan: SessionPlan, deps: SessionDeps): Promise<void> {
+  for (const ref of plan.delete) {
+    const { uid, ...target } = ref;
+    if (uid) await deps.kube.delete(target, { preconditions: { uid } });
+  }
+  await Promise.all(plan.replace.map((obj) => deps.kube.replace(obj)));
   // Children are independent of each other except the pod, which mounts the secret and the claims: apply the
   // others together, then the pod.
   const pods = plan.apply.filter((o) => o.kind === 'Pod');
   await Promise.all(plan.apply.filter((o) => o.kind !== 'Pod').map((obj) => deps.kube.apply(obj as KubeObject, { fieldManager: SESSION_FIELD_MANAGER })));
   for (const obj of pods) await deps.kube.apply(obj as KubeObject, { fieldManager: SESSION_FIELD_MANAGER });
-  await writeStatus(session, plan.status, deps);
-  return plan.requeueAfterMs ? requeueAfter(plan.requeueAfterMs) : done();
+}
+
+/** Adds the operator's finalizer to a live session that lacks it (a `test` op guards against a stale view). */
+async function addFinalizer(session: AnalysisSession, deps: SessionDeps): Promise<void> {
+  const finalizers = session.metadata.finalizers ?? [];
+  if (finalizers.includes(SESSION_FINALIZER)) return;
+  const ops = finalizers.length === 0
+    ? [{ op: 'test' as const, path: '/metadata/finalizers', value: null }, { op: 'add' as const, path: '/metadata/finalizers', value: [SESSION_FINALIZER] }]
+    : [{ op: 'test' as const, path: '/metadata/finalizers', value: finalizers }, { op: 'add' as const, path: '/metadata/finalizers/-', value: SESSION_FINALIZER }];
+  await deps.kube.jsonPatch(sessionRef(session), ops);
+}
+
+/**
+ * A session being deleted: stop its pod, report `Deleting`, and once a live read shows no
+ * pod of it is left, remove the operator's finalizer (only ours; others stay). Runs with
+ * or without our finalizer, so a session held by someone else's finalizer still loses its pod.
+ */
+async function finishDeletion(session: AnalysisSession, deps: SessionDeps): Promise<ReconcileResult> {
+  const children = await gatherChildren(session, deps);
+  const plan = deletionPlan(session, { pod: children.owned.Pod as V1Pod | undefined, orphanPod: children.orphanPod }, deps.now());
+  await carryOut(plan, deps);
+  const index = (session.metadata.finalizers ?? []).indexOf(SESSION_FINALIZER);
+  if (plan.release && index >= 0 && !(await podLeft(session, deps))) {
+    await writeStatus(session, plan.status, deps).catch(ignoreNotFound);
+    await deps.kube.jsonPatch(sessionRef(session), [{ op: 'test', path: `/metadata/finalizers/${index}`, value: SESSION_FINALIZER }, { op: 'remove', path: `/metadata/finalizers/${index}` }]).catch(ignoreNotFound);
+    return done();
+  }
+  await writeStatus(session, plan.status, deps).catch(ignoreNotFound);
+  return plan.release ? done() : requeueAfter(plan.requeueAfterMs ?? 2000);
+}
+
+/** The session may be gone by now (its last finalizer removed): nothing left to report. */
+function ignoreNotFound(err: unknown): void {
+  if (!isNotFound(err)) throw err;
+}
+
+/** A live read: does a pod of this session (its own, or its own orphaned) still exist? */
+async function podLeft(session: AnalysisSession, deps: SessionDeps): Promise<boolean> {
+  const pod = await deps.get(childRefs(session).Pod);
+  const judged = judgeChildren(session, { Pod: pod });
+  return judged.owned.Pod !== undefined || judged.orphanPod !== undefined;
 }
 
 async function writeStatus(session: AnalysisSession, status: AnalysisSessionStatus, deps: SessionDeps): Promise<void> {

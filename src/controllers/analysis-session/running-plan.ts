@@ -13,17 +13,20 @@ import type { SessionInputs } from '../../desired/session-inputs.ts';
 import type { PosixIdentity } from '../../identity/directory.ts';
 import { setCondition } from '../../runtime/conditions.ts';
 import type { Condition } from '../../runtime/conditions.ts';
-import type { KubeObject, ObjectRef } from '../../runtime/resource.ts';
+import type { KubeObject } from '../../runtime/resource.ts';
+import { podImagesDiffer, repairOf } from './drift.ts';
+import type { ChildKind } from './children.ts';
 import type { AccessDecision } from './access.ts';
-import type { IdentityFact, SessionFacts, SessionPlan } from './decide.ts';
+import type { DeleteRef, IdentityFact, SessionFacts, SessionPlan } from './decide.ts';
 import { observePod } from './observe-pod.ts';
 import type { Verdict } from './observe-pod.ts';
 import type { ResolvedRequest } from './request.ts';
 
 export const CONDITIONS = { identity: 'IdentityResolved', authorized: 'Authorized', data: 'DataMounted', scheduled: 'Scheduled', ready: 'Ready' } as const;
 
-export function podRef(s: AnalysisSession): ObjectRef {
-  return { apiVersion: 'v1', kind: 'Pod', namespace: s.metadata.namespace!, name: sessionNames(s.metadata.name!).pod };
+/** The delete reference of `pod`, a pod of session `s`, with its UID as precondition. */
+export function podRef(s: AnalysisSession, pod: V1Pod): DeleteRef {
+  return { apiVersion: 'v1', kind: 'Pod', namespace: s.metadata.namespace!, name: sessionNames(s.metadata.name!).pod, uid: pod.metadata?.uid ?? '' };
 }
 
 const rfc3339 = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z');
@@ -90,14 +93,16 @@ export function runningPlan(s: AnalysisSession, facts: SessionFacts, config: Ope
   const keep = [buildSessionSecret(s, facts.credentials), buildHomeClaim(inputs), buildSessionService(inputs), buildSessionNetworkPolicy(inputs)] as KubeObject[];
   const pod = buildSessionPod(inputs);
   const live = facts.pod;
+  // Children that differ from what they should be in what decides who reaches what are replaced whole; the rest is applied.
+  const repairs = keep.map((o) => repairOf(o, facts.children?.[o.kind as ChildKind]));
   const stopped = s.spec.state === 'Stopped';
   const previousExpiry = s.status?.expiresAt ? Date.parse(s.status.expiresAt) : undefined;
   const expired = !stopped && previousExpiry !== undefined && s.status?.phase !== 'Stopped' && now >= previousExpiry;
   const obs = observePod(live, r.flavour, r.gpuCount);
-  const plan: SessionPlan = { apply: keep, delete: [], status };
+  const plan: SessionPlan = { apply: keep.filter((_, i) => !repairs[i]), replace: repairs.filter((r): r is KubeObject => r !== undefined), delete: [], status };
   const wantPod = !stopped && !expired;
-  const stale = live !== undefined && !obs.terminating && live.metadata?.annotations?.[POD_SPEC_HASH] !== pod.metadata!.annotations![POD_SPEC_HASH];
-  if (live && !obs.terminating && (!wantPod || stale)) plan.delete.push(podRef(s));
+  const stale = live !== undefined && !obs.terminating && (live.metadata?.annotations?.[POD_SPEC_HASH] !== pod.metadata!.annotations![POD_SPEC_HASH] || podImagesDiffer(pod as KubeObject, live as KubeObject));
+  if (live && !obs.terminating && (!wantPod || stale)) plan.delete.push(podRef(s, live));
   if (wantPod && !live) plan.apply.push(pod as KubeObject);
   const summary = summarise(wantPod, expired, live, obs, stale);
   const wakeups: number[] = [];
