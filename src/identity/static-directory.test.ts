@@ -23,6 +23,12 @@ describe('StaticDirectory', () => {
     expect((await dir.lookupUser('bob'))?.groups).toEqual([{ name: 'staff', gid: 30003 }]);
   });
 
+  it('marks an identity whose uid another user shares as invalid', async () => {
+    const shared = new StaticDirectory({ users: [{ name: 'alice', uid: 20001, gid: 20001 }, { name: 'mallory', uid: 20001, gid: 20099 }] });
+    expect((await shared.lookupUser('alice'))?.invalid).toBe('uid 20001 is also the uid of mallory');
+    expect((await dir.lookupUser('alice'))?.invalid).toBeUndefined();
+  });
+
   it('answers undefined for an unknown user', async () => {
     expect(await dir.lookupUser('mallory')).toBeUndefined();
   });

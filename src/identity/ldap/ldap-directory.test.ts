@@ -38,6 +38,15 @@ describe('LdapDirectory', () => {
     });
   });
 
+  it('marks an identity whose uidNumber another account shares as invalid, naming the other entry', async () => {
+    const ldap = directory();
+    ldap.add(`uid=mallory,${people}`, { objectClass: ['inetOrgPerson', 'posixAccount'], uid: 'mallory', uidNumber: '20002', gidNumber: '20099' });
+    const dir = new LdapDirectory(ldap, settings);
+    expect((await dir.lookupUser('bob'))?.invalid).toBe(`uidNumber 20002 is also the uidNumber of uid=mallory,${people}`);
+    expect((await dir.lookupUser('mallory'))?.invalid).toBe(`uidNumber 20002 is also the uidNumber of uid=bob,${people}`);
+    expect((await dir.lookupUser('alice'))?.invalid).toBeUndefined();
+  });
+
   it('follows nesting up to nestedGroupDepth', async () => {
     expect(await new LdapDirectory(directory(), settings).lookupUser('frank')).toMatchObject({ groups: [{ name: 'team', gid: 30010 }] });
     expect(await new LdapDirectory(directory(), settings).groupNames('frank')).toEqual(['sub', 'team']);

@@ -88,6 +88,8 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
  * Guarantees: answers are cached per requested name (`cacheTtlSeconds`, and
  * `negativeCacheTtlSeconds` for unknown users), concurrent lookups of one name share one
  * directory query, failures are not cached; returned objects are copies.
+ * A `uidNumber` that another `posixAccount` under `userBase` shares makes the identity
+ * {@link PosixIdentity.invalid} (callers refuse it).
  * Caveats: ids are reported as stored, uid 0 included; refusing low ids is the caller's policy
  * (`directory.minId`). More groups than NFS AUTH_SYS carries (16) are all returned.
  */
@@ -140,8 +142,9 @@ export class LdapDirectory implements Directory, GroupNameSource {
       const direct = await this.directGroups(ldap, user, entry.dn, gid);
       const groups = await expandMemberships(direct, (frontier) => this.parents(ldap, frontier), this.settings.nestedGroupDepth);
       const home = entry.first('homeDirectory');
+      const invalid = await this.sharedUid(ldap, uid, entry.dn);
       return {
-        identity: { user, uid, gid, ...(home ? { home } : {}), groups: posixGroups(groups, gid) },
+        identity: { user, uid, gid, ...(home ? { home } : {}), groups: posixGroups(groups, gid), ...(invalid ? { invalid } : {}) },
         dn: entry.dn,
         groupNames: [...new Set(groups.map((g) => g.name))].sort(),
       };
@@ -153,6 +156,18 @@ export class LdapDirectory implements Directory, GroupNameSource {
     const found = await ldap.search({ base: this.settings.userBase, scope: 'sub', filter, attributes: USER_ATTRIBUTES, sizeLimit: 2 });
     if (found.length > 1) throw new DirectoryUnavailableError(`LDAP lookup of user "${name}": several entries under ${this.settings.userBase} match ${filter}; userFilter must match one user`);
     return found[0];
+  }
+
+  /**
+   * Why `uid` cannot be trusted when another account under `userBase` has the same
+   * `uidNumber` (its files would be this user's files); `undefined` when it is unique.
+   */
+  private async sharedUid(ldap: LdapReader, uid: number, dn: string): Promise<string | undefined> {
+    const filter = andFilter(['(objectClass=posixAccount)', equalityFilter('uidNumber', String(uid))]);
+    const found = await ldap.search({ base: this.settings.userBase, scope: 'sub', filter, attributes: ['uid'], sizeLimit: 3 });
+    const others = found.filter((e) => e.dn.toLowerCase() !== dn.toLowerCase());
+    if (others.length === 0) return undefined;
+    return `uidNumber ${uid} is also the uidNumber of ${others.map((e) => e.dn).join(', ')}`;
   }
 
   private async directGroups(ldap: LdapReader, user: string, dn: string, gid: number): Promise<DirectoryGroup[]> {
