@@ -5,11 +5,11 @@
  * cluster is ready; `down` stops it and every process it started.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, openSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { clusterDir, startLocalCluster } from '../cluster/local-cluster.ts';
-import { signalGroup, signalPid, waitPidGone } from '../cluster/supervisor.ts';
+import { killFromPidFiles, signalPid, waitPidGone } from '../cluster/supervisor.ts';
 import { waitFor } from '../cluster/wait.ts';
 
 interface ClusterInfo {
@@ -78,11 +78,7 @@ export async function clusterDown(name: string): Promise<void> {
     const pid = Number(readFileSync(pidFile, 'utf8'));
     if (signalPid(pid, 'SIGTERM')) await waitPidGone(pid, 30_000);
   }
-  const pidDir = join(dir, 'pids');
-  for (const f of existsSync(pidDir) ? readdirSync(pidDir) : []) {
-    const pid = Number(readFileSync(join(pidDir, f), 'utf8'));
-    if (signalGroup(pid, 'SIGKILL')) await waitPidGone(pid, 5_000);
-  }
+  await killFromPidFiles(join(dir, 'pids'));
   rmSync(dir, { recursive: true, force: true });
   console.error(`Stopped local cluster ${name}`);
 }

@@ -6,12 +6,16 @@
  * do next, and runs until Ctrl-C.
  */
 import type { ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import type { ParsedArgs } from './args.ts';
 import { stringFlag } from './args.ts';
 import { spawnOperator } from '../operator/spawn.ts';
 import { installCrds, installPlatform } from '../cluster/install.ts';
-import { startLocalCluster } from '../cluster/local-cluster.ts';
+import { clusterDir, startLocalCluster } from '../cluster/local-cluster.ts';
+import { killFromPidFiles } from '../cluster/supervisor.ts';
+import { handleShutdown } from './shutdown.ts';
 import type { LocalCluster } from '../cluster/local-cluster.ts';
 import { freePort, waitFor } from '../cluster/wait.ts';
 import { LABELS } from '../api/v1alpha1/group.ts';
@@ -59,33 +63,77 @@ async function printSessions(kc: KubeConfig): Promise<void> {
     return list.items.length >= DEMO_SESSIONS.length && list.items.every((s) => s.status?.phase === 'Running');
   }, 120_000);
   const list = (await custom.listNamespacedCustomObject({ ...G, namespace: DEMO_NAMESPACE })) as { items: AnalysisSession[] };
-  console.log(`\n${'SESSION'.padEnd(16)}${'USER'.padEnd(8)}${'TYPE'.padEnd(9)}${'GPU'.padEnd(10)}${'PHASE'.padEnd(9)}${'NODE'.padEnd(18)}URL`);
+  console.log(`\n${'SESSION'.padEnd(16)}${'USER'.padEnd(8)}${'TYPE'.padEnd(9)}${'GPU'.padEnd(10)}${'PHASE'.padEnd(9)}NODE`);
   for (const s of list.items) {
-    console.log(`${s.metadata.name!.padEnd(16)}${s.spec.user.padEnd(8)}${s.spec.type.padEnd(9)}${(s.status?.gpu ?? '-').padEnd(10)}${(s.status?.phase ?? '').padEnd(9)}${(s.status?.node ?? '').padEnd(18)}${s.status?.url ?? ''}`);
+    console.log(`${s.metadata.name!.padEnd(16)}${s.spec.user.padEnd(8)}${s.spec.type.padEnd(9)}${(s.status?.gpu ?? '-').padEnd(10)}${(s.status?.phase ?? '').padEnd(9)}${s.status?.node ?? ''}`);
   }
 }
 
-/** Runs until SIGINT/SIGTERM. */
+/** Stops `child` with SIGTERM, or SIGKILL after `graceMs`; resolves when it is gone. */
+async function stopChild(child: ChildProcess | undefined, graceMs: number): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+/**
+ * Runs until SIGINT/SIGTERM, then stops the operator and the local cluster within about
+ * 3 seconds; a second Ctrl-C kills everything at once. Ctrl-C during start-up stops
+ * what has started so far.
+ */
 export async function runUp(args: ParsedArgs): Promise<void> {
+  const name = stringFlag(args, 'name', 'panalysis-up');
+  const external = Boolean(process.env.KUBECONFIG && !args.flags.local);
   let cluster: LocalCluster | undefined;
-  let kubeconfig = process.env.KUBECONFIG;
-  if (kubeconfig && !args.flags.local) {
-    console.error(`Using the cluster of KUBECONFIG=${kubeconfig}`);
-    await installCrds(kubeconfig);
-    await installPlatform(kubeconfig);
-  } else {
-    cluster = await startLocalCluster({ name: stringFlag(args, 'name', 'panalysis-up') });
-    kubeconfig = cluster.kubeconfig;
-  }
-  const kc = new KubeConfig();
-  kc.loadFromFile(kubeconfig);
-  const port = await freePort();
-  const operator = startOperatorProcess(kubeconfig, port);
-  await createDemo(kc);
-  await printSessions(kc);
+  let operator: ChildProcess | undefined;
+  const killLocal = async (): Promise<void> => {
+    await killFromPidFiles(join(clusterDir(name), 'pids'));
+    rmSync(clusterDir(name), { recursive: true, force: true });
+  };
+  const shutdown = handleShutdown(async () => {
+    operator?.kill('SIGKILL');
+    if (!external) await killLocal();
+  });
+  const started = Date.now();
+  const up = async (): Promise<void> => {
+    let kubeconfig = process.env.KUBECONFIG!;
+    if (external) {
+      console.error(`Using the cluster of KUBECONFIG=${kubeconfig}`);
+      await installCrds(kubeconfig);
+      await installPlatform(kubeconfig);
+    } else {
+      cluster = await startLocalCluster({ name });
+      kubeconfig = cluster.kubeconfig;
+    }
+    if (shutdown.isRequested()) return;
+    const kc = new KubeConfig();
+    kc.loadFromFile(kubeconfig);
+    const port = await freePort();
+    operator = startOperatorProcess(kubeconfig, port);
+    await createDemo(kc);
+    await printSessions(kc);
+    printNextSteps(kubeconfig, port, cluster);
+  };
+  const failed = await Promise.race([up().then(() => undefined, (err: unknown) => err), shutdown.requested.then(() => undefined)]);
+  if (!failed && !shutdown.isRequested()) await shutdown.requested;
+  const stopping = Date.now();
+  await stopChild(operator, 1_500);
+  if (cluster) await cluster.stop(true, 1_500);
+  else if (!external) await killLocal(); // still starting: stop what has started
+  shutdown.dispose();
+  if (failed) throw failed;
+  console.error(`panalysis stopped in ${((Date.now() - stopping) / 1000).toFixed(1)} s (it ran ${Math.round((stopping - started) / 1000)} s).`);
+  process.exit(0);
+}
+
+function printNextSteps(kubeconfig: string, port: number, cluster: LocalCluster | undefined): void {
   const bin = cluster ? `${cluster.binaries.k8sBinDir}/` : '';
   console.log(`
 panalysis is up: operator metrics on http://127.0.0.1:${port}/metrics
+The sessions run on kwok nodes (no containers); the browser gateway is not part of this release yet.
 
 In another terminal:
   export KUBECONFIG=${kubeconfig}
@@ -96,11 +144,4 @@ In another terminal:
   ${bin}kubectl apply -f manifests/samples/    # after creating namespace proposal-20231234
 
 Press Ctrl-C to stop.`);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
-  });
-  operator.kill('SIGTERM');
-  await new Promise((r) => operator.once('exit', r));
-  if (cluster) await cluster.stop(true);
 }

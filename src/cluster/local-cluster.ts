@@ -50,7 +50,7 @@ export interface LocalCluster {
   /** Writes (once) and returns a kubeconfig for `user`. */
   kubeconfigFor(user: string): string;
   /** Stops every process; with `removeState`, deletes the state directory too. */
-  stop(removeState?: boolean): Promise<void>;
+  stop(removeState?: boolean, graceMs?: number): Promise<void>;
 }
 
 /** Root of clusters' state: $PANALYSIS_STATE, else ~/.local/state/panalysis. */
@@ -160,8 +160,8 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
       writeKubeconfig(path, buildKubeconfig(server, st.ca, user, tokens.get(user)!.token));
       return path;
     },
-    async stop(removeState = false) {
-      await supervisor.stop();
+    async stop(removeState = false, graceMs?: number) {
+      await supervisor.stop(graceMs);
       if (removeState) rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -10,7 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** One process to run. */
@@ -51,6 +51,13 @@ export async function waitPidGone(pid: number, ms: number): Promise<boolean> {
     await new Promise((r) => setTimeout(r, 50));
   }
   return !signalPid(pid, 0);
+}
+
+/** SIGKILLs the process group of every pid file in `pidDir` (what a supervisor started) and waits for them. */
+export async function killFromPidFiles(pidDir: string): Promise<void> {
+  const pids = (existsSync(pidDir) ? readdirSync(pidDir) : []).map((f) => Number(readFileSync(join(pidDir, f), 'utf8'))).filter((p) => p > 0);
+  const killed = pids.filter((pid) => signalGroup(pid, 'SIGKILL'));
+  await Promise.all(killed.map((pid) => waitPidGone(pid, 5_000)));
 }
 
 export class Supervisor {
@@ -105,23 +112,33 @@ export class Supervisor {
     return this.running.get(name)?.restarts ?? 0;
   }
 
-  /** Stops every process in reverse start order: SIGTERM, then SIGKILL after `graceMs`. */
-  async stop(graceMs = 10_000): Promise<void> {
+  /**
+   * Stops every process: SIGTERM to all at once, then SIGKILL to those still alive after
+   * `graceMs`. Resolves when all are gone, so within about `graceMs` plus the kernel's
+   * time to reap a killed process.
+   */
+  async stop(graceMs = 5_000): Promise<void> {
     this.stopping = true;
-    for (const entry of [...this.running.values()].reverse()) {
-      const pid = entry.child.pid;
-      if (pid && entry.child.exitCode === null && entry.child.signalCode === null) {
-        signalGroup(pid, 'SIGTERM');
-        const gone = await Promise.race([entry.exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), graceMs))]);
-        if (!gone) {
-          signalGroup(pid, 'SIGKILL');
-          await entry.exited;
-        }
-      }
-      rmSync(join(this.pidDir, `${entry.spec.name}.pid`), { force: true });
+    const entries = [...this.running.values()];
+    const alive = entries.filter((e) => e.child.pid && e.child.exitCode === null && e.child.signalCode === null);
+    for (const entry of alive) signalGroup(entry.child.pid!, 'SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((r) => { timer = setTimeout(r, graceMs); });
+    await Promise.race([Promise.all(alive.map((e) => e.exited)), deadline]);
+    clearTimeout(timer);
+    for (const entry of alive) {
+      if (entry.child.exitCode === null && entry.child.signalCode === null) signalGroup(entry.child.pid!, 'SIGKILL');
     }
+    await Promise.all(alive.map((e) => e.exited));
+    for (const entry of entries) rmSync(join(this.pidDir, `${entry.spec.name}.pid`), { force: true });
     this.running.clear();
     process.off('exit', this.onExitHook);
+  }
+
+  /** Kills every process at once (a forced stop); {@link stop} still cleans up afterwards. */
+  killAll(): void {
+    this.stopping = true;
+    this.killAllNow();
   }
 
   private killAllNow(): void {

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The JSON Schema of the Helm chart's values (`charts/panalysis/values.schema.json`),
+ * so that `helm install`, `helm upgrade`, `helm template` and `helm lint` refuse wrong
+ * values with the schema's message before anything reaches a cluster.
+ *
+ * `config` is the operator configuration schema itself (src/config/schema.ts, one schema
+ * source), made strict: unknown keys are refused (a typo such as `gpuFlavors` fails at
+ * install instead of being ignored), and keys that the operator defaults are optional.
+ */
+import Type from 'typebox';
+import { OperatorConfig } from '../src/config/schema.ts';
+
+type Json = Record<string, unknown>;
+
+/**
+ * A plain JSON copy of `schema` in which every object with `properties` refuses unknown
+ * keys (unless it says otherwise) and does not require the keys that have a default.
+ */
+export function strictValuesSchema(schema: unknown): Json {
+  const walk = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(walk);
+    if (typeof node !== 'object' || node === null) return node;
+    const out: Json = {};
+    for (const [k, v] of Object.entries(node)) out[k] = walk(v);
+    const props = out.properties as Record<string, Json> | undefined;
+    if (props && out.type === 'object') {
+      if (!('additionalProperties' in out) && !('patternProperties' in out)) out.additionalProperties = false;
+      if (Array.isArray(out.required)) {
+        const required = (out.required as string[]).filter((k) => !(props[k] && 'default' in props[k]));
+        if (required.length > 0) out.required = required;
+        else delete out.required;
+      }
+    }
+    return out;
+  };
+  return walk(JSON.parse(JSON.stringify(schema))) as Json;
+}
+
+const Strings = Type.Array(Type.String());
+const Quantity = Type.Union([Type.String(), Type.Number()]);
+const Resources = Type.Object({ requests: Type.Optional(Type.Record(Type.String(), Quantity)), limits: Type.Optional(Type.Record(Type.String(), Quantity)) }, { additionalProperties: false });
+const Port = Type.Integer({ minimum: 1, maximum: 65535 });
+
+/** Every value the chart reads, with the operator configuration under `config`. */
+export const ChartValues = Type.Object({
+  image: Type.Object({
+    repository: Type.String({ minLength: 1, description: 'The panalysis image, built from the Dockerfile.' }),
+    tag: Type.String({ description: 'Defaults to the chart appVersion.' }),
+    pullPolicy: Type.Union([Type.Literal('Always'), Type.Literal('IfNotPresent'), Type.Literal('Never')]),
+  }),
+  imagePullSecrets: Type.Array(Type.Object({ name: Type.String({ minLength: 1 }) })),
+  operator: Type.Object({
+    replicas: Type.Integer({ minimum: 1, description: 'More than one needs leaderElection: true.' }),
+    leaderElection: Type.Boolean(),
+    resyncSeconds: Type.Integer({ minimum: 1 }),
+    metricsPort: Port,
+    resources: Resources,
+    nodeSelector: Type.Record(Type.String(), Type.String()),
+    tolerations: Type.Array(Type.Object({}, { additionalProperties: true })),
+    affinity: Type.Object({}, { additionalProperties: true }),
+    priorityClassName: Type.String(),
+    secretMounts: Type.Array(Type.Object({ secretName: Type.String({ minLength: 1 }), mountPath: Type.String({ pattern: '^/' }) })),
+  }),
+  config: Type.Unsafe(OperatorConfig),
+  admission: Type.Object({
+    enabled: Type.Boolean(),
+    portalGroups: Strings,
+    usernamePrefix: Type.String(),
+    adminGroups: Type.Optional(Strings),
+    proposalNamespaces: Type.Optional(Type.Object({ guard: Type.Boolean(), writerUsers: Strings, writerGroups: Strings })),
+    controlPlane: Type.Optional(Type.Object({ users: Strings, groups: Strings })),
+  }),
+  rbac: Type.Object({ userRoles: Type.Boolean() }, { additionalProperties: true }),
+});
+
+/** The content of charts/panalysis/values.schema.json. */
+export function renderValuesSchema(): string {
+  const schema = strictValuesSchema({ $schema: 'https://json-schema.org/draft-07/schema#', title: 'panalysis Helm chart values', ...ChartValues });
+  return `${JSON.stringify(schema, null, 2)}\n`;
+}
