@@ -24,9 +24,6 @@ export type ProposalFact =
 /** The NFS AUTH_SYS limit on supplementary groups. */
 export const MAX_GROUPS = 16;
 
-/** Reasons that, for a running session, mean access was lost (stop after the grace period). */
-export const REVOKING_REASONS = new Set(['NotProposalMember', 'DatasetAccessDenied', 'EmbargoInEffect']);
-
 export interface AccessDecision {
   outcome: 'ok' | 'wait' | 'refuse';
   /** The `Authorized` condition. */
@@ -118,6 +115,8 @@ export function decideAccess(s: AnalysisSession, id: PosixIdentity, proposal: Pr
   for (const [i, ref] of (s.spec.datasets ?? []).entries()) {
     const dm = datasets.get(ref.name);
     if (!dm) return refuse('DatasetNotFound', `spec.datasets[${i}].name: no DatasetMount "${ref.name}" in namespace ${s.metadata.namespace}; DatasetMounts here: ${names(available)}.`);
+    // Being deleted counts as gone: its volume may not outlive it through a running session.
+    if (dm.metadata.deletionTimestamp) return refuse('DatasetDeleted', `spec.datasets[${i}].name: DatasetMount "${ref.name}" is being deleted; remove it from spec.datasets.`);
     const one = accessOne(s, i, dm, id, groupNames, proposal, now, writeGraceMs);
     if ('outcome' in one) return one;
     mounts.push(one.mount);

@@ -113,6 +113,7 @@ describe('every loss of the right to run stops a running session after the grace
     'an identity that became invalid': [{ identity: { kind: 'found', identity: { ...bob, invalid: 'uidNumber 20002 is shared with uid=eve' } } }, config, 'InvalidIdentity'],
     'the proposal gone': [{ proposal: { kind: 'missing', id: '1' } }, config, 'ProposalNotFound'],
     'the DatasetMount deleted': [datasetGone, config, 'DatasetNotFound'],
+    'the DatasetMount being deleted': [{ datasets: new Map([['raw', { ...raw, metadata: { ...raw.metadata, deletionTimestamp: '2026-12-01T12:00:00Z' } }]]) }, config, 'DatasetDeleted'],
     'the profile removed': [{}, { ...config, profiles: config.profiles.filter((p) => p.name !== 'jupyter-scipy') }, 'UnknownProfile'],
     'membership lost': [{ proposal: { kind: 'found', info: { id: '1', members: ['alice'] } } }, config, 'NotProposalMember'],
   };
