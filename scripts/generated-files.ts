@@ -6,7 +6,7 @@ import { stringify } from 'yaml';
 import { buildCrd } from '../src/api/crd.ts';
 import { GROUP, KINDS } from '../src/api/v1alpha1/index.ts';
 import { findBinaries, REPO_ROOT } from '../src/cluster/binaries.ts';
-import { renderRbacTemplate } from './render-rbac.ts';
+import { renderRbacDoc, renderRbacTemplate } from './render-rbac.ts';
 import { renderApiReference } from './gen-api-reference.ts';
 import { renderValuesSchema } from './values-schema.ts';
 
@@ -36,6 +36,7 @@ export function generatedFiles(): Map<string, string> {
     files.set(`charts/panalysis/crds/${def.plural}.${GROUP}.yaml`, crd);
   }
   files.set('charts/panalysis/templates/rbac.yaml', renderRbacTemplate(RBAC_HEADER));
+  files.set('docs/operator-rbac.md', renderRbacDoc(RBAC_HEADER));
   files.set('charts/panalysis/values.schema.json', renderValuesSchema());
   files.set('docs/api-reference.md', renderApiReference(KINDS));
   return files;

@@ -5,10 +5,12 @@
  */
 import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
+import { LABELS } from '../api/v1alpha1/group.ts';
 import { apiserverExceptedConfig } from '../config/egress.ts';
 import { ConfigHolder } from '../config/watch.ts';
 import { addSessionController } from '../controllers/analysis-session/index.ts';
 import { addDatasetController } from '../controllers/dataset-mount/index.ts';
+import { NAMESPACE_SCOPED_PLURALS } from '../controllers/rbac.ts';
 import { jsonLogger } from '../runtime/log.ts';
 import { LeaderElectionLostError, Manager } from '../runtime/manager.ts';
 import { watchApiserverAddresses } from './apiserver-addresses.ts';
@@ -42,6 +44,8 @@ export async function runOperator(o: OperatorOptions): Promise<number> {
   const manager = Manager.fromKubeConfig(kc, {
     logger,
     appliedHashAnnotation: 'panalysis.io/applied-hash',
+    // Secrets are read only where the operator has rights: in proposal namespaces (see src/controllers/rbac.ts).
+    namespaceScoped: { plurals: NAMESPACE_SCOPED_PLURALS, namespaceSelector: LABELS.proposal },
     server: { port: o.port, host: '0.0.0.0' },
     ...(o.leaderElect ? { leaderElection: { namespace: o.leaseNamespace, name: 'panalysis-operator', identity } } : {}),
   });

@@ -10,10 +10,13 @@ import { LeaderElector, leaseApiFromKube, type LeaderElectorOptions, type LeaseA
 import { createListWatch, type ListWatchSource, type WatchSpec } from './list-watch.ts';
 import { jsonLogger, type Logger } from './log.ts';
 import { MetricsRegistry } from './metrics.ts';
+import { NamespaceFanout, type SourceLike } from './namespace-fanout.ts';
 import { startProbeServer, type ProbeServer } from './probe-server.ts';
 import { Reflector, type ReflectorOptions } from './reflector.ts';
 import type { KubeObject, ObjectRef } from './resource.ts';
 import { registerRuntimeMetrics } from './runtime-metrics.ts';
+
+const NAMESPACE = { apiVersion: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false } as const;
 
 /** Lease settings; durations default to 15 s / 10 s / 2 s. */
 export type LeaderElectionConfig = Pick<
@@ -45,6 +48,12 @@ export interface ManagerOptions {
   readonly clock?: Clock;
   readonly logger?: Logger;
   readonly random?: () => number;
+  /**
+   * Kinds (by plural) that are watched only in the namespaces matching `namespaceSelector`
+   * (a label selector on Namespaces), one watch per namespace, never cluster-wide: for
+   * kinds the operator may only read where RBAC grants it per namespace (Secrets).
+   */
+  readonly namespaceScoped?: { readonly plurals: readonly string[]; readonly namespaceSelector: string };
 }
 
 /** A controller declared against watch specs; the manager shares one reflector per spec. */
@@ -83,7 +92,7 @@ export class Manager {
   readonly #o: ManagerOptions;
   readonly #clock: Clock;
   readonly #logger: Logger;
-  readonly #reflectors = new Map<string, Reflector<KubeObject>>();
+  readonly #reflectors = new Map<string, SourceLike<KubeObject>>();
   readonly #controllers: Array<Controller<KubeObject>> = [];
   readonly #recorders: EventRecorder[] = [];
   #elector: LeaderElector | undefined;
@@ -133,17 +142,37 @@ export class Manager {
     return holder.manager;
   }
 
-  /** The shared reflector for `spec` (created on first use). */
-  source<T extends KubeObject>(spec: WatchSpec): Reflector<T> {
+  /**
+   * The shared reflector for `spec` (created on first use); for a kind in `namespaceScoped`
+   * without a namespace, a {@link NamespaceFanout} over the selected namespaces.
+   */
+  source<T extends KubeObject>(spec: WatchSpec): SourceLike<T> {
     const key = JSON.stringify([spec.resource.apiVersion, spec.resource.kind, spec.namespace, spec.labelSelector, spec.fieldSelector]);
     let reflector = this.#reflectors.get(key);
     if (!reflector) {
       if (this.#started) throw new Error('Sources must be added before start()');
-      const logger = this.#logger;
-      reflector = new Reflector({ ...this.#o.reflector, spec, source: this.#o.listWatch(spec), clock: this.#clock, logger, ...this.#random() });
+      const scoped = this.#o.namespaceScoped;
+      reflector = scoped && spec.resource.namespaced && spec.namespace === undefined && scoped.plurals.includes(spec.resource.plural)
+        ? new NamespaceFanout<KubeObject>({
+          spec,
+          namespaces: this.source({ resource: NAMESPACE, labelSelector: scoped.namespaceSelector }),
+          reflector: (s, settled) => this.#reflector(s, settled),
+          logger: this.#logger,
+        })
+        : this.#reflector(spec);
       this.#reflectors.set(key, reflector);
     }
-    return reflector as unknown as Reflector<T>;
+    return reflector as unknown as SourceLike<T>;
+  }
+
+  /** A reflector for `spec`; `settled` (if given) is called when its first list succeeds or fails. */
+  #reflector(spec: WatchSpec, settled?: () => void): Reflector<KubeObject> {
+    const source = this.#o.listWatch(spec);
+    const listed: typeof source = !settled ? source : {
+      list: (o) => source.list(o).finally(settled),
+      watch: (o, onEvent, onDone) => source.watch(o, onEvent, onDone),
+    };
+    return new Reflector({ ...this.#o.reflector, spec, source: listed, clock: this.#clock, logger: this.#logger, ...this.#random() });
   }
 
   /** The cached object for `ref` from any source of its kind, if one holds it. */

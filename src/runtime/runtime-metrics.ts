@@ -3,13 +3,13 @@ import type { Controller } from './controller.ts';
 import type { KubeClient } from './kube.ts';
 import type { MetricsRegistry, Sample } from './metrics.ts';
 import type { KubeObject } from './resource.ts';
-import type { Reflector } from './reflector.ts';
+import type { SourceLike } from './namespace-fanout.ts';
 
 /** What the manager exposes beyond the controllers' own counters. */
 export interface RuntimeMetricSources {
   readonly kube: KubeClient;
   readonly controllers: () => ReadonlyArray<Controller<KubeObject>>;
-  readonly reflectors: () => ReadonlyArray<Reflector<KubeObject>>;
+  readonly reflectors: () => ReadonlyArray<SourceLike<KubeObject>>;
   readonly leading: () => boolean | undefined;
 }
 
@@ -29,7 +29,7 @@ export function registerRuntimeMetrics(registry: MetricsRegistry, sources: Runti
   registry.collect('controller_runtime_apply_skipped_total', 'Applies skipped because nothing would change.', 'counter', () =>
     Object.entries(sources.kube.skipped).map(([verb, value]) => ({ labels: { verb }, value })),
   );
-  const reflectorFamily = (name: string, help: string, field: keyof Reflector<KubeObject>['stats']): void =>
+  const reflectorFamily = (name: string, help: string, field: keyof SourceLike<KubeObject>['stats']): void =>
     registry.collect(name, help, 'counter', () =>
       sources.reflectors().map((r) => ({ labels: reflectorLabels(r), value: r.stats[field] })),
     );
@@ -44,7 +44,7 @@ export function registerRuntimeMetrics(registry: MetricsRegistry, sources: Runti
   });
 }
 
-function reflectorLabels(r: Reflector<KubeObject>): Record<string, string> {
+function reflectorLabels(r: SourceLike<KubeObject>): Record<string, string> {
   const { resource, namespace, labelSelector } = r.spec;
   return { kind: resource.kind, api_version: resource.apiVersion, namespace: namespace ?? '', selector: labelSelector ?? '' };
 }
