@@ -53,6 +53,26 @@ export function isVolumeOf(pv: { metadata?: { labels?: Record<string, string> } 
   return dm.metadata.uid !== undefined && pv?.metadata?.labels?.[DATASET_UID_LABEL] === dm.metadata.uid;
 }
 
+/**
+ * The volume name of `dm`: the one its own claim is bound to when that claim exists (a claim's
+ * volume cannot change; volumes named by an earlier scheme keep their name), else
+ * {@link datasetVolumeName}.
+ */
+export function volumeNameFor(dm: DatasetMount, claim: V1PersistentVolumeClaim | undefined): string {
+  const bound = isClaimOf(claim, dm) ? claim?.spec?.volumeName : undefined;
+  return bound || datasetVolumeName(dm.metadata.namespace!, dm.metadata.name!);
+}
+
+/**
+ * True when `pv` is `dm`'s: it carries `dm`'s UID label, or (a volume made before the label
+ * existed) the API server bound it to `dm`'s own claim, by that claim's UID.
+ */
+export function isOwnVolume(pv: V1PersistentVolume | undefined, dm: DatasetMount, claim: V1PersistentVolumeClaim | undefined): boolean {
+  if (isVolumeOf(pv, dm)) return true;
+  const claimUid = isClaimOf(claim, dm) ? claim?.metadata?.uid : undefined;
+  return claimUid !== undefined && pv?.spec?.claimRef?.uid === claimUid;
+}
+
 /** True when `claim`'s controller owner reference carries `dm`'s UID. */
 export function isClaimOf(claim: { metadata?: { ownerReferences?: Array<{ uid: string; controller?: boolean }> } } | undefined, dm: DatasetMount): boolean {
   return dm.metadata.uid !== undefined && (claim?.metadata?.ownerReferences ?? []).some((r) => r.controller === true && r.uid === dm.metadata.uid);
@@ -77,7 +97,7 @@ function volumeSource(dm: DatasetMount): Partial<V1PersistentVolume['spec']> | u
  * the operator configuration; hostPath volumes take no mount options (read-only is then
  * enforced by the pod's read-only mount).
  */
-export function buildDatasetVolume(dm: DatasetMount, nfsMountOptions: readonly string[]): V1PersistentVolume | undefined {
+export function buildDatasetVolume(dm: DatasetMount, nfsMountOptions: readonly string[], volumeName = datasetVolumeName(dm.metadata.namespace!, dm.metadata.name!)): V1PersistentVolume | undefined {
   const source = volumeSource(dm);
   if (!source) return undefined;
   const ro = readOnlyForAll(dm);
@@ -85,7 +105,7 @@ export function buildDatasetVolume(dm: DatasetMount, nfsMountOptions: readonly s
   return {
     apiVersion: 'v1',
     kind: 'PersistentVolume',
-    metadata: { name: datasetVolumeName(dm.metadata.namespace!, dm.metadata.name!), labels: { ...labels(dm), [DATASET_UID_LABEL]: dm.metadata.uid! } },
+    metadata: { name: volumeName, labels: { ...labels(dm), [DATASET_UID_LABEL]: dm.metadata.uid! } },
     spec: {
       capacity: { storage: DATASET_CAPACITY },
       accessModes: [ro ? 'ReadOnlyMany' : 'ReadWriteMany'],
@@ -100,7 +120,7 @@ export function buildDatasetVolume(dm: DatasetMount, nfsMountOptions: readonly s
 }
 
 /** The claim bound to the dataset's PV, owned by the DatasetMount. */
-export function buildDatasetClaim(dm: DatasetMount): V1PersistentVolumeClaim | undefined {
+export function buildDatasetClaim(dm: DatasetMount, volumeName = datasetVolumeName(dm.metadata.namespace!, dm.metadata.name!)): V1PersistentVolumeClaim | undefined {
   if (dm.spec.source.pvc) return undefined;
   const ro = readOnlyForAll(dm);
   return {
@@ -115,7 +135,7 @@ export function buildDatasetClaim(dm: DatasetMount): V1PersistentVolumeClaim | u
     spec: {
       accessModes: [ro ? 'ReadOnlyMany' : 'ReadWriteMany'],
       storageClassName: '',
-      volumeName: datasetVolumeName(dm.metadata.namespace!, dm.metadata.name!),
+      volumeName,
       volumeMode: 'Filesystem',
       resources: { requests: { storage: DATASET_CAPACITY } },
     },

@@ -14,7 +14,7 @@ import type { V1PersistentVolume, V1PersistentVolumeClaim } from '@kubernetes/cl
 import type { DatasetMount, DatasetMountStatus } from '../../api/v1alpha1/dataset-mount.ts';
 import { validateObject } from '../../api/validate.ts';
 import type { DatasetsConfig } from '../../config/schema.ts';
-import { buildDatasetClaim, buildDatasetVolume, datasetClaimFor, datasetVolumeName, isClaimOf, isVolumeOf } from '../../desired/dataset-volume.ts';
+import { buildDatasetClaim, buildDatasetVolume, datasetClaimFor, isClaimOf, isOwnVolume, volumeNameFor } from '../../desired/dataset-volume.ts';
 import { setCondition } from '../../runtime/conditions.ts';
 import type { Condition, ConditionInput } from '../../runtime/conditions.ts';
 import type { KubeObject, ObjectRef } from '../../runtime/resource.ts';
@@ -24,7 +24,7 @@ import type { SourceRefusal } from './check-source.ts';
 export interface DatasetFacts {
   /** The claim sessions will mount (ours, or the admin's for a `pvc` source), from the cache. */
   claim?: V1PersistentVolumeClaim;
-  /** The PersistentVolume under this DatasetMount's volume name, whoever made it. */
+  /** The PersistentVolume under this DatasetMount's volume name ({@link volumeNameFor}), whoever made it. */
   volume?: V1PersistentVolume;
   /** The `panalysis.io/proposal` label of the namespace; `undefined` when it has none. */
   proposal?: string;
@@ -81,8 +81,8 @@ const ALLOWED: Verdict = { status: 'True', reason: 'Allowed', message: 'The sour
 function findConflict(dm: DatasetMount, facts: DatasetFacts, makesVolume: boolean): SourceRefusal | undefined {
   if (!makesVolume) return undefined;
   const ns = dm.metadata.namespace!;
-  if (facts.volume && !isVolumeOf(facts.volume, dm)) {
-    const name = datasetVolumeName(ns, dm.metadata.name!);
+  if (facts.volume && !isOwnVolume(facts.volume, dm, facts.claim)) {
+    const name = facts.volume.metadata?.name;
     return { reason: 'VolumeConflict', message: `PersistentVolume ${name} exists and does not belong to this DatasetMount (its label panalysis.io/dataset-uid is not ${dm.metadata.uid}); it is left untouched: remove it, or recreate the DatasetMount under another name.` };
   }
   if (facts.claim && !isClaimOf(facts.claim, dm)) {
@@ -98,7 +98,7 @@ function findConflict(dm: DatasetMount, facts: DatasetFacts, makesVolume: boolea
  */
 function refuse(dm: DatasetMount, facts: DatasetFacts, refusal: SourceRefusal, base: DatasetMountStatus, now: number): DatasetPlan {
   const ns = dm.metadata.namespace!;
-  const ownVolume = isVolumeOf(facts.volume, dm) ? facts.volume : undefined;
+  const ownVolume = isOwnVolume(facts.volume, dm, facts.claim) ? facts.volume : undefined;
   const ownClaim = !dm.spec.source.pvc && isClaimOf(facts.claim, dm) ? facts.claim : undefined;
   const v: Verdict = { status: 'False', ...refusal };
   if (!ownVolume && !ownClaim) return { apply: [], delete: [], status: { ...base, conditions: conditions(dm, now, [['SourceAllowed', v], ['Ready', v]]) } };
@@ -129,8 +129,9 @@ export function decideDatasetMount(dm: DatasetMount, facts: DatasetFacts, allowe
   }
   const refusal = checkSource(dm, allowed, facts.proposal);
   if (refusal) return refuse(dm, facts, refusal, status, now);
-  const volume = buildDatasetVolume(dm, allowed.nfsMountOptions);
-  const claim = buildDatasetClaim(dm);
+  const volumeName = volumeNameFor(dm, facts.claim);
+  const volume = buildDatasetVolume(dm, allowed.nfsMountOptions, volumeName);
+  const claim = buildDatasetClaim(dm, volumeName);
   const claimName = datasetClaimFor(dm);
   const conflict = findConflict(dm, facts, volume !== undefined);
   if (conflict) {

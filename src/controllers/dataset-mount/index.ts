@@ -9,7 +9,7 @@ import type { V1PersistentVolume, V1PersistentVolumeClaim, V1Pod } from '@kubern
 import { API_VERSION, LABELS } from '../../api/v1alpha1/group.ts';
 import type { DatasetMount } from '../../api/v1alpha1/dataset-mount.ts';
 import type { OperatorConfig } from '../../config/schema.ts';
-import { DATASET_NAMESPACE_LABEL, datasetClaimFor, datasetVolumeName, isClaimOf, isVolumeOf } from '../../desired/dataset-volume.ts';
+import { DATASET_NAMESPACE_LABEL, datasetClaimFor, datasetVolumeName, isClaimOf, isOwnVolume, isVolumeOf, volumeNameFor } from '../../desired/dataset-volume.ts';
 import { ownerKeys } from '../../runtime/controller.ts';
 import type { Controller, ReconcileRequest } from '../../runtime/controller.ts';
 import { done, requeueAfter } from '../../runtime/errors.ts';
@@ -60,11 +60,11 @@ export function addDatasetController(manager: Manager, options: { config: () => 
     const ns = d.metadata.namespace!;
     const claim = manager.lookup({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: ns, name: datasetClaimFor(d) }) as V1PersistentVolumeClaim | undefined;
     const proposal = namespaces.store.get(undefined, ns)?.metadata?.labels?.[LABELS.proposal];
-    const ref = { apiVersion: 'v1', kind: 'PersistentVolume', name: datasetVolumeName(ns, d.metadata.name!) };
+    const ref = { apiVersion: 'v1', kind: 'PersistentVolume', name: volumeNameFor(d, claim) };
     const volume = d.spec.source.pvc ? undefined : ((manager.lookup(ref) ?? (await manager.kube.get(ref))) as V1PersistentVolume | undefined);
     const facts: DatasetFacts = { claim, volume, ...(proposal !== undefined ? { proposal } : {}) };
     const refused = checkSource(d, options.config().datasets, proposal) !== undefined;
-    if (refused && (isVolumeOf(volume, d) || isClaimOf(claim, d))) {
+    if (refused && (isOwnVolume(volume, d, claim) || isClaimOf(claim, d))) {
       const pods = await manager.kube.list<V1Pod & KubeObject>({ apiVersion: 'v1', kind: 'Pod' }, { namespace: ns });
       facts.usedBy = podsMounting(pods, datasetClaimFor(d));
     }
@@ -90,7 +90,8 @@ export function addDatasetController(manager: Manager, options: { config: () => 
       },
       // Only a volume that carries this DatasetMount's UID is deleted, and only that exact object (precondition).
       cleanup: async (d) => {
-        const volume = await manager.kube.get({ apiVersion: 'v1', kind: 'PersistentVolume', name: datasetVolumeName(d.metadata.namespace!, d.metadata.name!) });
+        const name = d.status?.persistentVolume ?? datasetVolumeName(d.metadata.namespace!, d.metadata.name!);
+        const volume = await manager.kube.get({ apiVersion: 'v1', kind: 'PersistentVolume', name });
         if (volume && isVolumeOf(volume, d)) await manager.kube.delete({ apiVersion: 'v1', kind: 'PersistentVolume', name: volume.metadata!.name! }, { preconditions: { uid: volume.metadata!.uid! } });
         return done();
       },

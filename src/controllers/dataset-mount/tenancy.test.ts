@@ -92,6 +92,18 @@ describe('decideDatasetMount: ownership', () => {
     expect(ready({ proposal: '7', claim: foreign })).toMatchObject({ reason: 'ClaimConflict' });
   });
 
+  it('keeps a volume of the earlier naming scheme bound to its own claim, and labels it', () => {
+    const legacyClaim: V1PersistentVolumeClaim = { ...ownClaim(), spec: { volumeName: 'panalysis-proposal-7-raw' } };
+    const legacyVolume: V1PersistentVolume = { metadata: { name: 'panalysis-proposal-7-raw', uid: 'old-pv' }, spec: { claimRef: { name: 'dataset-raw', namespace: 'proposal-7', uid: 'pvc-uid' } } };
+    const plan = decideDatasetMount(hostRaw(), { proposal: '7', volume: legacyVolume, claim: legacyClaim }, scoped, NOW);
+    const [pv, pvc] = plan.apply as any[];
+    expect(pv.metadata).toMatchObject({ name: 'panalysis-proposal-7-raw', labels: { [DATASET_UID_LABEL]: 'uid-raw' } });
+    expect(pvc.spec.volumeName).toBe('panalysis-proposal-7-raw');
+    // The same volume bound to a claim of someone else is not ours.
+    const foreignBinding = { ...legacyVolume, spec: { claimRef: { name: 'dataset-raw', namespace: 'proposal-7', uid: 'someone-elses-claim' } } };
+    expect(ready({ proposal: '7', volume: foreignBinding, claim: legacyClaim })).toMatchObject({ reason: 'VolumeConflict' });
+  });
+
   it('applies its own volume and claim again', () => {
     const plan = decideDatasetMount(hostRaw(), { proposal: '7', volume: ownVolume(), claim: ownClaim() }, scoped, NOW);
     expect(plan.apply.map((o) => o.kind)).toEqual(['PersistentVolume', 'PersistentVolumeClaim']);
