@@ -71,7 +71,10 @@ export const ChartValues = Type.Object({
     proposalNamespaces: Type.Optional(Type.Object({ guard: Type.Boolean(), writerUsers: Strings, writerGroups: Strings })),
     controlPlane: Type.Optional(Type.Object({ users: Strings, groups: Strings })),
   }),
-  rbac: Type.Object({ userRoles: Type.Boolean() }, { additionalProperties: true }),
+  rbac: Type.Object({
+    userRoles: Type.Boolean(),
+    proposalNamespaces: Type.Optional(Type.Array(Type.String({ pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63 }), { uniqueItems: true })),
+  }, { additionalProperties: true }),
 });
 
 /** The content of charts/panalysis/values.schema.json. */
