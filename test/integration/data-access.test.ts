@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import type { V1Pod } from '@kubernetes/client-node';
+import { datasetVolumeName } from '../../src/desired/dataset-volume.ts';
 import { core, freshNamespace, waitFor } from './helpers.ts';
 import { DEMO_CONFIG, startOperator } from './operator.ts';
 import type { OperatorProcess } from './operator.ts';
@@ -43,14 +44,14 @@ const mountOf = (p: V1Pod, path: string) => p.spec!.containers[0]!.volumeMounts!
 describe('datasets and data access', () => {
   it('turns a DatasetMount into a retained, pre-bound static volume and claim', async () => {
     const raw = await waitDataset(ns, 'raw', 'Ready', readyIs('True'));
-    expect(raw.status).toMatchObject({ source: 'nfs nfs01.facility.example:/exp/p11/20231234/raw', persistentVolume: `panalysis-${ns}-raw`, claimName: 'dataset-raw' });
-    const pv = await core().readPersistentVolume({ name: `panalysis-${ns}-raw` });
+    expect(raw.status).toMatchObject({ source: 'nfs nfs01.facility.example:/exp/p11/20231234/raw', persistentVolume: datasetVolumeName(ns, 'raw'), claimName: 'dataset-raw' });
+    const pv = await core().readPersistentVolume({ name: datasetVolumeName(ns, 'raw') });
     expect(pv.spec?.storageClassName ?? '').toBe('');
     expect(pv.spec).toMatchObject({ persistentVolumeReclaimPolicy: 'Retain', accessModes: ['ReadOnlyMany'], nfs: { server: 'nfs01.facility.example', path: '/exp/p11/20231234/raw', readOnly: true } });
     expect(pv.spec?.mountOptions).toEqual(['nfsvers=4.2', 'hard', 'nosuid', 'nodev', 'ro']);
     expect(pv.status?.phase).toBe('Bound');
     const pvc = await core().readNamespacedPersistentVolumeClaim({ name: 'dataset-raw', namespace: ns });
-    expect(pvc.spec?.volumeName).toBe(`panalysis-${ns}-raw`);
+    expect(pvc.spec?.volumeName).toBe(datasetVolumeName(ns, 'raw'));
     await waitDataset(ns, 'proc', 'Ready and writable', (d) => readyIs('True')(d) && d.status?.conditions?.find((c) => c.type === 'Writable')?.status === 'True');
   });
 
@@ -59,7 +60,7 @@ describe('datasets and data access', () => {
     const d = await waitDataset(ns, 'sneaky', 'refused', readyIs('False'));
     expect(d.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ reason: 'PathNotAllowed' });
     expect(d.status?.conditions?.find((c) => c.type === 'Ready')?.message).toMatch(/spec\.source\.hostPath\.path: \/var\/lib\/kubelet\/pods is not under an allowed root; allowed roots: \/gpfs\/exfel\/exp/);
-    await expect(core().readPersistentVolume({ name: `panalysis-${ns}-sneaky` })).rejects.toThrow();
+    await expect(core().readPersistentVolume({ name: datasetVolumeName(ns, 'sneaky') })).rejects.toThrow();
   });
 
   it('gives a writer the right uid/gid/groups and the data read-write until writableUntil, then read-only', async () => {
@@ -127,6 +128,6 @@ describe('datasets and data access', () => {
 
   it('removes the volume object (never the data) when the DatasetMount is deleted', async () => {
     await deleteDataset(ns, 'dg17');
-    await waitFor('the volume of dg17 to be gone', () => core().readPersistentVolume({ name: `panalysis-${ns}-dg17` }).then(() => false, () => true), 30_000);
+    await waitFor('the volume of dg17 to be gone', () => core().readPersistentVolume({ name: datasetVolumeName(ns, 'dg17') }).then(() => false, () => true), 30_000);
   });
 });
