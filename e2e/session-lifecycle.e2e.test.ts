@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import type { AnalysisSession } from '../src/api/v1alpha1/analysis-session.ts';
 import { waitFor } from '../src/cluster/wait.ts';
-import { E2E, kubeConfig, needsOperator } from './env.ts';
+import { bindOperator, E2E, kubeConfig, needsOperator } from './env.ts';
 
 const G = { group: 'panalysis.io', version: 'v1alpha1', plural: 'analysissessions' };
 const ns = `e2e-${process.pid}-${Date.now().toString(36)}`;
@@ -38,6 +38,7 @@ beforeAll(async () => {
   }
   await core().createNamespace({ body: { metadata: { name: ns, labels: { 'panalysis.io/proposal': E2E.proposal, 'pod-security.kubernetes.io/enforce': 'restricted' } } } });
   await waitFor('the default ServiceAccount', () => core().readNamespacedServiceAccount({ name: 'default', namespace: ns }).then(() => true), 60_000);
+  if (!needsOperator()) await bindOperator(ns);
 }, 120_000);
 
 afterEach(async (ctx) => {
