@@ -20,16 +20,24 @@ export const custom = (user?: string) => kubeConfig(user).makeApiClient(CustomOb
 export const objects = (user?: string) => KubernetesObjectApi.makeApiClient(kubeConfig(user));
 
 let counter = 0;
-/** Creates a namespace with a unique name and waits for its default ServiceAccount. */
+const created: string[] = [];
+/**
+ * Creates a namespace with a unique name and waits for its default ServiceAccount.
+ * The name is remembered for `deleteFreshNamespaces` (cleanup.ts).
+ */
 export async function freshNamespace(prefix: string, labels: Record<string, string> = {}): Promise<string> {
   const name = `${prefix}-${process.pid}-${++counter}`;
   await core().createNamespace({ body: { metadata: { name, labels } } });
+  created.push(name);
   await waitFor(`default ServiceAccount in ${name}`, async () => {
     await core().readNamespacedServiceAccount({ name: 'default', namespace: name });
     return true;
   }, 30_000);
   return name;
 }
+
+/** Names made by `freshNamespace` in this test file so far (each file has its own module instance). */
+export const freshNamespaces = (): readonly string[] => [...created];
 
 /** Runs the cluster's kubectl as admin; resolves stdout, rejects with stderr. */
 export async function kubectl(...args: string[]): Promise<string> {

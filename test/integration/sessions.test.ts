@@ -11,6 +11,9 @@ import { startOperator } from './operator.ts';
 import type { OperatorProcess } from './operator.ts';
 import { createSession, deleteSession, getSession, isPhase, patchSession, readyReason, waitSession } from './sessions.ts';
 import { NetworkingV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { deleteFreshNamespaces } from './cleanup.ts';
+import { expectGone, isGone } from './gone.ts';
+import { settled, writesDuringPasses } from './settle.ts';
 
 let ns: string;
 let operator: OperatorProcess;
@@ -20,6 +23,7 @@ beforeAll(async () => {
   operator = await startOperator({ resyncSeconds: 2 });
 });
 afterAll(async () => {
+  await deleteFreshNamespaces();
   await operator?.stop();
 });
 
@@ -96,7 +100,7 @@ describe('AnalysisSession controller', () => {
       const s = await waitSession(ns, name, reason, (x) => readyReason(x) === reason);
       expect(s.status?.phase).toBe('Failed');
       expect(s.status?.message).toMatch(message);
-      await expect(pod(name)).rejects.toThrow();
+      await expectGone(pod(name), `pod ${name}`);
     }
     const events = await core().listNamespacedEvent({ namespace: ns, fieldSelector: 'involvedObject.name=bad-cpu' });
     expect(events.items.map((e) => e.reason)).toContain('ResourcesTooHigh');
@@ -119,7 +123,7 @@ describe('AnalysisSession controller', () => {
     const secret = (await core().readNamespacedSecret({ name: 'pause-credentials', namespace: ns })).data;
     await patchSession(ns, 'pause', { state: 'Stopped' });
     await waitSession(ns, 'pause', 'Stopped', isPhase('Stopped'));
-    await expect(pod('pause')).rejects.toThrow();
+    await expectGone(pod('pause'), 'pod pause');
     expect((await core().readNamespacedPersistentVolumeClaim({ name: 'pause-home', namespace: ns })).status?.phase).toBe('Bound');
     await patchSession(ns, 'pause', { state: 'Running' });
     await waitSession(ns, 'pause', 'Running', isPhase('Running'));
@@ -127,51 +131,43 @@ describe('AnalysisSession controller', () => {
   });
 
   it('restores a child that was deleted or hand-edited, and keeps the session isolated', async () => {
+    await createSession(ns, 'heal', { user: 'alice', type: 'jupyter', profile: 'jupyter-scipy' });
+    await waitSession(ns, 'heal', 'Running', isPhase('Running'));
     const net = kubeConfig().makeApiClient(NetworkingV1Api);
-    const np = await net.readNamespacedNetworkPolicy({ name: 'nb', namespace: ns });
+    const np = await net.readNamespacedNetworkPolicy({ name: 'heal', namespace: ns });
     expect(np.spec?.policyTypes).toEqual(['Ingress', 'Egress']);
     expect(np.spec?.egress?.[1]?.to?.[0]?.ipBlock).toMatchObject({ cidr: '0.0.0.0/0', except: expect.arrayContaining(['10.0.0.0/8', '169.254.0.0/16']) });
-    await net.deleteNamespacedNetworkPolicy({ name: 'nb', namespace: ns });
-    await core().patchNamespacedService({ name: 'nb', namespace: ns, body: [{ op: 'replace', path: '/spec/selector', value: { app: 'elsewhere' } }] }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch));
-    await waitFor('the NetworkPolicy to be recreated', () => net.readNamespacedNetworkPolicy({ name: 'nb', namespace: ns }).then(() => true, () => false), 30_000);
-    await waitFor('the Service selector to be restored', async () => (await core().readNamespacedService({ name: 'nb', namespace: ns })).spec?.selector?.['panalysis.io/session'] === 'nb', 30_000);
-    expect((await core().readNamespacedService({ name: 'nb', namespace: ns })).spec?.selector?.app).toBeUndefined();
+    await net.deleteNamespacedNetworkPolicy({ name: 'heal', namespace: ns });
+    await core().patchNamespacedService({ name: 'heal', namespace: ns, body: [{ op: 'replace', path: '/spec/selector', value: { app: 'elsewhere' } }] }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch));
+    await waitFor('the NetworkPolicy to be recreated', () => net.readNamespacedNetworkPolicy({ name: 'heal', namespace: ns }).then(() => true, () => false), 30_000);
+    await waitFor('the Service selector to be restored', async () => (await core().readNamespacedService({ name: 'heal', namespace: ns })).spec?.selector?.['panalysis.io/session'] === 'heal', 30_000);
+    expect((await core().readNamespacedService({ name: 'heal', namespace: ns })).spec?.selector?.app).toBeUndefined();
   });
 
   it('makes zero writes on resync and after a restart when nothing changed', async () => {
-    await waitFor('all sessions settled', async () => {
-      const a = await operator.writes();
-      await new Promise((r) => setTimeout(r, 3000));
-      return (await operator.writes()) === a;
-    }, 60_000);
-    const settled = await operator.writes();
-    const resyncsBefore = (await operator.metrics())['controller_runtime_reconcile_total{controller="analysissession",result="success"}'] ?? 0;
-    await new Promise((r) => setTimeout(r, 5000)); // more than two resync periods of 2 s
-    const m = await operator.metrics();
-    expect(m['controller_runtime_reconcile_total{controller="analysissession",result="success"}'] ?? 0).toBeGreaterThan(resyncsBefore);
-    expect(await operator.writes()).toBe(settled);
+    await settled(operator);
+    expect(await writesDuringPasses(operator, 2), 'writes during two resync passes').toBe(0);
 
     await operator.stop();
     operator = await startOperator({ resyncSeconds: 2 });
-    await new Promise((r) => setTimeout(r, 5000));
-    const restarted = await operator.metrics();
-    const reconciles = Object.entries(restarted).filter(([k]) => k.startsWith('controller_runtime_reconcile_total{controller="analysissession"')).reduce((a, [, v]) => a + v, 0);
-    expect(reconciles).toBeGreaterThan(0);
-    expect(await operator.writes()).toBe(0);
+    await writesDuringPasses(operator, 2); // the first sync and a resync
+    expect(await operator.writes(), 'writes since the restart').toBe(0);
   });
 
   it('removes every child when the session is deleted (garbage collection)', async () => {
-    await deleteSession(ns, 'vnc');
-    await waitFor('children of vnc to be gone', async () => {
+    await createSession(ns, 'doomed', { user: 'alice', type: 'desktop', profile: 'desktop-xfce', desktop: { protocol: 'vnc' } });
+    await waitSession(ns, 'doomed', 'Running', isPhase('Running'));
+    await deleteSession(ns, 'doomed');
+    await waitFor('children of doomed to be gone (404)', async () => {
       const gone = await Promise.all([
-        pod('vnc').then(() => false, () => true),
-        core().readNamespacedService({ name: 'vnc', namespace: ns }).then(() => false, () => true),
-        core().readNamespacedSecret({ name: 'vnc-credentials', namespace: ns }).then(() => false, () => true),
-        core().readNamespacedPersistentVolumeClaim({ name: 'vnc-home', namespace: ns }).then(() => false, () => true),
-        kubeConfig().makeApiClient(NetworkingV1Api).readNamespacedNetworkPolicy({ name: 'vnc', namespace: ns }).then(() => false, () => true),
+        isGone(() => pod('doomed')),
+        isGone(() => core().readNamespacedService({ name: 'doomed', namespace: ns })),
+        isGone(() => core().readNamespacedSecret({ name: 'doomed-credentials', namespace: ns })),
+        isGone(() => core().readNamespacedPersistentVolumeClaim({ name: 'doomed-home', namespace: ns })),
+        isGone(() => kubeConfig().makeApiClient(NetworkingV1Api).readNamespacedNetworkPolicy({ name: 'doomed', namespace: ns })),
       ]);
       return gone.every(Boolean);
     }, 60_000);
-    await expect(getSession(ns, 'vnc')).rejects.toThrow();
+    await expectGone(getSession(ns, 'doomed'), 'session doomed');
   });
 });
