@@ -17,6 +17,8 @@ import { DEMO_CONFIG, startOperator } from './operator.ts';
 import type { OperatorProcess } from './operator.ts';
 import { createDataset, deleteDataset, patchDataset, readyIs, waitDataset } from './datasets.ts';
 import { createSession, isPhase, readyReason, waitSession } from './sessions.ts';
+import { deleteFreshNamespaces } from './cleanup.ts';
+import { expectGone, isGone } from './gone.ts';
 
 let ns: string;
 let operator: OperatorProcess;
@@ -35,6 +37,7 @@ beforeAll(async () => {
   await createDataset(ns, 'proc', { source: { hostPath: { path: '/gpfs/exfel/exp/p11/20231234/proc' } }, access: { readGroups: ['p20231234'], writeGroups: ['p20231234-writers'] }, mountPath: '/data/proc', readOnly: false, writableUntil });
 });
 afterAll(async () => {
+  await deleteFreshNamespaces(); // while the operator runs: DatasetMount finalizers remove the volumes
   await operator?.stop();
 });
 
@@ -60,7 +63,7 @@ describe('datasets and data access', () => {
     const d = await waitDataset(ns, 'sneaky', 'refused', readyIs('False'));
     expect(d.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ reason: 'PathNotAllowed' });
     expect(d.status?.conditions?.find((c) => c.type === 'Ready')?.message).toMatch(/spec\.source\.hostPath\.path: \/var\/lib\/kubelet\/pods is not under an allowed root; allowed roots: \/gpfs\/exfel\/exp/);
-    await expect(core().readPersistentVolume({ name: datasetVolumeName(ns, 'sneaky') })).rejects.toThrow();
+    await expectGone(core().readPersistentVolume({ name: datasetVolumeName(ns, 'sneaky') }), 'the volume of sneaky');
   });
 
   it('gives a writer the right uid/gid/groups and the data read-write until writableUntil, then read-only', async () => {
@@ -77,12 +80,13 @@ describe('datasets and data access', () => {
     expect(mountOf(p, '/data/proc')?.readOnly ?? false).toBe(false);
     expect(p.spec?.volumes?.find((v) => v.name === 'data-proc')?.persistentVolumeClaim).toEqual({ claimName: 'dataset-proc' });
 
-    const wait = Date.parse(writableUntil) - Date.now();
-    await new Promise((r) => setTimeout(r, Math.max(0, wait)));
+    let replaced: V1Pod | undefined;
     await waitFor('the pod to be replaced with /data/proc read-only', async () => {
-      const now = await pod('alice').catch(() => undefined);
-      return now !== undefined && now.metadata!.uid !== p.metadata!.uid && mountOf(now, '/data/proc')?.readOnly === true;
-    }, 60_000);
+      replaced = await pod('alice').catch(() => undefined);
+      return replaced !== undefined && replaced.metadata!.uid !== p.metadata!.uid && mountOf(replaced, '/data/proc')?.readOnly === true;
+    }, Math.max(0, Date.parse(writableUntil) - Date.now()) + 60_000);
+    // Read-write until writableUntil: the read-only pod was made at or after it, never before.
+    expect(new Date(replaced!.metadata!.creationTimestamp!).getTime()).toBeGreaterThanOrEqual(Date.parse(writableUntil));
     await waitSession(ns, 'alice', 'Running again', isPhase('Running'));
   });
 
@@ -98,7 +102,7 @@ describe('datasets and data access', () => {
     await createSession(ns, 'carol', { user: 'carol', type: 'jupyter', profile: 'jupyter-scipy', datasets: [{ name: 'raw' }] });
     const s = await waitSession(ns, 'carol', 'refused', (x) => readyReason(x) === 'NotProposalMember');
     expect(s.status?.message).toMatch(/spec\.user: carol is not a member of proposal 20231234/);
-    await expect(pod('carol')).rejects.toThrow();
+    await expectGone(pod('carol'), 'pod carol');
   });
 
   it('refuses a session that would need more than 16 groups', async () => {
@@ -118,7 +122,7 @@ describe('datasets and data access', () => {
     writeFileSync(configFile, stringify(config));
     const warned = await waitSession(ns, 'bob', 'warned', (x) => /Access revoked/.test(x.status?.message ?? ''), 30_000);
     expect(warned.status?.phase).toBe('Running');
-    await waitFor('bob\'s pod to be deleted', () => pod('bob').then(() => false, () => true), 30_000);
+    await waitFor('bob\'s pod to be deleted', () => isGone(() => pod('bob')), 30_000);
     const s = await waitSession(ns, 'bob', 'stopped', (x) => readyReason(x) === 'NotProposalMember' || readyReason(x) === 'AccessRevoked');
     expect(s.status?.phase).not.toBe('Running');
     expect((await core().readNamespacedPersistentVolumeClaim({ name: 'bob-home', namespace: ns })).metadata?.name).toBe('bob-home');
@@ -128,6 +132,6 @@ describe('datasets and data access', () => {
 
   it('removes the volume object (never the data) when the DatasetMount is deleted', async () => {
     await deleteDataset(ns, 'dg17');
-    await waitFor('the volume of dg17 to be gone', () => core().readPersistentVolume({ name: datasetVolumeName(ns, 'dg17') }).then(() => false, () => true), 30_000);
+    await waitFor('the volume of dg17 to be gone', () => isGone(() => core().readPersistentVolume({ name: datasetVolumeName(ns, 'dg17') })), 30_000);
   });
 });
