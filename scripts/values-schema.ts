@@ -10,32 +10,7 @@
  */
 import Type from 'typebox';
 import { OperatorConfig } from '../src/config/schema.ts';
-
-type Json = Record<string, unknown>;
-
-/**
- * A plain JSON copy of `schema` in which every object with `properties` refuses unknown
- * keys (unless it says otherwise) and does not require the keys that have a default.
- */
-export function strictValuesSchema(schema: unknown): Json {
-  const walk = (node: unknown): unknown => {
-    if (Array.isArray(node)) return node.map(walk);
-    if (typeof node !== 'object' || node === null) return node;
-    const out: Json = {};
-    for (const [k, v] of Object.entries(node)) out[k] = walk(v);
-    const props = out.properties as Record<string, Json> | undefined;
-    if (props && out.type === 'object') {
-      if (!('additionalProperties' in out) && !('patternProperties' in out)) out.additionalProperties = false;
-      if (Array.isArray(out.required)) {
-        const required = (out.required as string[]).filter((k) => !(props[k] && 'default' in props[k]));
-        if (required.length > 0) out.required = required;
-        else delete out.required;
-      }
-    }
-    return out;
-  };
-  return walk(JSON.parse(JSON.stringify(schema))) as Json;
-}
+import { closeObjects } from '../src/config/strict.ts';
 
 const Strings = Type.Array(Type.String());
 const Quantity = Type.Union([Type.String(), Type.Number()]);
@@ -79,6 +54,6 @@ export const ChartValues = Type.Object({
 
 /** The content of charts/panalysis/values.schema.json. */
 export function renderValuesSchema(): string {
-  const schema = strictValuesSchema({ $schema: 'https://json-schema.org/draft-07/schema#', title: 'panalysis Helm chart values', ...ChartValues });
+  const schema = closeObjects({ $schema: 'https://json-schema.org/draft-07/schema#', title: 'panalysis Helm chart values', ...ChartValues }, { optionalDefaults: true });
   return `${JSON.stringify(schema, null, 2)}\n`;
 }

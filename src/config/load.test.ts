@@ -49,6 +49,25 @@ describe('operator configuration', () => {
     expect(problemsOf(mutate).join('\n')).toMatch(want);
   });
 
+  it('refuses misspelt keys at any depth, naming each', () => {
+    const c = demo();
+    c.gpuFlavors = [];
+    c.profiles[0].imagegroups = [100];
+    c.datasets = { ...c.datasets, hostPaths: ['/gpfs'] };
+    let problems: string[] = [];
+    try {
+      parseConfig(stringify(c));
+    } catch (err) {
+      problems = (err as ConfigError).problems;
+    }
+    expect(problems).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^\(root\): unknown key "gpuFlavors"/),
+      expect.stringMatching(/^profiles\[0\]: unknown key "imagegroups"/),
+      expect.stringMatching(/^datasets: unknown key "hostPaths"/),
+    ]));
+    expect(problems).toHaveLength(3);
+  });
+
   it('reports broken YAML', () => {
     expect(() => parseConfig('profiles: [')).toThrow(/not valid YAML/);
   });

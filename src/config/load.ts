@@ -9,6 +9,7 @@ import { Value } from 'typebox/value';
 import { parse } from 'yaml';
 import { parseDuration, parseQuantity } from '../api/quantity.ts';
 import { OperatorConfig } from './schema.ts';
+import { closeObjects } from './strict.ts';
 
 /** The configuration is unusable; `problems` lists each issue with its path. */
 export class ConfigError extends Error {
@@ -19,13 +20,16 @@ export class ConfigError extends Error {
   }
 }
 
-const validator = Schema.Compile(OperatorConfig);
+/** Unknown keys are refused too (see {@link closeObjects}). */
+const validator = Schema.Compile(closeObjects(OperatorConfig) as unknown as typeof OperatorConfig);
 
 function schemaProblems(value: unknown): string[] {
   if (validator.Check(value)) return [];
-  const [, errors] = validator.Errors(value) as unknown as [boolean, Array<{ instancePath: string; message: string; params?: { allowedValues?: unknown[] } }>];
-  return errors.map((e) => {
+  const [, errors] = validator.Errors(value) as unknown as [boolean, Array<{ instancePath: string; message: string; params?: { allowedValues?: unknown[]; additionalProperties?: string[] } }>];
+  // An unknown key is reported once, by its object (the key's own "schema is false" is dropped).
+  return errors.filter((e) => e.message !== 'schema is false').map((e) => {
     const path = e.instancePath.split('/').filter(Boolean).map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`)).join('').replace(/^\./, '') || '(root)';
+    if (e.params?.additionalProperties) return `${path}: unknown key ${e.params.additionalProperties.map((k) => `"${k}"`).join(', ')}; check its spelling against the configuration reference`;
     const allowed = e.params?.allowedValues ? `: ${e.params.allowedValues.join(', ')}` : '';
     return `${path}: ${e.message}${allowed}`;
   });
