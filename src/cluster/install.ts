@@ -2,7 +2,7 @@
 /** Puts the first objects into a fresh local cluster: nodes and the panalysis CRDs. */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ApiextensionsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, AuthenticationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject } from '../runtime/resource.ts';
 import { parseAllDocuments } from 'yaml';
 import { kubeClientFromConfig } from '../runtime/kube.ts';
@@ -69,16 +69,38 @@ export async function applyObjects(kubeconfig: string, objects: KubeObject[]): P
 /** Cluster-wide objects of the install manifest that a local cluster gets with the CRDs. */
 const PLATFORM_KINDS = new Set(['ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']);
 const USER_ROLES = new Set(['panalysis-portal', 'panalysis-admin', 'panalysis-viewer']);
+/** The policy that lets only the operator write pods, claims, Services, NetworkPolicies and Secrets in proposal namespaces. */
+export const PROPOSAL_NAMESPACE_POLICY = 'panalysis-proposal-namespace';
 
 /**
- * Applies the admission policy and the user ClusterRoles from manifests/install.yaml
- * (the chart rendered with default values), as an installed product has them.
+ * The platform objects of the install manifest, for an operator that runs as `operatorUser`
+ * rather than as the chart's ServiceAccount: the proposal-namespace policy gets one more match
+ * condition that leaves that user's requests alone (match conditions must all hold), so a
+ * locally run operator can write its children in proposal namespaces. Pure: copies `all`.
+ */
+export function platformObjects(all: KubeObject[], operatorUser: string): KubeObject[] {
+  const wanted = structuredClone(all).filter((o) => PLATFORM_KINDS.has(o.kind!) || (o.kind === 'ClusterRole' && USER_ROLES.has(o.metadata?.name ?? '')));
+  for (const o of wanted) {
+    delete o.metadata?.labels?.['app.kubernetes.io/instance'];
+    if (o.kind === 'ValidatingAdmissionPolicy' && o.metadata?.name === PROPOSAL_NAMESPACE_POLICY) {
+      const spec = (o as { spec: { matchConditions?: Array<{ name: string; expression: string }> } }).spec;
+      spec.matchConditions = [...(spec.matchConditions ?? []), { name: 'not-the-local-operator', expression: `request.userInfo.username != ${JSON.stringify(operatorUser)}` }];
+    }
+  }
+  return wanted;
+}
+
+/**
+ * Applies the admission policies and the user ClusterRoles from manifests/install.yaml
+ * (the chart rendered with default values), as an installed product has them, for an
+ * operator that runs with `kubeconfig`'s identity (see {@link platformObjects}).
  */
 export async function installPlatform(kubeconfig: string): Promise<void> {
   const all = parseAllDocuments(readFileSync(join(REPO_ROOT, 'manifests', 'install.yaml'), 'utf8')).map((d) => d.toJS() as KubeObject).filter((o) => o?.kind);
-  const wanted = all.filter((o) => PLATFORM_KINDS.has(o.kind!) || (o.kind === 'ClusterRole' && USER_ROLES.has(o.metadata?.name ?? '')));
-  for (const o of wanted) delete o.metadata?.labels?.['app.kubernetes.io/instance'];
-  await applyObjects(kubeconfig, wanted);
+  const review = await kubeConfig(kubeconfig).makeApiClient(AuthenticationV1Api).createSelfSubjectReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } });
+  const user = review.status?.userInfo?.username;
+  if (!user) throw new Error('installing the admission policies: the apiserver did not say who the kubeconfig user is (SelfSubjectReview)');
+  await applyObjects(kubeconfig, platformObjects(all, user));
 }
 
 /** Applies crds/*.yaml and waits until each CRD is Established. */

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Helpers for tenant isolation tests: proposal namespaces with role grants, kubectl as a
+ * test user, and snapshots of a session's children to show that an attack changed nothing.
+ */
+import { spawn } from 'node:child_process';
+import { NetworkingV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { inject } from 'vitest';
+import { core, freshNamespace, kubeConfig, waitFor } from './helpers.ts';
+
+/** The proposal of the operator's demo configuration; alice and bob are members, carol is not. */
+export const PROPOSAL = '20231234';
+
+/**
+ * A fresh namespace of {@link PROPOSAL} (so the proposal-namespace policy guards it), where each
+ * user is bound to the given ClusterRoles (`panalysis-portal`, `panalysis-admin`, `view`, `edit`).
+ */
+export async function proposalNamespace(prefix: string, grants: Record<string, string[]>): Promise<string> {
+  const ns = await freshNamespace(prefix, { 'panalysis.io/proposal': PROPOSAL });
+  const rbac = kubeConfig().makeApiClient(RbacAuthorizationV1Api);
+  for (const [user, roles] of Object.entries(grants)) {
+    for (const role of roles) {
+      await rbac.createNamespacedRoleBinding({
+        namespace: ns,
+        body: {
+          metadata: { name: `${user}-${role}` },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
+          subjects: [{ kind: 'User', name: user, apiGroup: 'rbac.authorization.k8s.io' }],
+        },
+      });
+    }
+  }
+  return ns;
+}
+
+/** The outcome of one kubectl run. */
+export interface KubectlResult {
+  ok: boolean;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the cluster's kubectl as `user` (a test user, or `admin`), with `stdin` as its input;
+ * never throws on a refusal.
+ */
+export function kubectlAs(user: string, args: string[], stdin = ''): Promise<KubectlResult> {
+  const kubeconfig = user === 'admin' ? inject('kubeconfig') : inject('userKubeconfigs')[user]!;
+  return new Promise((resolve, reject) => {
+    const child = spawn(inject('kubectl'), args, { env: { ...process.env, KUBECONFIG: kubeconfig } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ ok: code === 0, stdout, stderr }));
+    child.stdin.end(stdin);
+  });
+}
+
+/** `kubectl create -f -` of `obj` in `ns` as `user`. */
+export const kubectlCreate = (user: string, ns: string, obj: unknown): Promise<KubectlResult> =>
+  kubectlAs(user, ['create', '-n', ns, '-f', '-'], JSON.stringify(obj));
+
+/** True once `read` answers 404; false while the object exists; any other error is thrown. */
+export async function isGone(read: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await read();
+    return false;
+  } catch (err) {
+    if ((err as { code?: number }).code === 404) return true;
+    throw err;
+  }
+}
+
+const networking = () => kubeConfig().makeApiClient(NetworkingV1Api);
+
+/** Readers of the children of session `name`, by kind. */
+export function childReaders(ns: string, name: string): Record<string, () => Promise<unknown>> {
+  return {
+    pod: () => core().readNamespacedPod({ namespace: ns, name }),
+    service: () => core().readNamespacedService({ namespace: ns, name }),
+    secret: () => core().readNamespacedSecret({ namespace: ns, name: `${name}-credentials` }),
+    networkPolicy: () => networking().readNamespacedNetworkPolicy({ namespace: ns, name }),
+    homeClaim: () => core().readNamespacedPersistentVolumeClaim({ namespace: ns, name: `${name}-home` }),
+  };
+}
+
+/** Waits until every child of session `name` answers 404. */
+export async function waitChildrenGone(ns: string, name: string): Promise<void> {
+  for (const [kind, read] of Object.entries(childReaders(ns, name))) {
+    await waitFor(`${kind} of session ${ns}/${name} to be deleted`, () => isGone(read), 60_000);
+  }
+}
+
+/**
+ * What an attack on session `name` must not change: the identity (UID) of each child and the
+ * fields that decide who reaches what (pod volumes, Service selector, Secret data, policy rules,
+ * the claim's volume).
+ */
+export async function snapshotChildren(ns: string, name: string): Promise<Record<string, unknown>> {
+  const [pod, svc, secret, np, claim] = await Promise.all([
+    core().readNamespacedPod({ namespace: ns, name }),
+    core().readNamespacedService({ namespace: ns, name }),
+    core().readNamespacedSecret({ namespace: ns, name: `${name}-credentials` }),
+    networking().readNamespacedNetworkPolicy({ namespace: ns, name }),
+    core().readNamespacedPersistentVolumeClaim({ namespace: ns, name: `${name}-home` }),
+  ]);
+  return {
+    pod: { uid: pod.metadata?.uid, volumes: pod.spec?.volumes, deleting: Boolean(pod.metadata?.deletionTimestamp) },
+    service: { uid: svc.metadata?.uid, selector: svc.spec?.selector, ports: svc.spec?.ports },
+    secret: { uid: secret.metadata?.uid, data: secret.data },
+    networkPolicy: { uid: np.metadata?.uid, spec: np.spec },
+    homeClaim: { uid: claim.metadata?.uid, volumeName: claim.spec?.volumeName, phase: claim.status?.phase },
+  };
+}
