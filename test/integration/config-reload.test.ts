@@ -5,13 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { freshNamespace } from './helpers.ts';
+import { freshNamespace, waitFor } from './helpers.ts';
+import { deleteFreshNamespaces } from './cleanup.ts';
 import { DEMO_CONFIG, startOperator } from './operator.ts';
 import type { OperatorProcess } from './operator.ts';
-import { createSession, isPhase, readyReason, waitSession } from './sessions.ts';
+import { createSession, getSession, isPhase, readyReason, waitSession } from './sessions.ts';
 
 let operator: OperatorProcess | undefined;
 afterAll(async () => {
+  await deleteFreshNamespaces();
   await operator?.stop();
 });
 
@@ -26,8 +28,8 @@ describe('configuration reload', () => {
     await waitSession(ns, 'nb', 'refused', (s) => readyReason(s) === 'UnknownProfile');
 
     writeFileSync(file, 'profiles: [not, a, config');
-    await new Promise((r) => setTimeout(r, 1500));
-    expect(operator.logs.join('')).toMatch(/Rejected configuration change/);
+    await waitFor('the broken edit to be rejected', async () => /Rejected configuration change/.test(operator!.logs.join('')), 30_000);
+    expect(readyReason(await getSession(ns, 'nb'))).toBe('UnknownProfile');
 
     config.profiles.push({ ...config.profiles[0], name: 'matlab', displayName: 'MATLAB' });
     writeFileSync(file, stringify(config));
