@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { parse } from 'yaml';
 import { RbacAuthorizationV1Api } from '@kubernetes/client-node';
@@ -37,6 +37,12 @@ beforeAll(async () => {
   writeFileSync(ca, Buffer.from(kc.clusters[0]!.cluster['certificate-authority-data'], 'base64'));
   env = { ...process.env, KUBECONFIG: kubeconfig, PATH: `${dirname(inject('kubectl'))}:${process.env.PATH}`, APISERVER: kc.clusters[0]!.cluster.server, TOKEN: kc.users[0]!.user.token, CACERT: ca };
   operator = await startOperator();
+});
+afterEach(async (ctx) => {
+  if (ctx.task.result?.state !== 'fail') return;
+  const list = (await custom().listNamespacedCustomObject({ ...G, namespace: ns }).catch((e: unknown) => ({ items: String(e) }))) as { items: unknown };
+  const events = await core().listNamespacedEvent({ namespace: ns }).then((l) => l.items.map((e) => `${e.type} ${e.reason} ${e.involvedObject.kind}/${e.involvedObject.name}: ${e.message}`), String);
+  console.error(`[portal-guide] after the failure:\nsessions: ${JSON.stringify(list.items, null, 1)}\nevents: ${JSON.stringify(events, null, 1)}\noperator log (tail): ${operator.logs.join('').split('\n').slice(-40).join('\n')}`);
 });
 afterAll(async () => {
   // While the operator runs, so that it can release the finalizers of sessions a failed step left behind.
