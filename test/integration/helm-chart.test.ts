@@ -18,6 +18,7 @@ import { core, freshNamespace, kubeConfig, kubectl, waitFor } from './helpers.ts
 import { DEMO_CONFIG, startOperator } from './operator.ts';
 import type { OperatorProcess } from './operator.ts';
 import { createSession, isPhase, waitSession } from './sessions.ts';
+import { createDataset, readyIs, waitDataset } from './datasets.ts';
 
 const run = promisify(execFile);
 const chart = join(REPO_ROOT, 'charts', 'panalysis');
@@ -30,6 +31,13 @@ afterAll(async () => {
   if (releaseNs) await helm('uninstall', 'panalysis', '-n', releaseNs).catch(() => undefined);
 });
 
+/** Creates the namespace `name` (exactly that name) and waits for its default ServiceAccount. */
+async function createReleaseNamespace(name: string, labels: Record<string, string>): Promise<string> {
+  await core().createNamespace({ body: { metadata: { name, labels } } });
+  await waitFor(`default ServiceAccount in ${name}`, () => core().readNamespacedServiceAccount({ name: 'default', namespace: name }).then(() => true), 30_000);
+  return name;
+}
+
 describe('Helm chart', () => {
   it('lints', async () => {
     const { stdout } = await helm('lint', chart);
@@ -37,7 +45,8 @@ describe('Helm chart', () => {
   });
 
   it('installs under restricted Pod Security and its operator Deployment becomes available', async () => {
-    releaseNs = await freshNamespace('panalysis-system', { 'pod-security.kubernetes.io/enforce': 'restricted' });
+    // The product's own namespace: the cluster's proposal-namespace admission policy (from the install manifest) lets its operator ServiceAccount write there.
+    releaseNs = await createReleaseNamespace('panalysis-system', { 'pod-security.kubernetes.io/enforce': 'restricted' });
     const values = join(inject('clusterDir'), 'chart-values.yaml');
     writeFileSync(values, `config:\n${readFileSync(DEMO_CONFIG, 'utf8').split('\n').filter((l) => !l.startsWith('#')).map((l) => `  ${l}`).join('\n')}\n`);
     // The test cluster already has the CRDs and the cluster-wide admission policy and user roles (from manifests/install.yaml).
@@ -54,7 +63,17 @@ describe('Helm chart', () => {
     const sa = `system:serviceaccount:${releaseNs}:panalysis-operator`;
     const can = async (...args: string[]) => (await kubectl('auth', 'can-i', ...args, '--as', sa).catch((e: { stdout: string }) => e.stdout)).trim();
     expect(await can('patch', 'analysissessions.panalysis.io/status', '-A')).toBe('yes');
-    expect(await can('create', 'pods', '-n', 'anywhere')).toBe('yes');
+    // Children only in proposal namespaces (through a RoleBinding there); no Secrets anywhere else.
+    for (const verb of ['create', 'patch', 'delete']) {
+      for (const kind of ['pods', 'services', 'persistentvolumeclaims', 'secrets', 'networkpolicies.networking.k8s.io']) expect(await can(verb, kind, '-n', 'anywhere'), `${verb} ${kind}`).toBe('no');
+    }
+    for (const verb of ['get', 'list', 'watch']) expect(await can(verb, 'secrets', '-A'), `${verb} secrets -A`).toBe('no');
+    expect(await can('list', 'pods', '-A')).toBe('yes');
+    // The residual cluster-wide rule: PersistentVolumes (ownership checked by the DatasetMount's UID label).
+    expect(await can('create', 'persistentvolumes')).toBe('yes');
+    expect(await can('update', 'persistentvolumes')).toBe('no');
+    expect(await can('list', 'endpointslices.discovery.k8s.io', '-n', 'default')).toBe('yes');
+    expect(await can('list', 'endpointslices.discovery.k8s.io', '-n', 'kube-system')).toBe('no');
     expect(await can('create', 'leases.coordination.k8s.io', '-n', releaseNs)).toBe('yes');
     expect(await can('create', 'leases.coordination.k8s.io', '-n', 'kube-system')).toBe('no');
     expect(await can('create', 'clusterrolebindings')).toBe('no');
@@ -70,10 +89,25 @@ describe('Helm chart', () => {
     writeFileSync(path, buildKubeconfig(kc.getCurrentCluster()!.server, readFileSync(join(inject('clusterDir'), 'pki', 'ca.crt'), 'utf8'), 'panalysis-operator', token.status!.token!));
     operator = await startOperator({ kubeconfig: path, leaderElect: true, leaseNamespace: releaseNs, id: 'chart-sa' });
     await waitFor('the chart operator to lead', () => operator!.leading(), 30_000);
-    const ns = await freshNamespace('chart-sessions');
+    // A proposal namespace as the admin makes it: the label, and the RoleBinding to the operator's namespaced role.
+    const ns = await freshNamespace('chart-sessions', { 'panalysis.io/proposal': '20231234' });
+    await kubectl('create', 'rolebinding', 'panalysis-operator', '-n', ns, '--clusterrole=panalysis-operator-namespaced', `--serviceaccount=${releaseNs}:panalysis-operator`);
+    const sa = `system:serviceaccount:${releaseNs}:panalysis-operator`;
+    const can = async (...args: string[]) => (await kubectl('auth', 'can-i', ...args, '--as', sa).catch((e: { stdout: string }) => e.stdout)).trim();
+    expect(await can('create', 'secrets', '-n', ns)).toBe('yes');
+    expect(await can('create', 'pods', '-n', ns)).toBe('yes');
+    const other = await freshNamespace('chart-not-a-proposal');
+    expect(await can('create', 'secrets', '-n', other)).toBe('no');
+    expect(await can('get', 'secrets', '-n', other)).toBe('no');
+    await core().deleteNamespace({ name: other });
+
     await createSession(ns, 'nb', { user: 'alice', type: 'desktop', profile: 'desktop-xfce', desktop: { protocol: 'guacamole' } });
     await waitSession(ns, 'nb', 'Running', isPhase('Running'));
-    const events = await core().listNamespacedEvent({ namespace: ns });
-    expect(events.items.some((e) => e.reason === 'SessionReady')).toBe(true);
+    await waitFor('the SessionReady Event', async () => (await core().listNamespacedEvent({ namespace: ns })).items.some((e) => e.reason === 'SessionReady'), 30_000);
+    expect((await core().readNamespacedSecret({ name: 'nb-credentials', namespace: ns })).metadata?.ownerReferences?.[0]?.name).toBe('nb');
+    // The DatasetMount controller with the same token: a PV (cluster-wide rule) and its claim (namespaced rule).
+    await createDataset(ns, 'raw', { source: { nfs: { server: 'nfs01.facility.example', path: '/exp/20231234/raw' } }, access: { readGroups: ['p20231234'] }, mountPath: '/data/raw' });
+    const raw = await waitDataset(ns, 'raw', 'Ready', readyIs('True'));
+    expect((await core().readPersistentVolume({ name: raw.status!.persistentVolume! })).metadata?.labels?.['panalysis.io/dataset-uid']).toBe(raw.metadata.uid);
   });
 });
