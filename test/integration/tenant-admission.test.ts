@@ -7,11 +7,11 @@
  * while the control plane (garbage collector, volume binder, namespace deletion) keeps working.
  */
 import { afterAll, beforeAll, describe, expect } from 'vitest';
-import { AppsV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import type { AnalysisSession } from '../../src/api/v1alpha1/analysis-session.ts';
 import { attack } from './attacks.ts';
 import { createDataset, waitDataset, readyIs } from './datasets.ts';
-import { core, custom, kubeConfig, waitFor } from './helpers.ts';
+import { apiErrorMessage, core, custom, kubeConfig, waitFor } from './helpers.ts';
 import { startOperator } from './operator.ts';
 import type { OperatorProcess } from './operator.ts';
 import { createSession, isPhase, waitSession } from './sessions.ts';
@@ -241,7 +241,7 @@ describe('proposal namespaces are written only by the operator', () => {
       return 'both refused; only the session\'s NetworkPolicy exists, its rules unchanged';
     }, TIMEOUT);
 
-  attack('A11', "a user with plain edit execs into alice's pod, attaches a debug container, or deletes her home claim",
+  attack('A11', "a user with plain edit execs into alice's pod, attaches a debug container, evicts the pod, or deletes her home claim",
     'all refused by the policy (exec is a CONNECT, debug an ephemeral container); pod and claim unchanged',
     async () => {
       const exec = await kubectlAs('bob', ['exec', 'nb', '-n', ns, '-c', 'jupyter', '--', 'cat', '/proc/1/environ']);
@@ -253,12 +253,14 @@ describe('proposal namespaces are written only by the operator', () => {
       await waitFor('bob to be allowed to add ephemeral containers', async () => (await kubectlAs('bob', ['auth', 'can-i', 'patch', 'pods', '--subresource=ephemeralcontainers', '-n', ns])).ok, 30_000);
       const debug = await kubectlAs('bob', ['debug', 'nb', '-n', ns, '--image=busybox', '--target=jupyter', '--profile=general', '--', 'sh']);
       expect(debug.stderr).toMatch(/pods\/ephemeralcontainers "nb": bob may not update in proposal namespace/);
+      const evict = await kubeConfig('bob').makeApiClient(CoreV1Api).createNamespacedPodEviction({ namespace: ns, name: 'nb', body: { metadata: { namespace: ns, name: 'nb' } } }).then(() => '', apiErrorMessage);
+      expect(evict).toMatch(/pods\/eviction "nb": bob may not create in proposal namespace/);
       const del = await kubectlAs('bob', ['delete', 'pvc', 'nb-home', '-n', ns, '--wait=false']);
       expect(del.stderr).toMatch(/persistentvolumeclaims "nb-home": bob may not delete in proposal namespace/);
       await expectUntouched(ns, 'nb', before);
       const pod = await core().readNamespacedPod({ namespace: ns, name: 'nb' });
       expect(pod.spec?.ephemeralContainers).toBeUndefined();
-      return 'exec (CONNECT), debug (ephemeral container, RBAC granted) and claim delete refused by panalysis-proposal-namespace; pod and claim unchanged';
+      return 'exec (CONNECT), debug (ephemeral container, RBAC granted), eviction and claim delete refused by panalysis-proposal-namespace; pod and claim unchanged';
     }, TIMEOUT);
 
   attack('A12', 'a user with plain edit plants a home claim and a Secret with a known token for a session about to be created',
