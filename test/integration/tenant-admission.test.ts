@@ -275,6 +275,27 @@ describe('proposal namespaces are written only by the operator', () => {
       return 'both refused; next-home and next-credentials answer 404';
     }, TIMEOUT);
 
+  attack('A14', "a ServiceAccount named like the operator's, in another namespace, writes in a proposal namespace",
+    "refused: only the chart's own operator ServiceAccount (panalysis-system/panalysis-operator) is exempt, by its full identity",
+    async () => {
+      const rbac = kubeConfig().makeApiClient(RbacAuthorizationV1Api);
+      const impostor = 'system:serviceaccount:attacker:panalysis-operator';
+      const chartOperator = 'system:serviceaccount:panalysis-system:panalysis-operator';
+      for (const [i, user] of [impostor, chartOperator].entries()) {
+        await rbac.createNamespacedRoleBinding({ namespace: ns, body: { metadata: { name: `sa-edit-${i}` }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'edit' }, subjects: [{ kind: 'User', name: user, apiGroup: 'rbac.authorization.k8s.io' }] } });
+      }
+      const create = (user: string, name: string) => kubectlAs('admin', ['create', 'secret', 'generic', name, '-n', ns, '--from-literal=token=known', `--as=${user}`, '--as-group=system:serviceaccounts', '--as-group=system:authenticated']);
+      const refused = await create(impostor, 'impostor');
+      expect(refused.ok).toBe(false);
+      expect(refused.stderr).toMatch(new RegExp(`secrets "impostor": ${impostor} may not create in proposal namespace`));
+      const allowed = await create(chartOperator, 'by-operator');
+      expect(allowed.stderr).toBe('');
+      expect(await isGone(() => core().readNamespacedSecret({ namespace: ns, name: 'impostor' }))).toBe(true);
+      await core().deleteNamespacedSecret({ namespace: ns, name: 'by-operator' });
+      await expectUntouched(ns, 'nb', before);
+      return "the impostor's Secret refused (404); the chart operator's identity may write";
+    }, TIMEOUT);
+
   attack('A13', 'the control plane under the policy: the operator starts sessions, claims bind, deletion cascades, the namespace is deleted',
     'a session runs with its home and dataset claims Bound; deleting it removes its children; deleting the namespace finishes',
     async () => {
