@@ -45,5 +45,8 @@ ns="proposal-$E2E_PROPOSAL"
 log "preparing proposal namespace $ns"
 kctl create namespace "$ns" --dry-run=client -o yaml | kctl apply -f -
 kctl label namespace "$ns" "panalysis.io/proposal=$E2E_PROPOSAL" pod-security.kubernetes.io/enforce=restricted --overwrite
+# The operator writes session objects only where it is bound (docs/operator-rbac.md).
+kctl -n "$ns" create rolebinding panalysis-operator --clusterrole=panalysis-operator-namespaced \
+  --serviceaccount=panalysis-system:panalysis-operator --dry-run=client -o yaml | kctl apply -f -
 
 log "ready: export KUBECONFIG=$E2E_KUBECONFIG"

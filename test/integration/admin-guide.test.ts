@@ -50,6 +50,9 @@ describe('admin guide', () => {
     const labels = (await core().readNamespace({ name: ns })).metadata?.labels;
     expect(labels).toMatchObject({ 'panalysis.io/proposal': '20231234', 'pod-security.kubernetes.io/enforce': 'restricted' });
 
+    const operatorBinding = await kubectl('get', 'rolebinding', 'panalysis-operator', '-n', ns, '-o', 'jsonpath={.roleRef.name} {.subjects[0].kind} {.subjects[0].namespace}/{.subjects[0].name}');
+    expect(operatorBinding).toBe('panalysis-operator-namespaced ServiceAccount panalysis-system/panalysis-operator');
+
     const portal = ['--as', 'portal'];
     const scientist = ['--as', 'some-scientist', '--as-group', 'p20231234'];
     const admin = ['--as', 'some-admin', '--as-group', 'facility-data-admins'];
