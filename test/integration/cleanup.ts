@@ -13,8 +13,8 @@ import { isGone } from './gone.ts';
  * bound to a claim in it. Best effort: a namespace still terminating after `timeoutMs`, or
  * a volume left behind, is reported on stderr, not failed.
  *
- * Call it while the operator still runs: DatasetMount finalizers need it to remove their
- * PersistentVolumes, and a namespace with such a finalizer cannot go away without it.
+ * Call it while an operator runs: session and DatasetMount finalizers need it (the latter
+ * to remove their PersistentVolumes), and a namespace holding them cannot go away without it.
  */
 export async function deleteNamespace(name: string, timeoutMs = 60_000): Promise<void> {
   try {
