@@ -10,11 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { NetworkingV1Api } from '@kubernetes/client-node';
 import type { V1PersistentVolume } from '@kubernetes/client-node';
+import { SPECIAL_IPV4, SPECIAL_IPV6 } from '../../src/config/schema.ts';
 import { datasetVolumeName } from '../../src/desired/dataset-volume.ts';
 import { attack } from './attacks.ts';
 import { createDataset, deleteDataset, getDataset, readyIs, waitDataset } from './datasets.ts';
-import { core, freshNamespace, waitFor } from './helpers.ts';
+import { core, freshNamespace, kubeConfig, waitFor } from './helpers.ts';
 import { DEMO_CONFIG, startOperator } from './operator.ts';
 import type { OperatorProcess } from './operator.ts';
 import { createSession, isPhase, patchSession, waitSession } from './sessions.ts';
@@ -162,6 +164,10 @@ describe('datasets per proposal', () => {
     const volume = d.status!.persistentVolume!;
     await createSession(ns, 'alice', { user: 'alice', type: 'jupyter', profile: 'jupyter-scipy', datasets: [{ name: 'proc' }] });
     await waitSession(ns, 'alice', 'Running', isPhase('Running'));
+    // The API server accepts the default egress exceptions (every special-purpose IPv4 and IPv6 range).
+    const np = await kubeConfig().makeApiClient(NetworkingV1Api).readNamespacedNetworkPolicy({ name: 'alice', namespace: ns });
+    const excepted = (np.spec?.egress ?? []).flatMap((r) => r.to ?? []).flatMap((t) => t.ipBlock?.except ?? []);
+    expect(excepted).toEqual(expect.arrayContaining([...SPECIAL_IPV4, ...SPECIAL_IPV6]));
 
     writeConfig(['/gpfs/other']);
     const refused = await waitDataset(ns, 'proc', 'refused while mounted', (x) => ready(x)?.reason === 'PathNotAllowed');
