@@ -38,11 +38,10 @@ describe('LDAP adapters against slapd', () => {
     return createLdapAdapters(config(extra), { now: () => clock.now });
   }
 
-  async function unavailableAfter(promise: Promise<unknown>): Promise<{ message: string; ms: number }> {
-    const started = Date.now();
+  async function unavailableAfter(promise: Promise<unknown>): Promise<{ message: string }> {
     const error = await promise.then(() => undefined, (err: unknown) => err);
     expect(error).toBeInstanceOf(DirectoryUnavailableError);
-    return { message: (error as Error).message, ms: Date.now() - started };
+    return { message: (error as Error).message };
   }
 
   describe('users', () => {
@@ -140,9 +139,10 @@ describe('LDAP adapters against slapd', () => {
     it('fails fast on a wrong bind password', async () => {
       const wrong = join(slapd.dir, 'wrong-password');
       await writeFile(wrong, 'not-the-password');
-      const { message, ms } = await unavailableAfter(adapters({ bindPasswordFile: wrong, timeoutMs: 10_000 }).directory.lookupUser('alice'));
+      const { message } = await unavailableAfter(adapters({ bindPasswordFile: wrong, timeoutMs: 10_000 }).directory.lookupUser('alice'));
+      // The server's answer, not the 10 s timeout.
       expect(message).toMatch(/bind as cn=panalysis,ou=services,dc=facility,dc=test at .* failed: .*invalid credentials/i);
-      expect(ms).toBeLessThan(5000); // an answer, not the 10 s timeout
+      expect(message).not.toMatch(/did not answer/);
     });
 
     it('fails rather than answering "not found" when bound anonymously (no read access)', async () => {
@@ -154,9 +154,10 @@ describe('LDAP adapters against slapd', () => {
       const { directory } = adapters({ cacheTtlSeconds: 0, negativeCacheTtlSeconds: 0, timeoutMs: 10_000 });
       await slapd.stop();
       try {
-        const { message, ms } = await unavailableAfter(directory.lookupUser('alice'));
+        const { message } = await unavailableAfter(directory.lookupUser('alice'));
+        // Refused at once, not the 10 s timeout.
         expect(message).toMatch(/connect, then bind .* failed: .*ECONNREFUSED/);
-        expect(ms).toBeLessThan(5000); // refused at once, not the 10 s timeout
+        expect(message).not.toMatch(/did not answer/);
       } finally {
         await slapd.start();
       }
@@ -170,8 +171,6 @@ describe('LDAP adapters against slapd', () => {
         const [user, proposal] = await Promise.all([unavailableAfter(directory.lookupUser('alice')), unavailableAfter(proposals.getProposal('20231234'))]);
         for (const r of [user, proposal]) {
           expect(r.message).toMatch(/did not answer within 1000 ms \(during (bind|search)/);
-          expect(r.ms).toBeGreaterThanOrEqual(950);
-          expect(r.ms).toBeLessThan(5000);
         }
       } finally {
         slapd.resume();
