@@ -189,6 +189,7 @@ export function renderApiReference(kinds: readonly KindDefinition[]): string {
       'shows). Fields not listed here do not exist: kubectl refuses them, other clients see them dropped.',
     toc + '\n- [Condition](#condition)',
     ...kinds.map(renderKind),
-    `## Condition\n\nEvery kind reports ${code('status.conditions')} as the Kubernetes API conventions define them; ${code('Ready')} summarises the others.\n\n${renderFieldTable(condition)}`,
+    `## Condition\n\nEvery kind reports ${code('status.conditions')} as the Kubernetes API conventions define them; ${code('Ready')} summarises the others. ` +
+      `The [admin guide](admin-guide.md#troubleshooting-by-condition-reason) lists every condition type and reason with its cause and fix.\n\n${renderFieldTable(condition)}`,
   ].join('\n\n') + '\n';
 }
