@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # settings used by the scripts that source this file
 # SPDX-License-Identifier: Apache-2.0
 # Settings shared by the kind scripts; every one can be overridden from the environment.
 # Sourced, not run.
