@@ -9,13 +9,14 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { stringify } from 'yaml';
 import { RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { apiErrorMessage, freshNamespace, kubeConfig } from './helpers.ts';
 import { createSession } from './sessions.ts';
 import { custom } from './helpers.ts';
+import { deleteFreshNamespaces } from './cleanup.ts';
 
 const run = promisify(execFile);
 let ns: string;
@@ -26,6 +27,10 @@ beforeAll(async () => {
   for (const user of ['alice', 'portal']) {
     await rbac.createNamespacedRoleBinding({ namespace: ns, body: { metadata: { name: `${user}-portal` }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'panalysis-portal' }, subjects: [{ kind: 'User', name: user, apiGroup: 'rbac.authorization.k8s.io' }] } });
   }
+});
+
+afterAll(async () => {
+  await deleteFreshNamespaces();
 });
 
 const session = (user: string) => ({ user, type: 'jupyter' as const, profile: 'jupyter-scipy' });

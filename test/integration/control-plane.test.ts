@@ -4,13 +4,19 @@
  * on kwok nodes (GPU pods on GPU nodes), kwok makes them Ready, and the garbage
  * collector of kube-controller-manager removes dependents of a deleted owner.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { V1Pod } from '@kubernetes/client-node';
 import { core, freshNamespace, waitFor } from './helpers.ts';
+import { deleteFreshNamespaces } from './cleanup.ts';
+import { isGone } from './gone.ts';
 
 let ns: string;
 beforeAll(async () => {
   ns = await freshNamespace('cp');
+});
+// The GPU pod holds a GPU of the shared nodes: left behind, a later file's GPU session would wait.
+afterAll(async () => {
+  await deleteFreshNamespaces();
 });
 
 function pod(name: string, extra: Partial<V1Pod['spec']> = {}, resources: Record<string, string> = {}): V1Pod {
@@ -67,9 +73,6 @@ describe('local control plane', () => {
     await core().createNamespacedPod({ namespace: ns, body: { ...pod('dependent'), metadata: { name: 'dependent', ownerReferences: [ref] } } });
     await readyPod('dependent');
     await core().deleteNamespacedConfigMap({ name: 'owner', namespace: ns });
-    await waitFor('the dependent pod to be deleted', async () => {
-      const pods = await core().listNamespacedPod({ namespace: ns });
-      return !pods.items.some((p) => p.metadata?.name === 'dependent');
-    }, 60_000);
+    await waitFor('the dependent pod to be deleted', () => isGone(() => core().readNamespacedPod({ name: 'dependent', namespace: ns })), 60_000);
   });
 });
