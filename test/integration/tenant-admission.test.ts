@@ -6,9 +6,14 @@
  * namespaces where only the operator writes pods, claims, Services, NetworkPolicies and Secrets
  * while the control plane (garbage collector, volume binder, namespace deletion) keeps working.
  */
-import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { AppsV1Api, CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import type { AnalysisSession } from '../../src/api/v1alpha1/analysis-session.ts';
+import { findBinaries, REPO_ROOT } from '../../src/cluster/binaries.ts';
 import { attack } from './attacks.ts';
 import { createDataset, waitDataset, readyIs } from './datasets.ts';
 import { apiErrorMessage, core, custom, kubeConfig, waitFor } from './helpers.ts';
@@ -17,6 +22,7 @@ import type { OperatorProcess } from './operator.ts';
 import { createSession, isPhase, waitSession } from './sessions.ts';
 import { childReaders, isGone, kubectlAs, kubectlCreate, proposalNamespace, snapshotChildren, waitChildrenGone } from './tenants.ts';
 
+const execFileAsync = promisify(execFile);
 const SESSIONS = 'analysissessions.panalysis.io';
 const G = { group: 'panalysis.io', version: 'v1alpha1', plural: 'analysissessions' };
 const TIMEOUT = 180_000;
@@ -310,4 +316,28 @@ describe('proposal namespaces are written only by the operator', () => {
       await waitFor(`namespace ${ns} to be deleted`, () => isGone(() => core().readNamespace({ name: ns })), 120_000);
       return 'session Running with home and dataset claims Bound; its children 404 after delete; namespace (with a running session, a DatasetMount and a Deployment) deleted (404)';
     }, TIMEOUT);
+});
+
+describe('the admission policies as installed and rendered', () => {
+  it('type-check on the apiserver without warnings', async () => {
+    type Policy = { metadata: { name: string }; status?: { typeChecking?: { expressionWarnings?: unknown[] } } };
+    let ours: Policy[] = [];
+    await waitFor('the apiserver to type-check our policies', async () => {
+      const out = await kubectlAs('admin', ['get', 'validatingadmissionpolicies', '-o', 'json']);
+      ours = (JSON.parse(out.stdout) as { items: Policy[] }).items.filter((p) => p.metadata.name.startsWith('panalysis-'));
+      return ours.length > 0 && ours.every((p) => p.status?.typeChecking !== undefined);
+    }, 30_000);
+    expect(ours.map((p) => p.metadata.name).sort()).toEqual(['panalysis-proposal-namespace', 'panalysis-session-delete', 'panalysis-session-user']);
+    for (const p of ours) expect(p.status?.typeChecking?.expressionWarnings ?? [], p.metadata.name).toEqual([]);
+  });
+
+  it("exempt the chart's own operator ServiceAccount under any release, and cluster admin groups from the values", async () => {
+    const render = (...set: string[]) => execFileAsync(findBinaries().helm, ['template', 'rel', join(REPO_ROOT, 'charts', 'panalysis'), '-n', 'science', '--kube-version', findBinaries().k8sVersion, ...set.flatMap((s) => ['--set', s])]).then((r) => r.stdout);
+    const guard = (yaml: string) => parseAllDocuments(yaml).map((d) => d.toJS() as { kind?: string; metadata?: { name?: string }; spec?: { matchConditions?: Array<{ expression: string }> } })
+      .find((o) => o?.kind === 'ValidatingAdmissionPolicy' && o.metadata?.name === 'panalysis-proposal-namespace');
+    const exempt = guard(await render('admission.proposalNamespaces.writerGroups={cluster-admins}'))?.spec?.matchConditions?.[0]?.expression;
+    expect(exempt).toContain('request.userInfo.username in ["system:serviceaccount:science:rel-panalysis-operator"]');
+    expect(exempt).toContain('["system:masters","cluster-admins"]');
+    expect(guard(await render('admission.proposalNamespaces.guard=false'))).toBeUndefined();
+  });
 });
