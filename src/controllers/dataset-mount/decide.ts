@@ -119,6 +119,19 @@ function refuse(dm: DatasetMount, facts: DatasetFacts, refusal: SourceRefusal, b
   return { apply: [], delete: del, status: { ...base, conditions: conditions(dm, now, [['SourceAllowed', v], ['Ready', removing]]) } };
 }
 
+/**
+ * `status` with `Ready=False`, reason `Forbidden`, for a write the API server refused
+ * (`serverMessage`): in a namespace where the operator holds no RoleBinding, or one an
+ * admission policy guards against it. The fix is named.
+ */
+export function forbiddenStatus(dm: DatasetMount, status: DatasetMountStatus, serverMessage: string, now: number): DatasetMountStatus {
+  const v: Verdict = {
+    status: 'False', reason: 'Forbidden',
+    message: `The operator may not write this DatasetMount's volume or claim: ${serverMessage}. In a proposal namespace, bind the ClusterRole panalysis-operator-namespaced to the operator's ServiceAccount (docs/operator-rbac.md).`,
+  };
+  return { ...status, conditions: conditions(dm, now, [['Ready', v]]) };
+}
+
 /** Decides the objects and status of one DatasetMount. */
 export function decideDatasetMount(dm: DatasetMount, facts: DatasetFacts, allowed: DatasetsConfig, now: number): DatasetPlan {
   const problems = validateObject(dm);

@@ -15,11 +15,12 @@ import type { Controller, ReconcileRequest } from '../../runtime/controller.ts';
 import { done, requeueAfter } from '../../runtime/errors.ts';
 import type { ReconcileResult } from '../../runtime/errors.ts';
 import { withFinalizer } from '../../runtime/finalizer.ts';
+import { statusCode } from '../../runtime/kube-http.ts';
 import type { Manager } from '../../runtime/manager.ts';
 import type { KubeObject, ResourceType } from '../../runtime/resource.ts';
 import { MANAGED_SELECTOR } from '../analysis-session/resources.ts';
 import { checkSource } from './check-source.ts';
-import { decideDatasetMount } from './decide.ts';
+import { decideDatasetMount, forbiddenStatus } from './decide.ts';
 import type { DatasetFacts } from './decide.ts';
 
 export const DATASET_FIELD_MANAGER = 'panalysis-dataset-controller';
@@ -30,6 +31,8 @@ const PV: ResourceType = { apiVersion: 'v1', kind: 'PersistentVolume', plural: '
 const POD: ResourceType = { apiVersion: 'v1', kind: 'Pod', plural: 'pods', namespaced: true };
 const NAMESPACE: ResourceType = { apiVersion: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false };
 const SELECTOR = 'app.kubernetes.io/managed-by=panalysis,app.kubernetes.io/name=panalysis-dataset';
+/** A refused write is tried again this often (the RoleBinding that allows it is not watched). */
+const FORBIDDEN_RETRY_MS = 30_000;
 
 /** The controller, and a way to check every DatasetMount again at once (after a configuration change). */
 export interface DatasetController {
@@ -77,16 +80,24 @@ export function addDatasetController(manager: Manager, options: { config: () => 
     return withFinalizer(manager.kube, DATASET_FINALIZER, dm as DatasetMount & KubeObject, {
       apply: async (d) => {
         const plan = decideDatasetMount(d, await gather(d), options.config().datasets, now());
-        for (const obj of plan.apply) await manager.kube.apply(obj, { fieldManager: DATASET_FIELD_MANAGER });
-        for (const { uid, ...ref } of plan.delete) await manager.kube.delete(ref, { preconditions: { uid } });
+        let status = plan.status;
+        let recheckMs = plan.requeueAfterMs;
+        try {
+          for (const obj of plan.apply) await manager.kube.apply(obj, { fieldManager: DATASET_FIELD_MANAGER });
+          for (const { uid, ...ref } of plan.delete) await manager.kube.delete(ref, { preconditions: { uid } });
+        } catch (err) {
+          if (statusCode(err) !== 403) throw err;
+          status = forbiddenStatus(d, plan.status, (err as Error).message, now());
+          recheckMs = FORBIDDEN_RETRY_MS;
+        }
         const ref = { apiVersion: API_VERSION, kind: 'DatasetMount', namespace: d.metadata.namespace, name: d.metadata.name! };
-        const outcome = await manager.kube.applyStatus(ref, plan.status, { fieldManager: DATASET_FIELD_MANAGER });
+        const outcome = await manager.kube.applyStatus(ref, status, { fieldManager: DATASET_FIELD_MANAGER });
         const before = d.status?.conditions?.find((c) => c.type === 'Ready');
-        const after = plan.status.conditions?.find((c) => c.type === 'Ready');
+        const after = status.conditions?.find((c) => c.type === 'Ready');
         if (outcome.written && after && (before?.reason !== after.reason || before?.status !== after.status)) {
           events.record({ regarding: d as KubeObject, type: after.status === 'True' ? 'Normal' : 'Warning', reason: after.reason, action: 'Reconcile', note: after.message });
         }
-        return plan.requeueAfterMs ? requeueAfter(plan.requeueAfterMs) : done();
+        return recheckMs ? requeueAfter(recheckMs) : done();
       },
       // Only a volume that carries this DatasetMount's UID is deleted, and only that exact object (precondition).
       cleanup: async (d) => {

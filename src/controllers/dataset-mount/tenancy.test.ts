@@ -7,7 +7,7 @@ import type { DatasetMount } from '../../api/v1alpha1/dataset-mount.ts';
 import type { DatasetsConfig } from '../../config/schema.ts';
 import { DATASET_UID_LABEL, datasetVolumeName } from '../../desired/dataset-volume.ts';
 import { checkSource, expandRoots } from './check-source.ts';
-import { decideDatasetMount, IN_USE_RECHECK_MS } from './decide.ts';
+import { decideDatasetMount, forbiddenStatus, IN_USE_RECHECK_MS } from './decide.ts';
 import type { DatasetFacts } from './decide.ts';
 import { podsMounting } from './index.ts';
 
@@ -149,5 +149,14 @@ describe('podsMounting', () => {
   const pod = (name: string, claim: string, phase = 'Running'): V1Pod => ({ metadata: { name }, spec: { containers: [], volumes: [{ name: 'd', persistentVolumeClaim: { claimName: claim } }] }, status: { phase } });
   it('lists the unfinished pods that mount the claim', () => {
     expect(podsMounting([pod('b', 'dataset-raw'), pod('a', 'dataset-raw', 'Pending'), pod('c', 'dataset-raw', 'Succeeded'), pod('d', 'other')], 'dataset-raw')).toEqual(['a', 'b']);
+  });
+});
+
+describe('forbiddenStatus', () => {
+  it('says the write was refused and names the RoleBinding that allows it', () => {
+    const base = decideDatasetMount(hostRaw(), { proposal: '7' }, scoped, NOW).status;
+    const ready = forbiddenStatus(hostRaw(), base, 'persistentvolumeclaims is forbidden: User "system:serviceaccount:panalysis-system:panalysis-operator" cannot create', NOW).conditions?.find((c) => c.type === 'Ready');
+    expect(ready).toMatchObject({ status: 'False', reason: 'Forbidden' });
+    expect(ready?.message).toMatch(/persistentvolumeclaims is forbidden: .*bind the ClusterRole panalysis-operator-namespaced to the operator's ServiceAccount/);
   });
 });
