@@ -63,7 +63,7 @@ export function repairOf(desired: KubeObject, live: KubeObject | undefined): Kub
   const want = relevant(desired.kind, desired as Json);
   if (want === undefined || same(want, relevant(desired.kind, live as Json))) return undefined;
   const { managedFields: _managed, ...metadata } = live.metadata ?? {};
-  const body: Json = { ...(live as Json), metadata: { ...metadata, labels: { ...metadata.labels, ...desired.metadata?.labels } } };
+  const body: Json = { ...(live as Json), apiVersion: desired.apiVersion, kind: desired.kind, metadata: { ...metadata, labels: { ...metadata.labels, ...desired.metadata?.labels } } };
   if (desired.kind === 'Secret') {
     delete body.stringData;
     return { ...body, type: (desired as Json).type, data: (desired as Json).data } as KubeObject;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import { describe, expect, it } from 'vitest';
-import { gatherSessionFacts } from './gather.ts';
+import { gatherSessionFacts, recheckChildren } from './gather.ts';
 import type { GatherDeps } from './gather.ts';
 import { StaticDirectory } from '../../identity/static-directory.ts';
 import { StaticProposals } from '../../identity/proposals.ts';
@@ -25,7 +25,10 @@ describe('gatherSessionFacts', () => {
   it('keeps the credentials a Secret already holds, even before the cache has seen it', async () => {
     const s = makeSession('nb').obj();
     const live = new Map([['Secret/proposal-1/nb-credentials', secret('first-token')]]);
-    expect((await gatherSessionFacts(s, deps(new Map(), live))).credentials.secret).toBe('first-token');
+    const d = deps(new Map(), live);
+    const fromCache = await gatherSessionFacts(s, d);
+    expect(fromCache.credentials.secret).not.toBe('first-token');
+    expect((await recheckChildren(s, fromCache, d, ['Secret'])).credentials.secret).toBe('first-token');
     const cached = new Map([['Secret/proposal-1/nb-credentials', secret('cached-token')]]);
     expect((await gatherSessionFacts(s, deps(cached, new Map()))).credentials.secret).toBe('cached-token');
   });
@@ -37,7 +40,8 @@ describe('gatherSessionFacts', () => {
     const s = makeSession('nb').obj();
     const planted = new Map([['Secret/proposal-1/nb-credentials', secret('planted', ownerUid)]]);
     for (const [cache, live] of [[new Map<string, KubeObject>(), planted], [planted, new Map<string, KubeObject>()]] as const) {
-      const facts = await gatherSessionFacts(s, deps(cache, live));
+      const d = deps(cache, live);
+      const facts = await recheckChildren(s, await gatherSessionFacts(s, d), d, ['Secret']);
       expect(facts.credentials.secret).not.toBe('planted');
       expect(facts.children?.Secret).toBeUndefined();
       expect(facts.conflicts).toEqual([expect.stringMatching(/^secret nb-credentials exists and is not owned by this session \(it (has no controller|is controlled by AnalysisSession nb \(uid uid-of-another\))\); delete or rename it$/)]);
@@ -46,7 +50,12 @@ describe('gatherSessionFacts', () => {
 
   it('sees a claim without our labels (not in the cache) through a live read', async () => {
     const claim = { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'nb-home', namespace: 'proposal-1' } } as KubeObject;
-    const facts = await gatherSessionFacts(makeSession('nb').obj(), deps(new Map(), new Map([['PersistentVolumeClaim/proposal-1/nb-home', claim]])));
+    const d = deps(new Map(), new Map([['PersistentVolumeClaim/proposal-1/nb-home', claim]]));
+    const fromCache = await gatherSessionFacts(makeSession('nb').obj(), d);
+    expect(fromCache.conflicts).toEqual([]);
+    const unchanged = await recheckChildren(makeSession('nb').obj(), fromCache, d, ['Secret']);
+    expect(unchanged).toBe(fromCache);
+    const facts = await recheckChildren(makeSession('nb').obj(), fromCache, d, ['Secret', 'PersistentVolumeClaim']);
     expect(facts.conflicts).toEqual(['persistentvolumeclaim nb-home exists and is not owned by this session (it has no controller); delete or rename it']);
   });
 

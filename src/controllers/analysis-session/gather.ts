@@ -11,7 +11,7 @@ import { DirectoryUnavailableError } from '../../identity/directory.ts';
 import type { Directory } from '../../identity/directory.ts';
 import type { KubeObject, ObjectRef } from '../../runtime/resource.ts';
 import { CHILD_KINDS, childRefs, judgeChildren } from './children.ts';
-import type { ChildrenFacts } from './children.ts';
+import type { ChildKind, ChildrenFacts } from './children.ts';
 import type { IdentityFact, ProposalFact, SessionFacts } from './decide.ts';
 import type { DatasetMount } from '../../api/v1alpha1/dataset-mount.ts';
 import { LABELS } from '../../api/v1alpha1/group.ts';
@@ -68,32 +68,53 @@ async function proposalOf(namespace: string, deps: GatherDeps): Promise<Proposal
 
 /**
  * What exists under the child names of `s`: from the cache (which holds only objects with
- * our labels), else from a live read, so that an object someone else created under one of
- * the names is seen before anything is applied over it.
+ * our labels), and, for the kinds in `live` the cache does not hold, from a live read (an
+ * object someone else created under the name, or ours applied a moment ago).
  */
-export async function gatherChildren(s: AnalysisSession, deps: GatherDeps): Promise<ChildrenFacts> {
+export async function gatherChildren(s: AnalysisSession, deps: GatherDeps, live: readonly ChildKind[] = []): Promise<ChildrenFacts & { found: Partial<Record<ChildKind, KubeObject>> }> {
   const refs = childRefs(s);
-  const found = await Promise.all(CHILD_KINDS.map(async (kind) => [kind, deps.lookup(refs[kind]) ?? (await deps.get(refs[kind]))] as const));
-  return judgeChildren(s, Object.fromEntries(found));
+  const found = await Promise.all(CHILD_KINDS.map(async (kind) => [kind, deps.lookup(refs[kind]) ?? (live.includes(kind) ? await deps.get(refs[kind]) : undefined)] as const));
+  const present = Object.fromEntries(found.filter(([, obj]) => obj !== undefined)) as Partial<Record<ChildKind, KubeObject>>;
+  return { ...judgeChildren(s, present), found: present };
 }
 
-/** Gathers the facts {@link decideSession} needs for `s`. */
+function withChildren(s: AnalysisSession, facts: SessionFacts, children: ChildrenFacts): SessionFacts {
+  const type = s.spec?.type === 'desktop' ? 'desktop' : 'jupyter';
+  return {
+    ...facts,
+    // Only the session's own Secret is read: a token in a Secret someone else put under the name is never used.
+    credentials: { secret: existingSecret(children.owned.Secret as V1Secret | undefined, type) ?? facts.credentials.secret },
+    pod: children.owned.Pod as V1Pod | undefined,
+    children: children.owned,
+    conflicts: children.conflicts,
+    orphanPod: children.orphanPod,
+  };
+}
+
+/** Gathers the facts {@link decideSession} needs for `s`, with the children as the cache sees them. */
 export async function gatherSessionFacts(s: AnalysisSession, deps: GatherDeps): Promise<SessionFacts> {
   const namespace = s.metadata.namespace!;
   const children = await gatherChildren(s, deps);
   const type = s.spec?.type === 'desktop' ? 'desktop' : 'jupyter';
   const inNamespace = deps.datasets(namespace);
   const wanted = Array.isArray(s.spec?.datasets) ? s.spec.datasets.map((d) => d?.name) : [];
-  return {
+  const facts: SessionFacts = {
     identity: typeof s.spec?.user === 'string' ? await identityOf(s.spec.user, deps.directory()) : { kind: 'missing' },
-    // Only the session's own Secret is read: a token in a Secret someone else put under the name is never used.
-    credentials: { secret: existingSecret(children.owned.Secret as V1Secret | undefined, type) ?? mintSecret(type) },
-    pod: children.owned.Pod as V1Pod | undefined,
-    children: children.owned,
-    conflicts: children.conflicts,
-    orphanPod: children.orphanPod,
+    credentials: { secret: mintSecret(type) },
     proposal: await proposalOf(namespace, deps),
     datasets: new Map(wanted.map((name) => [name, inNamespace.find((d) => d.metadata.name === name)])),
     availableDatasets: inNamespace.map((d) => d.metadata.name!).sort(),
   };
+  return withChildren(s, facts, children);
+}
+
+/**
+ * `facts` with the children of `kinds` (those a plan would create, absent from the cache)
+ * read live; the same object when none of them exists, else facts to decide again with
+ * (an object in the way is then a conflict, and our own Secret's token is kept).
+ */
+export async function recheckChildren(s: AnalysisSession, facts: SessionFacts, deps: GatherDeps, kinds: readonly ChildKind[]): Promise<SessionFacts> {
+  const children = await gatherChildren(s, deps, kinds);
+  if (!kinds.some((kind) => children.found[kind] !== undefined)) return facts;
+  return withChildren(s, facts, children);
 }

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * The AnalysisSession controller: watches sessions and the children it owns (matched
- * back through controller owner references) and reconciles each session key.
+ * back through controller owner references) and reconciles each session key. A child is
+ * the session's only if its controller owner reference carries the session's UID; the
+ * session's finalizer makes sure its pod is stopped before it goes.
  */
 import type { AnalysisSession } from '../../api/v1alpha1/analysis-session.ts';
 import type { DatasetMount } from '../../api/v1alpha1/dataset-mount.ts';

@@ -17,10 +17,11 @@ import type { EventRecorder } from '../../runtime/events.ts';
 import type { KubeClient } from '../../runtime/kube.ts';
 import { isNotFound } from '../../runtime/kube-http.ts';
 import type { KubeObject } from '../../runtime/resource.ts';
-import { childRefs, judgeChildren } from './children.ts';
+import { CHILD_KINDS, childRefs, judgeChildren } from './children.ts';
+import type { ChildKind } from './children.ts';
 import { decideSession, SESSION_FINALIZER } from './decide.ts';
 import type { SessionPlan } from './decide.ts';
-import { gatherChildren, gatherSessionFacts } from './gather.ts';
+import { gatherChildren, gatherSessionFacts, recheckChildren } from './gather.ts';
 import type { GatherDeps } from './gather.ts';
 import { deletionPlan } from './plans.ts';
 import { SESSION_FIELD_MANAGER, sessionRef } from './resources.ts';
@@ -40,11 +41,24 @@ export async function reconcileSession(req: ReconcileRequest, deps: SessionDeps)
   if (!session) return done();
   if (session.metadata.deletionTimestamp) return finishDeletion(session, deps);
   await addFinalizer(session, deps);
-  const facts = await gatherSessionFacts(session, deps);
-  const plan = decideSession(session, facts, deps.config(), deps.now());
+  const plan = await decideWithLiveChildren(session, deps);
   await carryOut(plan, deps);
   await writeStatus(session, plan.status, deps);
   return plan.requeueAfterMs ? requeueAfter(plan.requeueAfterMs) : done();
+}
+
+/**
+ * Decides from the cache; when the plan would create children the cache does not hold,
+ * reads those names live first (the cache holds only objects with our labels) and decides
+ * again if something is there: nothing is ever applied over an object we do not own.
+ */
+async function decideWithLiveChildren(session: AnalysisSession, deps: SessionDeps): Promise<SessionPlan> {
+  const facts = await gatherSessionFacts(session, deps);
+  const plan = decideSession(session, facts, deps.config(), deps.now());
+  const unseen = plan.apply.map((o) => o.kind as ChildKind).filter((kind) => CHILD_KINDS.includes(kind) && !facts.children?.[kind]);
+  if (unseen.length === 0) return plan;
+  const checked = await recheckChildren(session, facts, deps, unseen);
+  return checked === facts ? plan : decideSession(session, checked, deps.config(), deps.now());
 }
 
 async function carryOut(plan: SessionPlan, deps: SessionDeps): Promise<void> {
@@ -76,7 +90,7 @@ async function addFinalizer(session: AnalysisSession, deps: SessionDeps): Promis
  * or without our finalizer, so a session held by someone else's finalizer still loses its pod.
  */
 async function finishDeletion(session: AnalysisSession, deps: SessionDeps): Promise<ReconcileResult> {
-  const children = await gatherChildren(session, deps);
+  const children = await gatherChildren(session, deps, ['Pod']);
   const plan = deletionPlan(session, { pod: children.owned.Pod as V1Pod | undefined, orphanPod: children.orphanPod }, deps.now());
   await carryOut(plan, deps);
   const index = (session.metadata.finalizers ?? []).indexOf(SESSION_FINALIZER);
