@@ -19,16 +19,22 @@ import { DEMO_CONFIG, startOperator } from './operator.ts';
 import type { OperatorProcess } from './operator.ts';
 import { createSession, isPhase, waitSession } from './sessions.ts';
 import { createDataset, readyIs, waitDataset } from './datasets.ts';
+import { deleteNamespace } from './cleanup.ts';
 
 const run = promisify(execFile);
 const chart = join(REPO_ROOT, 'charts', 'panalysis');
 const helm = (...args: string[]) => run(findBinaries().helm, args, { env: { ...process.env, KUBECONFIG: inject('kubeconfig') } });
 let operator: OperatorProcess | undefined;
 let releaseNs = '';
+let sessionsNs = '';
 
+// Sessions first, while the operator with the chart's token still runs; then the release
+// (its ClusterRoles and bindings are cluster-wide) and its namespace.
 afterAll(async () => {
+  if (sessionsNs) await deleteNamespace(sessionsNs);
   await operator?.stop();
-  if (releaseNs) await helm('uninstall', 'panalysis', '-n', releaseNs).catch(() => undefined);
+  if (releaseNs) await helm('uninstall', 'panalysis', '-n', releaseNs, '--wait').catch((err: Error) => console.error(`[cleanup] helm uninstall: ${err.message}`));
+  if (releaseNs) await deleteNamespace(releaseNs);
 });
 
 /** Creates the namespace `name` (exactly that name) and waits for its default ServiceAccount. */
@@ -90,7 +96,7 @@ describe('Helm chart', () => {
     operator = await startOperator({ kubeconfig: path, leaderElect: true, leaseNamespace: releaseNs, id: 'chart-sa' });
     await waitFor('the chart operator to lead', () => operator!.leading(), 30_000);
     // A proposal namespace as the admin makes it: the label, and the RoleBinding to the operator's namespaced role.
-    const ns = await freshNamespace('chart-sessions', { 'panalysis.io/proposal': '20231234' });
+    const ns = (sessionsNs = await freshNamespace('chart-sessions', { 'panalysis.io/proposal': '20231234' }));
     await kubectl('create', 'rolebinding', 'panalysis-operator', '-n', ns, '--clusterrole=panalysis-operator-namespaced', `--serviceaccount=${releaseNs}:panalysis-operator`);
     const sa = `system:serviceaccount:${releaseNs}:panalysis-operator`;
     const can = async (...args: string[]) => (await kubectl('auth', 'can-i', ...args, '--as', sa).catch((e: { stdout: string }) => e.stdout)).trim();
@@ -109,5 +115,13 @@ describe('Helm chart', () => {
     await createDataset(ns, 'raw', { source: { nfs: { server: 'nfs01.facility.example', path: '/exp/20231234/raw' } }, access: { readGroups: ['p20231234'] }, mountPath: '/data/raw' });
     const raw = await waitDataset(ns, 'raw', 'Ready', readyIs('True'));
     expect((await core().readPersistentVolume({ name: raw.status!.persistentVolume! })).metadata?.labels?.['panalysis.io/dataset-uid']).toBe(raw.metadata.uid);
+    // Outside proposal namespaces the operator may not write: the DatasetMount says so and names the fix.
+    const unbound = await freshNamespace('chart-unbound');
+    await createDataset(unbound, 'raw', { source: { nfs: { server: 'nfs01.facility.example', path: '/exp/other' } }, access: { readGroups: ['p20231234'] }, mountPath: '/data/raw' });
+    const refused = await waitDataset(unbound, 'raw', 'Forbidden', (d) => d.status?.conditions?.find((c) => c.type === 'Ready')?.reason === 'Forbidden');
+    expect(refused.status?.conditions?.find((c) => c.type === 'Ready')?.message).toMatch(/persistentvolumeclaims .*is forbidden.*bind the ClusterRole panalysis-operator-namespaced/);
+    await expect(core().readNamespacedPersistentVolumeClaim({ name: 'dataset-raw', namespace: unbound })).rejects.toMatchObject({ code: 404 });
+    await core().deleteNamespace({ name: unbound });
+    await waitFor(`namespace ${unbound} to be deleted`, () => core().readNamespace({ name: unbound }).then(() => false, (err: { code?: number }) => err.code === 404), 60_000);
   });
 });
