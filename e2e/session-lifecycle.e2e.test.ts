@@ -10,6 +10,7 @@ import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import type { AnalysisSession } from '../src/api/v1alpha1/analysis-session.ts';
 import { waitFor } from '../src/cluster/wait.ts';
 import { bindOperator, E2E, kubeConfig, needsOperator } from './env.ts';
+import { expectGone, isGone } from '../test/integration/gone.ts';
 
 const G = { group: 'panalysis.io', version: 'v1alpha1', plural: 'analysissessions' };
 const ns = `e2e-${process.pid}-${Date.now().toString(36)}`;
@@ -48,9 +49,11 @@ afterEach(async (ctx) => {
 });
 
 afterAll(async () => {
+  // Best effort, and before the operator stops, so nothing of this suite is left on the cluster.
   await core().deleteNamespace({ name: ns }).catch(() => undefined);
+  await waitFor(`namespace ${ns} to be deleted`, () => isGone(() => core().readNamespace({ name: ns })), 60_000).catch((err: Error) => console.error(`[e2e] ${err.message}`));
   await stopOperator?.();
-});
+}, 120_000);
 
 describe('session lifecycle', () => {
   it('creates a session that becomes Ready with a URL', async () => {
@@ -71,6 +74,7 @@ describe('session lifecycle', () => {
   it('stops, keeping home and credentials, and starts again', async () => {
     await patchState('Stopped');
     await until('Stopped', (x) => x.status?.phase === 'Stopped');
+    await expectGone(core().readNamespacedPod({ name, namespace: ns }), 'the pod of a stopped session');
     await core().readNamespacedPersistentVolumeClaim({ name: `${name}-home`, namespace: ns });
     await core().readNamespacedSecret({ name: `${name}-credentials`, namespace: ns });
     await patchState('Running');
@@ -86,5 +90,6 @@ describe('session lifecycle', () => {
       ]);
       return [pods, svcs, secrets, pvcs].every((l) => l.items.length === 0);
     }, 120_000);
+    await waitFor('the session to be gone', () => isGone(session), 120_000);
   });
 });
