@@ -2,7 +2,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { done } from './errors.ts';
 import { noopLogger } from './log.ts';
 import { Manager } from './manager.ts';
@@ -84,12 +84,9 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
+/** Waits until `condition` holds (vitest polls it every 10 ms); fails after `timeoutMs`. */
 async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('Timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await vi.waitFor(() => expect(condition(), 'the awaited condition').toBe(true), { timeout: timeoutMs, interval: 10 });
 }
 
 describe('Manager.fromKubeConfig over HTTP', () => {
