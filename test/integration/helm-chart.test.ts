@@ -19,16 +19,22 @@ import { DEMO_CONFIG, startOperator } from './operator.ts';
 import type { OperatorProcess } from './operator.ts';
 import { createSession, isPhase, waitSession } from './sessions.ts';
 import { createDataset, readyIs, waitDataset } from './datasets.ts';
+import { deleteNamespace } from './cleanup.ts';
 
 const run = promisify(execFile);
 const chart = join(REPO_ROOT, 'charts', 'panalysis');
 const helm = (...args: string[]) => run(findBinaries().helm, args, { env: { ...process.env, KUBECONFIG: inject('kubeconfig') } });
 let operator: OperatorProcess | undefined;
 let releaseNs = '';
+let sessionsNs = '';
 
+// Sessions first, while the operator with the chart's token still runs; then the release
+// (its ClusterRoles and bindings are cluster-wide) and its namespace.
 afterAll(async () => {
+  if (sessionsNs) await deleteNamespace(sessionsNs);
   await operator?.stop();
-  if (releaseNs) await helm('uninstall', 'panalysis', '-n', releaseNs).catch(() => undefined);
+  if (releaseNs) await helm('uninstall', 'panalysis', '-n', releaseNs, '--wait').catch((err: Error) => console.error(`[cleanup] helm uninstall: ${err.message}`));
+  if (releaseNs) await deleteNamespace(releaseNs);
 });
 
 /** Creates the namespace `name` (exactly that name) and waits for its default ServiceAccount. */
@@ -90,7 +96,7 @@ describe('Helm chart', () => {
     operator = await startOperator({ kubeconfig: path, leaderElect: true, leaseNamespace: releaseNs, id: 'chart-sa' });
     await waitFor('the chart operator to lead', () => operator!.leading(), 30_000);
     // A proposal namespace as the admin makes it: the label, and the RoleBinding to the operator's namespaced role.
-    const ns = await freshNamespace('chart-sessions', { 'panalysis.io/proposal': '20231234' });
+    const ns = (sessionsNs = await freshNamespace('chart-sessions', { 'panalysis.io/proposal': '20231234' }));
     await kubectl('create', 'rolebinding', 'panalysis-operator', '-n', ns, '--clusterrole=panalysis-operator-namespaced', `--serviceaccount=${releaseNs}:panalysis-operator`);
     const sa = `system:serviceaccount:${releaseNs}:panalysis-operator`;
     const can = async (...args: string[]) => (await kubectl('auth', 'can-i', ...args, '--as', sa).catch((e: { stdout: string }) => e.stdout)).trim();
