@@ -15,6 +15,7 @@ import { AppsV1Api, CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client
 import type { AnalysisSession } from '../../src/api/v1alpha1/analysis-session.ts';
 import { findBinaries, REPO_ROOT } from '../../src/cluster/binaries.ts';
 import { attack } from './attacks.ts';
+import { deleteFreshNamespaces } from './cleanup.ts';
 import { createDataset, waitDataset, readyIs } from './datasets.ts';
 import { apiErrorMessage, core, custom, kubeConfig, waitFor } from './helpers.ts';
 import { startOperator } from './operator.ts';
@@ -31,7 +32,9 @@ let operator: OperatorProcess;
 beforeAll(async () => {
   operator = await startOperator({ resyncSeconds: 5 });
 });
+// Namespaces go while the operator still runs: it removes the sessions' and DatasetMounts' finalizers.
 afterAll(async () => {
+  await deleteFreshNamespaces();
   await operator?.stop();
 });
 
