@@ -42,14 +42,13 @@ export const ChartValues = Type.Object({
     enabled: Type.Boolean(),
     portalGroups: Strings,
     usernamePrefix: Type.String(),
-    adminGroups: Type.Optional(Strings),
-    proposalNamespaces: Type.Optional(Type.Object({ guard: Type.Boolean(), writerUsers: Strings, writerGroups: Strings })),
-    controlPlane: Type.Optional(Type.Object({ users: Strings, groups: Strings })),
+    proposalNamespaces: Type.Object({ guard: Type.Boolean(), writerUsers: Strings, writerGroups: Strings }),
+    controlPlane: Type.Object({ users: Strings, groups: Strings }),
   }),
   rbac: Type.Object({
     userRoles: Type.Boolean(),
     proposalNamespaces: Type.Optional(Type.Array(Type.String({ pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63 }), { uniqueItems: true })),
-  }, { additionalProperties: true }),
+  }),
 });
 
 /** The content of charts/panalysis/values.schema.json. */
