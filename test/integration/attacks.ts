@@ -1,19 +1,38 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * Attack tests and the table they produce. `attack()` declares a vitest test for one
- * attack; its body returns what was observed (in words), or throws. Every run appends
- * `{ id, attack, expected, observed, passed }` to `test/results/attacks.jsonl`, and the
- * integration teardown renders the table into `docs/security.md` (see
- * {@link renderSecurityTable}), so the table always says what the last run saw.
+ * attack; its body returns what was observed (in words), or throws. Each run appends
+ * `{ id, attack, expected, observed, passed }` to a records file of its own (named by the
+ * global set-up, so runs side by side do not mix), and the integration teardown merges
+ * them by id into `test/results/attacks.json` and renders the table into
+ * `docs/security.md` (see {@link renderSecurityTable}): a row says what the last run
+ * that performed that attack saw.
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { test } from 'vitest';
+import { inject, test } from 'vitest';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const ATTACKS_FILE = join(ROOT, 'test', 'results', 'attacks.jsonl');
+const RESULTS = join(ROOT, 'test', 'results');
+/** Every attack's latest record, by id, across runs. */
+export const ATTACKS_FILE = join(RESULTS, 'attacks.json');
 export const SECURITY_DOC = join(ROOT, 'docs', 'security.md');
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** The records file of this run (one JSON object a line). */
+    attackRecords: string;
+  }
+}
+
+/** A fresh records file for a run (called by the global set-up, in the main process). */
+export function newRunRecords(runId: string): string {
+  mkdirSync(RESULTS, { recursive: true });
+  const file = join(RESULTS, `attacks-${runId}.jsonl`);
+  rmSync(file, { force: true });
+  return file;
+}
 
 /** One row of the table. */
 export interface AttackRecord {
@@ -42,13 +61,7 @@ export function attack(id: string, description: string, expected: string, run: (
 }
 
 function record(r: AttackRecord): void {
-  mkdirSync(dirname(ATTACKS_FILE), { recursive: true });
-  appendFileSync(ATTACKS_FILE, `${JSON.stringify(r)}\n`);
-}
-
-/** Forgets the records of earlier runs (called when the integration run starts). */
-export function resetAttackRecords(): void {
-  rmSync(ATTACKS_FILE, { force: true });
+  appendFileSync(inject('attackRecords'), `${JSON.stringify(r)}\n`);
 }
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -70,11 +83,18 @@ export function renderSecurityTable(records: AttackRecord[]): string {
   return lines.join('\n');
 }
 
-/** Writes `docs/security.md` from the records of this run, if any attack ran. */
-export function writeSecurityTable(): void {
-  if (!existsSync(ATTACKS_FILE)) return;
-  const records = readFileSync(ATTACKS_FILE, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as AttackRecord);
-  if (records.length === 0) return;
+/**
+ * Merges the records of one run (`runFile`, then removed) into {@link ATTACKS_FILE} and
+ * writes `docs/security.md` from all of them; nothing when the run performed no attack.
+ */
+export function writeSecurityTable(runFile: string): void {
+  if (!existsSync(runFile)) return;
+  const run = readFileSync(runFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as AttackRecord);
+  rmSync(runFile, { force: true });
+  if (run.length === 0) return;
+  const all = new Map<string, AttackRecord>(existsSync(ATTACKS_FILE) ? Object.entries(JSON.parse(readFileSync(ATTACKS_FILE, 'utf8')) as Record<string, AttackRecord>) : []);
+  for (const r of run) all.set(r.id, r);
+  writeFileSync(ATTACKS_FILE, JSON.stringify(Object.fromEntries(all), null, 2));
   mkdirSync(dirname(SECURITY_DOC), { recursive: true });
-  writeFileSync(SECURITY_DOC, renderSecurityTable(records));
+  writeFileSync(SECURITY_DOC, renderSecurityTable([...all.values()]));
 }

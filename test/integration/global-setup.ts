@@ -7,7 +7,7 @@ import type { TestProject } from 'vitest/node';
 import { startLocalCluster } from '../../src/cluster/local-cluster.ts';
 import type { LocalCluster } from '../../src/cluster/local-cluster.ts';
 import { TEST_USERS } from './users.ts';
-import { resetAttackRecords, writeSecurityTable } from './attacks.ts';
+import { newRunRecords, writeSecurityTable } from './attacks.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -22,7 +22,8 @@ declare module 'vitest' {
 let cluster: LocalCluster | undefined;
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  resetAttackRecords();
+  const attackRecords = newRunRecords(String(process.pid));
+  project.provide('attackRecords', attackRecords);
   const started = Date.now();
   cluster = await startLocalCluster({ name: `it-${process.pid}`, users: TEST_USERS, log: (m) => console.error(`[cluster] ${m}`) });
   console.error(`[cluster] ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -32,7 +33,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('clusterDir', cluster.dir);
   project.provide('userKubeconfigs', Object.fromEntries(TEST_USERS.map((u) => [u.name, cluster!.kubeconfigFor(u.name)])));
   return async () => {
-    writeSecurityTable();
+    writeSecurityTable(attackRecords);
     await cluster?.stop(true);
   };
 }
