@@ -90,40 +90,46 @@ describe('sessions with a real LDAP directory', () => {
   });
 
   it('stops the running session of a user removed from the LDAP proposal group after the grace period', async () => {
+    await createSession(ns, 'bob-revoked', jupyter('bob'));
+    await waitSession(ns, 'bob-revoked', 'Running', isPhase('Running'));
     await slapd.modify(`dn: cn=p20231234,ou=groups,${slapd.baseDN}\nchangetype: modify\ndelete: memberUid\nmemberUid: bob\n`);
-    const warned = await waitSession(ns, 'bob', 'warned', (x) => /Access revoked/.test(x.status?.message ?? ''), 30_000);
+    const warned = await waitSession(ns, 'bob-revoked', 'warned', (x) => /Access revoked/.test(x.status?.message ?? ''), 30_000);
     expect(warned.status?.phase).toBe('Running');
-    await waitFor('bob\'s pod to be deleted after the grace period', () => isGone(() => pod('bob')), 30_000);
-    expect((await core().readNamespacedPersistentVolumeClaim({ name: 'bob-home', namespace: ns })).metadata?.name).toBe('bob-home');
-    expect((await core().readNamespacedSecret({ name: 'bob-credentials', namespace: ns })).metadata?.name).toBe('bob-credentials');
+    await waitFor('bob\'s pod to be deleted after the grace period', () => isGone(() => pod('bob-revoked')), 30_000);
+    expect((await core().readNamespacedPersistentVolumeClaim({ name: 'bob-revoked-home', namespace: ns })).metadata?.name).toBe('bob-revoked-home');
+    expect((await core().readNamespacedSecret({ name: 'bob-revoked-credentials', namespace: ns })).metadata?.name).toBe('bob-revoked-credentials');
   });
 
   it('keeps running sessions running while LDAP is down; new ones wait with a reason and start when it is back', async () => {
-    const alicePod = (await pod('alice')).metadata!.uid;
+    await createSession(ns, 'steady', jupyter('alice'));
+    await waitSession(ns, 'steady', 'Running', isPhase('Running'));
+    const steadyPod = (await pod('steady')).metadata!.uid;
     await slapd.stop();
     // The operator has seen the outage (its 1 s cache expired): answers now need the server.
-    await waitSession(ns, 'alice', 'the outage seen', identityReason('DirectoryUnavailable'));
+    await waitSession(ns, 'steady', 'the outage seen', identityReason('DirectoryUnavailable'));
     await createSession(ns, 'during-outage', { user: 'alice', type: 'jupyter', profile: 'jupyter-scipy' });
     const waiting = await waitSession(ns, 'during-outage', 'waiting for the directory', (x) => readyReason(x) === 'DirectoryUnavailable');
     expect(waiting.status?.phase).toBe('Pending');
     expect(waiting.status?.message).toMatch(/The directory cannot be reached; the session waits and retries/);
     await writesDuringPasses(operator, 2); // two resyncs during the outage
-    expect((await pod('alice')).metadata!.uid).toBe(alicePod);
-    const alice = await getSession(ns, 'alice');
-    expect(alice.status?.phase).toBe('Running');
-    expect(alice.status?.conditions?.find((c) => c.type === 'IdentityResolved')).toMatchObject({ status: 'Unknown', reason: 'DirectoryUnavailable' });
+    expect((await pod('steady')).metadata!.uid).toBe(steadyPod);
+    const steady = await getSession(ns, 'steady');
+    expect(steady.status?.phase).toBe('Running');
+    expect(steady.status?.conditions?.find((c) => c.type === 'IdentityResolved')).toMatchObject({ status: 'Unknown', reason: 'DirectoryUnavailable' });
     expect(operator.child.exitCode).toBeNull();
 
     await slapd.start();
     await waitSession(ns, 'during-outage', 'Running', isPhase('Running'), 90_000);
-    await waitSession(ns, 'alice', 'identity resolved again', (x) => x.status?.conditions?.find((c) => c.type === 'IdentityResolved')?.status === 'True');
-    expect((await pod('alice')).metadata!.uid).toBe(alicePod);
+    await waitSession(ns, 'steady', 'identity resolved again', (x) => x.status?.conditions?.find((c) => c.type === 'IdentityResolved')?.status === 'True');
+    expect((await pod('steady')).metadata!.uid).toBe(steadyPod);
   });
 
   it('treats a hung LDAP server like an outage: bounded waits, then recovery', async () => {
+    await createSession(ns, 'watcher', jupyter('alice'));
+    await waitSession(ns, 'watcher', 'Running with its identity resolved', (x) => isPhase('Running')(x) && identityReason('Resolved')(x));
     slapd.pause();
     try {
-      await waitSession(ns, 'alice', 'the hang seen', identityReason('DirectoryUnavailable'));
+      await waitSession(ns, 'watcher', 'the hang seen', identityReason('DirectoryUnavailable'));
       await createSession(ns, 'during-hang', { user: 'alice', type: 'jupyter', profile: 'jupyter-scipy' });
       const waiting = await waitSession(ns, 'during-hang', 'waiting for the directory', (x) => readyReason(x) === 'DirectoryUnavailable');
       expect(waiting.status?.message).toMatch(/did not answer within 1500 ms/);
