@@ -48,14 +48,16 @@ export async function reconcileSession(req: ReconcileRequest, deps: SessionDeps)
 }
 
 /**
- * Decides from the cache; when the plan would create children the cache does not hold,
- * reads those names live first (the cache holds only objects with our labels) and decides
+ * Decides from the cache; when the plan would create children the cache does not hold (or
+ * some name is taken), reads those names live first (the cache holds only objects with our labels) and decides
  * again if something is there: nothing is ever applied over an object we do not own.
  */
 async function decideWithLiveChildren(session: AnalysisSession, deps: SessionDeps): Promise<SessionPlan> {
   const facts = await gatherSessionFacts(session, deps);
   const plan = decideSession(session, facts, deps.config(), deps.now());
-  const unseen = plan.apply.map((o) => o.kind as ChildKind).filter((kind) => CHILD_KINDS.includes(kind) && !facts.children?.[kind]);
+  // In a conflict every name is read, so the condition names each object in the way at once.
+  const wanted = facts.conflicts && facts.conflicts.length > 0 ? [...CHILD_KINDS] : plan.apply.map((o) => o.kind as ChildKind);
+  const unseen = wanted.filter((kind) => CHILD_KINDS.includes(kind) && !facts.children?.[kind]);
   if (unseen.length === 0) return plan;
   const checked = await recheckChildren(session, facts, deps, unseen);
   return checked === facts ? plan : decideSession(session, checked, deps.config(), deps.now());
