@@ -148,7 +148,10 @@ export const NetworkConfig = Type.Object({
     }),
     /**
      * Also except the API server's own addresses (the `kubernetes` EndpointSlice in
-     * `default`), which may be public. Read at start; needs the chart's Role in `default`.
+     * `default`), which may be public: NetworkPolicy egress is judged after Service
+     * translation, so the endpoints, not the Service's ClusterIP, are what a pod reaches.
+     * Watched from start (a change re-applies every session's policy); needs the chart's
+     * Role in `default`. Turned off on a running operator it takes effect at once; turned on, at the next start.
      */
     excludeApiserver: Type.Boolean({ default: true }),
   }, { default: {} }),
