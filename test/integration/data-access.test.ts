@@ -118,20 +118,25 @@ describe('datasets and data access', () => {
   });
 
   it('stops the running session of a member removed from the proposal after the grace period, keeping its state', async () => {
+    await createSession(ns, 'bob-revoked', { user: 'bob', type: 'jupyter', profile: 'jupyter-scipy', datasets: [{ name: 'raw' }] });
+    await waitSession(ns, 'bob-revoked', 'Running', isPhase('Running'));
     config.proposals.static[0].members = ['alice', 'dave'];
     writeFileSync(configFile, stringify(config));
-    const warned = await waitSession(ns, 'bob', 'warned', (x) => /Access revoked/.test(x.status?.message ?? ''), 30_000);
+    const warned = await waitSession(ns, 'bob-revoked', 'warned', (x) => /Access revoked/.test(x.status?.message ?? ''), 30_000);
     expect(warned.status?.phase).toBe('Running');
-    await waitFor('bob\'s pod to be deleted', () => isGone(() => pod('bob')), 30_000);
-    const s = await waitSession(ns, 'bob', 'stopped', (x) => readyReason(x) === 'NotProposalMember' || readyReason(x) === 'AccessRevoked');
+    await waitFor('bob\'s pod to be deleted', () => isGone(() => pod('bob-revoked')), 30_000);
+    const s = await waitSession(ns, 'bob-revoked', 'stopped', (x) => readyReason(x) === 'NotProposalMember' || readyReason(x) === 'AccessRevoked');
     expect(s.status?.phase).not.toBe('Running');
-    expect((await core().readNamespacedPersistentVolumeClaim({ name: 'bob-home', namespace: ns })).metadata?.name).toBe('bob-home');
-    const events = await core().listNamespacedEvent({ namespace: ns, fieldSelector: 'involvedObject.name=bob' });
+    expect((await core().readNamespacedPersistentVolumeClaim({ name: 'bob-revoked-home', namespace: ns })).metadata?.name).toBe('bob-revoked-home');
+    const events = await core().listNamespacedEvent({ namespace: ns, fieldSelector: 'involvedObject.name=bob-revoked' });
     expect(events.items.map((e) => e.reason)).toEqual(expect.arrayContaining(['AccessRevoked']));
   });
 
   it('removes the volume object (never the data) when the DatasetMount is deleted', async () => {
-    await deleteDataset(ns, 'dg17');
-    await waitFor('the volume of dg17 to be gone', () => isGone(() => core().readPersistentVolume({ name: datasetVolumeName(ns, 'dg17') })), 30_000);
+    await createDataset(ns, 'doomed', { source: { nfs: { server: 'nfs01.facility.example', path: '/exp/doomed' } }, access: { readGroups: ['p20231234'] }, mountPath: '/data/doomed' });
+    await waitDataset(ns, 'doomed', 'Ready', readyIs('True'));
+    await core().readPersistentVolume({ name: datasetVolumeName(ns, 'doomed') });
+    await deleteDataset(ns, 'doomed');
+    await waitFor('the volume of doomed to be gone', () => isGone(() => core().readPersistentVolume({ name: datasetVolumeName(ns, 'doomed') })), 30_000);
   });
 });
