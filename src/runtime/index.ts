@@ -90,6 +90,7 @@ export {
   type RateLimiter,
   type RateLimiterOptions,
 } from './rate-limiter.ts';
+export { NamespaceFanout, type NamespaceFanoutOptions, type SourceLike } from './namespace-fanout.ts';
 export { Reflector, type ReflectorOptions, type ReflectorStats } from './reflector.ts';
 export {
   apiGroup,
