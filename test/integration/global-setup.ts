@@ -8,6 +8,7 @@ import { startLocalCluster } from '../../src/cluster/local-cluster.ts';
 import type { LocalCluster } from '../../src/cluster/local-cluster.ts';
 import { TEST_USERS } from './users.ts';
 import { newRunRecords, writeSecurityTable } from './attacks.ts';
+import { clusterObjects, reportLeftovers } from './leftovers.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -32,7 +33,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('etcdUrl', cluster.etcdUrl);
   project.provide('clusterDir', cluster.dir);
   project.provide('userKubeconfigs', Object.fromEntries(TEST_USERS.map((u) => [u.name, cluster!.kubeconfigFor(u.name)])));
+  const baseline = await clusterObjects(cluster.kubeconfig);
   return async () => {
+    await reportLeftovers(cluster!.kubeconfig, baseline);
     writeSecurityTable(attackRecords);
     await cluster?.stop(true);
   };
