@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { AppsV1Api } from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
 import { findBinaries, REPO_ROOT } from '../../src/cluster/binaries.ts';
 import { buildKubeconfig } from '../../src/cluster/kubeconfig.ts';
 import { core, freshNamespace, kubeConfig, kubectl, waitFor } from './helpers.ts';
@@ -48,6 +49,15 @@ describe('Helm chart', () => {
   it('lints', async () => {
     const { stdout } = await helm('lint', chart);
     expect(stdout).toMatch(/1 chart\(s\) linted, 0 chart\(s\) failed/);
+  });
+
+  it('binds the operator in each proposal namespace listed in rbac.proposalNamespaces, and nowhere else', async () => {
+    const { stdout } = await helm('template', 'panalysis', chart, '-n', 'panalysis-system', '--kube-version', findBinaries().k8sVersion, '--set', 'rbac.proposalNamespaces={proposal-1,proposal-2}');
+    const bindings = parseAllDocuments(stdout).map((d) => d.toJS() as Record<string, any>).filter((o) => o?.kind === 'RoleBinding' && o.roleRef?.name === 'panalysis-operator-namespaced');
+    expect(bindings.map((b) => b.metadata.namespace)).toEqual(['proposal-1', 'proposal-2']);
+    expect(bindings[0].subjects).toEqual([{ kind: 'ServiceAccount', name: 'panalysis-operator', namespace: 'panalysis-system' }]);
+    const clusterBindings = parseAllDocuments(stdout).map((d) => d.toJS() as Record<string, any>).filter((o) => o?.kind === 'ClusterRoleBinding');
+    expect(clusterBindings.map((b) => b.roleRef.name)).not.toContain('panalysis-operator-namespaced');
   });
 
   it('installs under restricted Pod Security and its operator Deployment becomes available', async () => {
