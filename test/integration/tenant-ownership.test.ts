@@ -30,8 +30,14 @@ const condition = (s: Awaited<ReturnType<typeof getSession>>, type: string) => s
 beforeAll(async () => {
   const { config } = editable;
   config.proposals.revocationGracePeriod = '4s';
-  config.proposals.static[0].members.push('erin', 'frank');
-  config.directory.static.users.push({ name: 'erin', uid: 20005, gid: 20005, groups: ['wheel', 'p20231234'] }, { name: 'frank', uid: 20006, gid: 20006, groups: ['p20231234'] });
+  config.proposals.static[0].members.push('erin', 'frank', 'hank');
+  config.directory.static.users.push(
+    { name: 'erin', uid: 20005, gid: 20005, groups: ['wheel', 'p20231234'] },
+    { name: 'frank', uid: 20006, gid: 20006, groups: ['p20231234'] },
+    // Two accounts with one uidNumber: each could read and write the other's files.
+    { name: 'hank', uid: 20010, gid: 20010, groups: ['p20231234'] },
+    { name: 'ivan', uid: 20010, gid: 20011, groups: [] },
+  );
   config.directory.static.groups.push({ name: 'wheel', gid: 0 });
   editable.write();
   operator = await startOperator({ config: editable.file });
@@ -197,6 +203,17 @@ describe('identities and names', () => {
       expect(await isGone(children(ns, 'o6').pod)).toBe(true);
       await expectBystanderUntouched();
       return `refused: ${s.status?.message?.slice(0, 90)}…; no pod`;
+    }, TIMEOUT);
+
+  attack('O9', 'the directory gives a user the uidNumber of another account',
+    'the session is refused with InvalidIdentity naming the other account; no pod',
+    async () => {
+      await createSession(ns, 'o9', jupyter('hank'), 'portal');
+      const s = await waitSession(ns, 'o9', 'InvalidIdentity', (x) => readyReason(x) === 'InvalidIdentity');
+      expect(s.status?.message).toMatch(/spec\.user: the directory entry of "hank" cannot be trusted: uid 20010 is also the uid of ivan/);
+      expect(await isGone(children(ns, 'o9').pod)).toBe(true);
+      await expectBystanderUntouched();
+      return `refused: ${s.status?.message?.slice(0, 100)}…; no pod`;
     }, TIMEOUT);
 
   attack('O7', 'a session named dataset-<x> (its home claim would be the claim of DatasetMount <x>-home); a DatasetMount with a 63-character name',
