@@ -55,7 +55,7 @@ describe('Helm chart', () => {
     const { stdout } = await helm('template', 'panalysis', chart, '-n', 'panalysis-system', '--kube-version', findBinaries().k8sVersion, '--set', 'rbac.proposalNamespaces={proposal-1,proposal-2}');
     const bindings = parseAllDocuments(stdout).map((d) => d.toJS() as Record<string, any>).filter((o) => o?.kind === 'RoleBinding' && o.roleRef?.name === 'panalysis-operator-namespaced');
     expect(bindings.map((b) => b.metadata.namespace)).toEqual(['proposal-1', 'proposal-2']);
-    expect(bindings[0].subjects).toEqual([{ kind: 'ServiceAccount', name: 'panalysis-operator', namespace: 'panalysis-system' }]);
+    expect(bindings[0]?.subjects).toEqual([{ kind: 'ServiceAccount', name: 'panalysis-operator', namespace: 'panalysis-system' }]);
     const clusterBindings = parseAllDocuments(stdout).map((d) => d.toJS() as Record<string, any>).filter((o) => o?.kind === 'ClusterRoleBinding');
     expect(clusterBindings.map((b) => b.roleRef.name)).not.toContain('panalysis-operator-namespaced');
   });
