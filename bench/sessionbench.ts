@@ -15,6 +15,7 @@ import { CoreV1Api, CustomObjectsApi, KubeConfig, Watch } from '@kubernetes/clie
 import { REPO_ROOT } from '../src/cluster/binaries.ts';
 import { startLocalCluster } from '../src/cluster/local-cluster.ts';
 import { freePort, probe, waitFor } from '../src/cluster/wait.ts';
+import { LABELS } from '../src/api/v1alpha1/group.ts';
 import { spawnOperator } from '../src/operator/spawn.ts';
 import { cdfChart } from './chart.ts';
 import { summarise } from './stats.ts';
@@ -69,8 +70,9 @@ async function startOperator(kubeconfig: string): Promise<{ child: ChildProcess;
   return { child, port, readyMs: Math.round(performance.now() - started) };
 }
 
-async function namespace(core: CoreV1Api, name: string): Promise<void> {
-  await core.createNamespace({ body: { metadata: { name } } });
+/** A namespace; sessions go into proposal namespaces (the operator caches Secrets only there). */
+async function namespace(core: CoreV1Api, name: string, labels: Record<string, string> = {}): Promise<void> {
+  await core.createNamespace({ body: { metadata: { name, labels } } });
   await waitFor(`namespace ${name}`, async () => Boolean(await core.readNamespacedServiceAccount({ name: 'default', namespace: name })), 30_000);
 }
 
@@ -98,7 +100,7 @@ interface SessionRun { podSeen: number[]; podScheduled: number[]; podReady: numb
 
 async function sessions(kc: KubeConfig, ns: string): Promise<SessionRun> {
   const core = kc.makeApiClient(CoreV1Api);
-  await namespace(core, ns);
+  await namespace(core, ns, { [LABELS.proposal]: '20231234' }); // alice's proposal in the demo configuration
   const custom = kc.makeApiClient(CustomObjectsApi);
   const sent = new Map<string, number>();
   const pods = new Map<string, number>();
