@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * reconcileSession against an in-memory apiserver: the finalizer, a name taken by an
+ * object without our labels (not in the cache), deletion with a foreign finalizer, and
+ * the exact comparison of children.
+ */
+import { describe, expect, it } from 'vitest';
+import type { AnalysisSession } from '../../api/v1alpha1/analysis-session.ts';
+import { StaticDirectory } from '../../identity/static-directory.ts';
+import { StaticProposals } from '../../identity/proposals.ts';
+import { EventRecorder } from '../../runtime/events.ts';
+import type { KubeObject, ObjectRef } from '../../runtime/resource.ts';
+import { FakeKube } from '../../runtime/testing/fake-kube.ts';
+import { demoConfig } from '../../../test/fixtures/session.ts';
+import { SESSION_FINALIZER } from './decide.ts';
+import { reconcileSession } from './reconcile.ts';
+import type { SessionDeps } from './reconcile.ts';
+
+const NS = 'proposal-1';
+const key = (r: ObjectRef) => `${r.kind}/${r.namespace ?? ''}/${r.name}`;
+const session = (name: string): AnalysisSession => ({ apiVersion: 'panalysis.io/v1alpha1', kind: 'AnalysisSession', metadata: { name, namespace: NS }, spec: { user: 'alice', type: 'jupyter', profile: 'jupyter-scipy' } });
+
+/** A FakeKube with a cache that, like the operator's, holds sessions and only children with our labels. */
+function setup() {
+  const kube = new FakeKube();
+  const cache = new Map<string, KubeObject>();
+  kube.onChange((type, obj) => {
+    const ours = obj.kind === 'AnalysisSession' || obj.metadata?.labels?.['app.kubernetes.io/managed-by'] === 'panalysis';
+    const k = key({ apiVersion: obj.apiVersion!, kind: obj.kind!, namespace: obj.metadata?.namespace, name: obj.metadata!.name! });
+    if (type === 'DELETED' || !ours) cache.delete(k);
+    else cache.set(k, structuredClone(obj));
+  });
+  const deps: SessionDeps = {
+    kube,
+    config: demoConfig,
+    directory: () => new StaticDirectory({ users: [{ name: 'alice', uid: 20001, gid: 20001 }] }),
+    proposals: () => new StaticProposals([]),
+    datasets: () => [],
+    events: new EventRecorder({ sink: { create: async () => undefined, patch: async () => undefined }, reportingController: 'test', reportingInstance: 'test' }),
+    now: () => Date.parse('2026-12-01T12:00:00Z'),
+    lookup: (r) => cache.get(key(r)),
+    get: (r) => kube.get(r),
+    session: (namespace, name) => cache.get(key({ apiVersion: 'panalysis.io/v1alpha1', kind: 'AnalysisSession', namespace, name })) as AnalysisSession | undefined,
+  };
+  const read = (kind: string, name: string, apiVersion = 'v1') => kube.get<KubeObject & Record<string, any>>({ apiVersion, kind, namespace: NS, name });
+  const reconcile = (name: string) => reconcileSession({ namespace: NS, name }, deps);
+  return { kube, deps, read, reconcile };
+}
+
+describe('reconcileSession', () => {
+  it('adds the finalizer and creates the children of a new session, owned by it', async () => {
+    const { kube, read, reconcile } = setup();
+    kube.seed(session('nb'));
+    await reconcile('nb');
+    const s = await read('AnalysisSession', 'nb', 'panalysis.io/v1alpha1');
+    expect(s?.metadata?.finalizers).toEqual([SESSION_FINALIZER]);
+    const pod = await read('Pod', 'nb');
+    expect(pod?.metadata?.ownerReferences?.[0]).toMatchObject({ uid: s?.metadata?.uid, controller: true });
+  });
+
+  it('applies nothing over a Secret without our labels (absent from the cache), and never reads its token', async () => {
+    const { kube, read, reconcile } = setup();
+    kube.seed(session('nb'));
+    const planted = kube.seed({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'nb-credentials', namespace: NS }, data: { token: Buffer.from('known').toString('base64') } } as KubeObject);
+    await reconcile('nb');
+    const s = await read('AnalysisSession', 'nb', 'panalysis.io/v1alpha1');
+    expect(s?.status?.conditions?.find((c: { type: string }) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'ChildConflict' });
+    expect(s?.status?.message).toMatch(/^secret nb-credentials exists and is not owned by this session \(it has no controller\); delete or rename it/);
+    expect(await read('Secret', 'nb-credentials')).toEqual(planted);
+    for (const [kind, name] of [['Pod', 'nb'], ['Service', 'nb'], ['PersistentVolumeClaim', 'nb-home']]) expect(await read(kind!, name!)).toBeUndefined();
+    expect(kube.writes.apply).toBe(0);
+  });
+
+  it('stops the pod of a session deleted while another finalizer holds it, and removes only its own finalizer', async () => {
+    const { kube, read, reconcile } = setup();
+    kube.seed(session('nb'));
+    await reconcile('nb');
+    await reconcile('nb');
+    expect(await read('Pod', 'nb')).toBeDefined();
+    const ref = { apiVersion: 'panalysis.io/v1alpha1', kind: 'AnalysisSession', namespace: NS, name: 'nb' };
+    await kube.jsonPatch(ref, [{ op: 'add', path: '/metadata/finalizers/-', value: 'example.com/hold' }]);
+    await kube.delete(ref);
+    await reconcile('nb');
+    expect(await read('Pod', 'nb')).toBeUndefined();
+    await reconcile('nb');
+    const s = await read('AnalysisSession', 'nb', 'panalysis.io/v1alpha1');
+    expect(s?.metadata?.finalizers).toEqual(['example.com/hold']);
+    expect(s?.metadata?.deletionTimestamp).toBeDefined();
+    expect(s?.status).toMatchObject({ phase: 'Deleting', message: 'The session is being deleted; its pod is stopped. Waiting for the finalizers example.com/hold.' });
+    const writes = { ...kube.writes };
+    await reconcile('nb');
+    expect(kube.writes).toEqual(writes);
+    expect(await read('Pod', 'nb')).toBeUndefined();
+  });
+
+  it('replaces a Service whose selector got an extra key, exactly and once', async () => {
+    const { kube, read, reconcile } = setup();
+    kube.seed(session('nb'));
+    await reconcile('nb');
+    await reconcile('nb');
+    const svc = (await read('Service', 'nb'))!;
+    const wanted = svc.spec.selector;
+    await kube.replace({ ...svc, spec: { ...svc.spec, selector: { ...wanted, app: 'mine' } } } as KubeObject);
+    const replaced = kube.writes.replace;
+    await reconcile('nb');
+    expect((await read('Service', 'nb'))!.spec.selector).toEqual(wanted);
+    expect(kube.writes.replace).toBe(replaced + 1);
+    await reconcile('nb');
+    expect(kube.writes.replace).toBe(replaced + 1);
+  });
+});
