@@ -43,7 +43,7 @@ function setup() {
     session: (namespace, name) => cache.get(key({ apiVersion: 'panalysis.io/v1alpha1', kind: 'AnalysisSession', namespace, name })) as AnalysisSession | undefined,
   };
   const read = (kind: string, name: string, apiVersion = 'v1') => kube.get<KubeObject & Record<string, any>>({ apiVersion, kind, namespace: NS, name });
-  const reconcile = (name: string) => reconcileSession({ namespace: NS, name }, deps);
+  const reconcile = (name: string) => reconcileSession({ key: `${NS}/${name}`, namespace: NS, name }, deps);
   return { kube, deps, read, reconcile };
 }
 
