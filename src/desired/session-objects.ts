@@ -13,7 +13,7 @@ export function gatewayPort(i: Pick<SessionInputs, 'session' | 'protocol'>): V1S
   return { name: 'vnc-ws', port: PORTS.websockify, targetPort: PORTS.websockify, protocol: 'TCP' };
 }
 
-export function buildSessionService(i: SessionInputs): V1Service {
+export function buildSessionService(i: Pick<SessionInputs, 'session' | 'protocol'>): V1Service {
   const names = sessionNames(i.session.metadata.name!);
   return {
     apiVersion: 'v1',
@@ -23,7 +23,7 @@ export function buildSessionService(i: SessionInputs): V1Service {
   };
 }
 
-function egressRules(i: SessionInputs): unknown[] {
+function egressRules(i: Pick<SessionInputs, 'egress'>): unknown[] {
   const dns = i.egress.dns
     ? [{ to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } } }], ports: [{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }] }]
     : [];
@@ -37,7 +37,7 @@ function egressRules(i: SessionInputs): unknown[] {
  * and the public internet, no private range).
  * Typed as plain JSON: client-node's model spells `from` as `_from`.
  */
-export function buildSessionNetworkPolicy(i: SessionInputs): Record<string, unknown> {
+export function buildSessionNetworkPolicy(i: Pick<SessionInputs, 'session' | 'protocol' | 'gateway' | 'egress'>): Record<string, unknown> {
   const port = gatewayPort(i);
   const restricted = i.egress.mode === 'Restricted';
   return {
@@ -75,7 +75,7 @@ export function buildSessionSecret(session: AnalysisSession, credentials: Sessio
   };
 }
 
-export function buildHomeClaim(i: SessionInputs): V1PersistentVolumeClaim {
+export function buildHomeClaim(i: Pick<SessionInputs, 'session' | 'home'>): V1PersistentVolumeClaim {
   return {
     apiVersion: 'v1',
     kind: 'PersistentVolumeClaim',

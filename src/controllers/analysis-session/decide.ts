@@ -25,7 +25,8 @@ import type { ChildKind } from './children.ts';
 import type { Verdict } from './observe-pod.ts';
 import { conflictPlan, deletionPlan, enforceLifecycle, holdPlan, refusedPlan, RETRY_MS, revokePlan, storedConditions } from './plans.ts';
 import { isRefusal, resolveRequest } from './request.ts';
-import { baseStatus, CONDITIONS, runningPlan } from './running-plan.ts';
+import type { Refusal, ResolvedRequest } from './request.ts';
+import { baseStatus, CONDITIONS, keptChildren, runningPlan } from './running-plan.ts';
 
 export { CONDITIONS } from './running-plan.ts';
 export { SESSION_FINALIZER } from './plans.ts';
@@ -103,8 +104,14 @@ function decideLive(s: AnalysisSession, facts: SessionFacts, config: OperatorCon
   const graceMs = parseDuration(config.proposals.revocationGracePeriod);
   const wantsRunning = s.spec?.state !== 'Stopped';
   /** A definite refusal: a running pod gets the grace period, anything else waits refused. */
-  const refuse = (status: AnalysisSessionStatus, verdicts: Array<[string, Verdict]>, refusal: Verdict): SessionPlan =>
-    live && wantsRunning ? revokePlan(s, status, verdicts, refusal, live, graceMs, now) : refusedPlan(s, status, verdicts, refusal, now);
+  /** While a running pod is held or in its grace period, its other children are still kept exact. */
+  const kept = (plan: SessionPlan, request?: ResolvedRequest | Refusal): SessionPlan => {
+    if (!live || !request || isRefusal(request)) return plan;
+    const children = keptChildren(s, facts, config, request);
+    return { ...plan, apply: [...children.apply, ...plan.apply], replace: [...children.replace, ...plan.replace] };
+  };
+  const refuse = (status: AnalysisSessionStatus, verdicts: Array<[string, Verdict]>, refusal: Verdict, request?: ResolvedRequest | Refusal): SessionPlan =>
+    live && wantsRunning ? kept(revokePlan(s, status, verdicts, refusal, live, graceMs, now), request) : refusedPlan(s, status, verdicts, refusal, now);
   if (problems.length > 0) {
     const refusal: Verdict = { status: 'False', reason: 'InvalidSpec', message: `The stored session is invalid: ${problems.slice(0, 5).map((p) => `${p.field}: ${p.message}`).join('; ')}` };
     return refuse({ observedGeneration: s.metadata.generation }, [[CONDITIONS.identity, UNKNOWN]], refusal);
@@ -115,19 +122,19 @@ function decideLive(s: AnalysisSession, facts: SessionFacts, config: OperatorCon
   const idVerdict = checkIdentity(facts.identity, s, config);
   const verdicts: Array<[string, Verdict]> = [[CONDITIONS.identity, idVerdict]];
   if (idVerdict.status === 'Unknown') {
-    return live ? holdPlan(s, status, [...verdicts, [CONDITIONS.authorized, UNKNOWN]], live, now, 'The directory cannot be reached.') : refusedPlan(s, status, [...verdicts, [CONDITIONS.authorized, UNKNOWN]], idVerdict, now, RETRY_MS);
+    return live ? kept(holdPlan(s, status, [...verdicts, [CONDITIONS.authorized, UNKNOWN]], live, now, 'The directory cannot be reached.'), request) : refusedPlan(s, status, [...verdicts, [CONDITIONS.authorized, UNKNOWN]], idVerdict, now, RETRY_MS);
   }
-  if (idVerdict.status === 'False') return refuse(status, [...verdicts, [CONDITIONS.authorized, UNKNOWN]], idVerdict);
+  if (idVerdict.status === 'False') return refuse(status, [...verdicts, [CONDITIONS.authorized, UNKNOWN]], idVerdict, request);
   if (isRefusal(request)) return refuse(status, [...verdicts, [CONDITIONS.authorized, UNKNOWN]], { status: 'False', ...request });
   const found = facts.identity as { identity: PosixIdentity; otherGroupNames?: string[] };
   const imageGroups = request.profile.imageGroups ?? [];
   const access = decideAccess(s, found.identity, facts.proposal ?? { kind: 'none' }, facts.datasets ?? new Map(), facts.availableDatasets ?? [], now, imageGroups, found.otherGroupNames ?? [], parseDuration(config.proposals.writeGraceAfterBeamtime));
   const withAccess: Array<[string, Verdict]> = [...verdicts, [CONDITIONS.authorized, access.authorized], [CONDITIONS.data, access.data]];
   if (access.outcome === 'wait') {
-    return live && wantsRunning ? holdPlan(s, status, withAccess, live, now, access.data.message) : refusedPlan(s, status, withAccess, access.data, now, RETRY_MS);
+    return live && wantsRunning ? kept(holdPlan(s, status, withAccess, live, now, access.data.message), request) : refusedPlan(s, status, withAccess, access.data, now, RETRY_MS);
   }
-  if (access.outcome === 'refuse') return refuse(status, withAccess, access.authorized);
+  if (access.outcome === 'refuse') return refuse(status, withAccess, access.authorized, request);
   const lowGids = checkGrantedGids(s, found.identity, access, config, imageGroups);
-  if (lowGids) return refuse(status, [[CONDITIONS.identity, lowGids], [CONDITIONS.authorized, UNKNOWN]], lowGids);
+  if (lowGids) return refuse(status, [[CONDITIONS.identity, lowGids], [CONDITIONS.authorized, UNKNOWN]], lowGids, request);
   return runningPlan(s, facts, config, request, found.identity, access, status, withAccess, now);
 }

@@ -67,6 +67,24 @@ function inputsFor(s: AnalysisSession, r: ResolvedRequest, id: PosixIdentity, ac
   };
 }
 
+/**
+ * The session's children other than the pod (Secret, home claim, Service, NetworkPolicy),
+ * which need no identity: compared exactly with what exists, and applied, or replaced
+ * whole where they differ in what decides who reaches what. Used whenever the request
+ * resolves, also while a running session is held or in its grace period.
+ */
+export function keptChildren(s: AnalysisSession, facts: SessionFacts, config: OperatorConfig, r: ResolvedRequest): Pick<SessionPlan, 'apply' | 'replace'> {
+  const i = {
+    session: s, protocol: r.protocol,
+    gateway: { namespace: config.gateway.namespace, podLabels: config.gateway.podLabels },
+    egress: config.network.egress,
+    home: { size: String(r.profile.homeSize ?? config.defaults.homeSize), storageClassName: config.defaults.homeStorageClassName },
+  };
+  const keep = [buildSessionSecret(s, facts.credentials), buildHomeClaim(i), buildSessionService(i), buildSessionNetworkPolicy(i)] as KubeObject[];
+  const repairs = keep.map((o) => repairOf(o, facts.children?.[o.kind as ChildKind]));
+  return { apply: keep.filter((_, n) => !repairs[n]), replace: repairs.filter((o): o is KubeObject => o !== undefined) };
+}
+
 interface Summary {
   phase: SessionPhase;
   ready: Verdict;
@@ -90,16 +108,13 @@ function summarise(wantPod: boolean, expired: boolean, live: V1Pod | undefined, 
 /** The plan of a session whose request, identity and access are in order. */
 export function runningPlan(s: AnalysisSession, facts: SessionFacts, config: OperatorConfig, r: ResolvedRequest, id: PosixIdentity, access: AccessDecision, status: AnalysisSessionStatus, verdicts: Array<[string, Verdict]>, now: number): SessionPlan {
   const inputs = inputsFor(s, r, id, access, config);
-  const keep = [buildSessionSecret(s, facts.credentials), buildHomeClaim(inputs), buildSessionService(inputs), buildSessionNetworkPolicy(inputs)] as KubeObject[];
   const pod = buildSessionPod(inputs);
   const live = facts.pod;
-  // Children that differ from what they should be in what decides who reaches what are replaced whole; the rest is applied.
-  const repairs = keep.map((o) => repairOf(o, facts.children?.[o.kind as ChildKind]));
   const stopped = s.spec.state === 'Stopped';
   const previousExpiry = s.status?.expiresAt ? Date.parse(s.status.expiresAt) : undefined;
   const expired = !stopped && previousExpiry !== undefined && s.status?.phase !== 'Stopped' && now >= previousExpiry;
   const obs = observePod(live, r.flavour, r.gpuCount);
-  const plan: SessionPlan = { apply: keep.filter((_, i) => !repairs[i]), replace: repairs.filter((r): r is KubeObject => r !== undefined), delete: [], status };
+  const plan: SessionPlan = { ...keptChildren(s, facts, config, r), delete: [], status };
   const wantPod = !stopped && !expired;
   const stale = live !== undefined && !obs.terminating && (live.metadata?.annotations?.[POD_SPEC_HASH] !== pod.metadata!.annotations![POD_SPEC_HASH] || podImagesDiffer(pod as KubeObject, live as KubeObject));
   if (live && !obs.terminating && (!wantPod || stale)) plan.delete.push(podRef(s, live));

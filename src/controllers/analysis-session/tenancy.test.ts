@@ -122,13 +122,14 @@ describe('every loss of the right to run stops a running session after the grace
     const changed: SessionFacts = { ...facts({ pod }), ...change, pod };
     const grace = decideSession(session(status), changed, cfg, NOW + 1000);
     expect(grace.delete).toEqual([]);
+    expect(grace.apply.map((o) => o.kind)).not.toContain('Pod');
     expect(grace.status.phase).toBe('Running');
     expect(grace.status.conditions?.find((c) => c.type === 'Authorized')).toMatchObject({ status: 'False', reason });
     expect(grace.status.message).toMatch(/^Access revoked: .* The session stops at 2026-12-01T12:10:01Z unless access is restored\.$/);
     expect(grace.requeueAfterMs).toBe(GRACE);
     const stop = decideSession(session(grace.status), changed, cfg, NOW + 1000 + GRACE);
     expect(stop.delete.map((r) => r.uid)).toEqual([pod.metadata!.uid]);
-    expect(stop.apply).toEqual([]);
+    expect(stop.apply.map((o) => o.kind)).not.toContain('Pod');
     expect(ready(stop)).toMatchObject({ status: 'False', reason: 'AccessRevoked' });
   });
 
@@ -137,11 +138,23 @@ describe('every loss of the right to run stops a running session after the grace
     const down: IdentityFact = { kind: 'unavailable', message: 'timeout' };
     const held = decideSession(session(status), facts({ pod, identity: down }), config, NOW);
     expect(held.delete).toEqual([]);
+    expect(held.apply.map((o) => o.kind)).toEqual(['Secret', 'PersistentVolumeClaim', 'Service', 'NetworkPolicy']);
     expect(held.status.phase).toBe('Running');
     expect(held.status.expiresAt).toBe('2026-12-01T19:00:00Z');
     const expired = decideSession(session(held.status), facts({ pod, identity: down }), config, Date.parse('2026-12-01T19:00:00Z'));
     expect(expired.delete.map((r) => r.uid)).toEqual([pod.metadata!.uid]);
     expect(ready(expired)).toMatchObject({ reason: 'LifetimeExpired' });
+  });
+});
+
+describe('children stay exact while a running session is held or in its grace period', () => {
+  it('replaces a NetworkPolicy with an extra rule while the directory is down', () => {
+    const { pod, status } = running();
+    const np = decideSession(session(), facts(), config, NOW).apply.find((o) => o.kind === 'NetworkPolicy') as KubeObject & { spec: { ingress: unknown[] } };
+    const widened = { ...np, metadata: { ...np.metadata, uid: 'np-uid', resourceVersion: '7' }, spec: { ...np.spec, ingress: [...np.spec.ingress, { from: [{ podSelector: {} }] }] } };
+    const held = decideSession(session(status), facts({ pod, identity: { kind: 'unavailable', message: 'down' }, children: { Pod: pod as unknown as KubeObject, NetworkPolicy: widened } }), config, NOW);
+    expect(held.status.phase).toBe('Running');
+    expect(held.replace).toEqual([{ ...widened, spec: np.spec }]);
   });
 });
 
