@@ -250,4 +250,22 @@ describe('children are compared exactly', () => {
       await expectBystanderUntouched();
       return 'the extra ingress rule and selector key were reverted; NetworkPolicy spec and Service selector equal the operator\'s; same pod';
     }, TIMEOUT);
+
+  attack('O10', 'an admin changes the image of a session\'s running pod',
+    'the pod is replaced by one running the profile\'s image',
+    async () => {
+      const before = await runningSession('o10', jupyter('alice'), 'alice');
+      const image = (await children(ns, 'o10').pod()).spec!.containers[0]!.image;
+      const patch = await kubectlAs('admin', ['patch', 'pod', 'o10', '-n', ns, '--type=json', '-p', '[{"op":"replace","path":"/spec/containers/0/image","value":"registry.example/evil:1"}]']);
+      expect(patch.ok, patch.stderr).toBe(true);
+      await waitFor('the pod to be replaced', async () => {
+        const pod = await children(ns, 'o10').pod().catch(() => undefined);
+        return pod !== undefined && pod.metadata?.uid !== (before.pod as { uid: string }).uid && !pod.metadata?.deletionTimestamp;
+      }, 60_000);
+      const pod = await children(ns, 'o10').pod();
+      expect(pod.spec?.containers[0]?.image).toBe(image);
+      await waitSession(ns, 'o10', 'Running again', isPhase('Running'));
+      await expectBystanderUntouched();
+      return `the edited pod was replaced; the new pod runs ${image}`;
+    }, TIMEOUT);
 });
