@@ -103,13 +103,13 @@ function decideLive(s: AnalysisSession, facts: SessionFacts, config: OperatorCon
   const problems = validateObject(s);
   const graceMs = parseDuration(config.proposals.revocationGracePeriod);
   const wantsRunning = s.spec?.state !== 'Stopped';
-  /** A definite refusal: a running pod gets the grace period, anything else waits refused. */
   /** While a running pod is held or in its grace period, its other children are still kept exact. */
   const kept = (plan: SessionPlan, request?: ResolvedRequest | Refusal): SessionPlan => {
     if (!live || !request || isRefusal(request)) return plan;
     const children = keptChildren(s, facts, config, request);
     return { ...plan, apply: [...children.apply, ...plan.apply], replace: [...children.replace, ...plan.replace] };
   };
+  /** A definite refusal: a running pod gets the grace period, anything else waits refused. */
   const refuse = (status: AnalysisSessionStatus, verdicts: Array<[string, Verdict]>, refusal: Verdict, request?: ResolvedRequest | Refusal): SessionPlan =>
     live && wantsRunning ? kept(revokePlan(s, status, verdicts, refusal, live, graceMs, now), request) : refusedPlan(s, status, verdicts, refusal, now);
   if (problems.length > 0) {
