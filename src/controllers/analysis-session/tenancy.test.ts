@@ -73,6 +73,41 @@ describe('children belong to exactly one session', () => {
   });
 });
 
+describe('no plan touches an object the session does not own', () => {
+  const KINDS = ['Pod', 'Secret', 'PersistentVolumeClaim', 'Service', 'NetworkPolicy'] as const;
+  const arbOwner = fc.constantFrom<'none' | 'ours' | 'other' | 'absent'>('absent', 'absent', 'ours', 'other', 'none');
+  it('any mix of objects under the child names: nothing is applied, replaced or deleted but our own', () => {
+    const { pod, status } = running();
+    const base = decideSession(session(status), facts({ pod }), config, NOW);
+    const desired = new Map([...base.apply, pod as unknown as KubeObject].map((o) => [o.kind!, o]));
+    let conflicts = 0;
+    fc.assert(fc.property(fc.tuple(...KINDS.map(() => arbOwner)), fc.boolean(), (owners, edited) => {
+      const found: Partial<Record<(typeof KINDS)[number], KubeObject>> = {};
+      KINDS.forEach((kind, i) => {
+        const owner = owners[i];
+        if (owner === 'absent') return;
+        const obj = structuredClone(desired.get(kind)!) as KubeObject & { spec?: Record<string, unknown> };
+        const refs = owner === 'ours' ? [{ apiVersion: 'panalysis.io/v1alpha1', kind: 'AnalysisSession', name: 's', uid: 'uid-s', controller: true }] : owner === 'other' ? [{ apiVersion: 'panalysis.io/v1alpha1', kind: 'AnalysisSession', name: 's', uid: 'uid-other', controller: true }] : [];
+        obj.metadata = { ...obj.metadata, uid: `${kind}-${owner}`, resourceVersion: '1', ownerReferences: refs };
+        if (edited && kind === 'Service') obj.spec = { ...obj.spec, selector: { app: 'mine' } };
+        found[kind] = obj;
+      });
+      const children = judgeChildren(session(status), found);
+      const plan = decideSession(session(status), facts({ pod: children.owned.Pod as unknown as V1Pod, children: children.owned, conflicts: children.conflicts }), config, NOW);
+      const foreign = new Set(Object.values(found).filter((o) => o.metadata?.ownerReferences?.[0]?.uid !== 'uid-s').map((o) => o.metadata!.uid));
+      if (foreign.size > 0) {
+        conflicts++;
+        expect(plan.apply).toEqual([]);
+        expect(plan.replace).toEqual([]);
+        expect(ready(plan)?.reason).toBe('ChildConflict');
+      }
+      for (const r of plan.delete) expect(foreign.has(r.uid)).toBe(false);
+      for (const r of plan.replace) expect(r.metadata?.ownerReferences?.[0]?.uid).toBe('uid-s');
+    }), { numRuns: 300 });
+    expect(conflicts).toBeGreaterThan(100);
+  });
+});
+
 describe('a session being deleted', () => {
   const deleting = (finalizers: string[], status?: AnalysisSession['status']) => ({ ...session(status), metadata: { ...session().metadata, deletionTimestamp: '2026-12-01T12:00:00Z', finalizers } });
 
