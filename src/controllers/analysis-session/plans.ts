@@ -45,8 +45,19 @@ export function mustStop(s: AnalysisSession, now: number): 'Stopped' | 'Lifetime
   return undefined;
 }
 
+/**
+ * Keeps the lifetime of a session that is not stopped (`startedAt`, `expiresAt`) in a
+ * status written without a pod, so an expired session stays expired through refusals and
+ * outages; stopping (then starting) is what begins a new lifetime.
+ */
+function keepLifetime(s: AnalysisSession, status: AnalysisSessionStatus): void {
+  if (s.spec?.state === 'Stopped') return;
+  for (const key of ['startedAt', 'expiresAt'] as const) if (s.status?.[key]) status[key] = s.status[key];
+}
+
 /** No pod is created; nothing is deleted (home, credentials and a pod of a stopped session are handled by the caller). */
 export function refusedPlan(s: AnalysisSession, status: AnalysisSessionStatus, verdicts: Array<[string, Verdict]>, refusal: Verdict, now: number, retryMs?: number): SessionPlan {
+  keepLifetime(s, status);
   status.phase = retryMs ? 'Pending' : 'Failed';
   status.message = refusal.message;
   const ready: Verdict = { status: refusal.status === 'Unknown' ? 'Unknown' : 'False', reason: refusal.reason, message: refusal.message };
@@ -93,6 +104,7 @@ export function revokePlan(s: AnalysisSession, status: AnalysisSessionStatus, ve
 /** An object the session does not own holds one of its child names: stop our pod, touch nothing else, wait. */
 export function conflictPlan(s: AnalysisSession, status: AnalysisSessionStatus, facts: SessionFacts, now: number): SessionPlan {
   const message = `${facts.conflicts!.join('; ')}. The session waits until the name is free.`;
+  keepLifetime(s, status);
   status.phase = 'Pending';
   status.message = message;
   const ready: Verdict = { status: 'False', reason: 'ChildConflict', message };

@@ -179,6 +179,13 @@ describe('every loss of the right to run stops a running session after the grace
     const expired = decideSession(session(held.status), facts({ pod, identity: down }), config, Date.parse('2026-12-01T19:00:00Z'));
     expect(expired.delete.map((r) => r.uid)).toEqual([pod.metadata!.uid]);
     expect(ready(expired)).toMatchObject({ reason: 'LifetimeExpired' });
+    // The pod is gone and the directory still down; when it answers again the session stays expired.
+    const after = Date.parse('2026-12-01T19:05:00Z');
+    const waiting = decideSession(session(expired.status), facts({ identity: down }), config, after);
+    expect(waiting.status.expiresAt).toBe('2026-12-01T19:00:00Z');
+    const back = decideSession(session(waiting.status), facts(), config, after + 60_000);
+    expect(podOf(back)).toBeUndefined();
+    expect(back.status.phase).toBe('Expired');
   });
 });
 
