@@ -145,6 +145,15 @@ describe('AnalysisSession controller', () => {
   });
 
   it('makes zero writes on resync and after a restart when nothing changed', async () => {
+    // Sessions of every kind this test relies on, whatever else ran before it.
+    await createSession(ns, 'quiet-nb', { user: 'alice', type: 'jupyter', profile: 'jupyter-scipy' });
+    await createSession(ns, 'quiet-desk', { user: 'bob', type: 'desktop', profile: 'desktop-xfce', desktop: { protocol: 'guacamole' } });
+    await createSession(ns, 'quiet-stopped', { user: 'alice', type: 'jupyter', profile: 'jupyter-scipy', state: 'Stopped' });
+    await createSession(ns, 'quiet-refused', { user: 'alice', type: 'jupyter', profile: 'matlab' });
+    await waitSession(ns, 'quiet-nb', 'Running', isPhase('Running'));
+    await waitSession(ns, 'quiet-desk', 'Running', isPhase('Running'));
+    await waitSession(ns, 'quiet-stopped', 'Stopped', isPhase('Stopped'));
+    await waitSession(ns, 'quiet-refused', 'refused', (s) => readyReason(s) === 'UnknownProfile');
     await settled(operator);
     expect(await writesDuringPasses(operator, 2), 'writes during two resync passes').toBe(0);
 

@@ -23,12 +23,15 @@ export async function sessionsInCluster(): Promise<number> {
 /**
  * Waits until the operator has made `passes` more passes over the sessions, and resolves
  * the writes it made meanwhile.
- * @throws Error when the passes do not happen within `timeoutMs` (is resync on?).
+ * @throws Error when there is no session (no pass can be seen), or when the passes do not
+ * happen within `timeoutMs` (is resync on?).
  */
 export async function writesDuringPasses(op: OperatorProcess, passes: number, timeoutMs = 60_000): Promise<number> {
   const writes = await op.writes();
   const from = await sessionReconciles(op);
-  const want = passes * Math.max(1, await sessionsInCluster());
+  const sessions = await sessionsInCluster();
+  if (sessions === 0) throw new Error('no AnalysisSession in the cluster: a pass over the sessions cannot be observed');
+  const want = passes * sessions;
   await waitFor(`${passes} pass(es) of the session controller (${want} reconciles)`, async () => (await sessionReconciles(op)) >= from + want, timeoutMs);
   return (await op.writes()) - writes;
 }
