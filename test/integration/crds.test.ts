@@ -51,12 +51,14 @@ describe('CRDs', () => {
   });
 
   it('show in kubectl get pquota with the printer columns', async () => {
+    await createIn({ ...quota(), metadata: { name: 'columns' } });
+    await createIn({ ...session(), metadata: { name: 'columns-nb' } });
     const out = await kubectl('get', 'pquota', '-n', ns);
     expect(out.split('\n')[0]).toMatch(/NAME\s+WINDOW\s+SESSIONS\s+GPU\s+GPU-H\s+AGE/);
-    expect(out).toContain('policy');
+    expect(out).toContain('columns');
     const sessions = await kubectl('get', 'analysissessions.panalysis.io', '-n', ns);
     expect(sessions.split('\n')[0]).toMatch(/NAME\s+USER\s+TYPE\s+GPU\s+PHASE\s+URL\s+AGE/);
-    expect(sessions).toMatch(/alice-notebook\s+alice\s+jupyter/);
+    expect(sessions).toMatch(/columns-nb\s+alice\s+jupyter/);
   });
 
   // Each case: what a portal or admin might send, and the words the refusal must contain.
