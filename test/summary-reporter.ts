@@ -72,24 +72,33 @@ export function summarise(modules: ReadonlyArray<TestModule>, unhandled: Readonl
   return s;
 }
 
-export default class SummaryReporter implements Reporter {
-  private printed = false;
+/** The skips, the failures outside tests and the closing line, for a process exiting with `code`. */
+export function closingLines(summary: RunSummary | undefined, code: number): string {
+  const s = summary ?? { passed: 0, failed: 0, skipped: 0, skips: [], failures: [] };
+  if (code !== 0 && s.failed === 0) {
+    s.failed++;
+    s.failures.push(summary ? `the run exited with code ${code} after its tests (a teardown failed?); see the error above` : `the run stopped before reporting its tests (exit code ${code}); see the error above`);
+  }
+  const out: string[] = [''];
+  if (s.skips.length > 0) out.push(`Skipped (${s.skips.length}):`, ...s.skips.map((x) => `  - ${x}`));
+  if (s.failures.length > 0) out.push('Failed outside a test:', ...s.failures.map((x) => `  - ${x}`));
+  out.push(`vitest: ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped`, '');
+  return out.join('\n');
+}
 
-  /** A run that stops before its tests (a failed global set-up) still ends with the line. */
+export default class SummaryReporter implements Reporter {
+  private summary: RunSummary | undefined;
+
+  /**
+   * The line is written when the process exits, so that it is the last line of the run
+   * (after global teardown output) and is there even when the run stops before reporting
+   * any test (a failed global set-up).
+   */
   onInit(): void {
-    process.once('exit', (code) => {
-      if (this.printed) return;
-      process.stdout.write(`\nThe run stopped before reporting its tests (exit code ${code}); see the error above.\nvitest: 0 passed, 1 failed, 0 skipped\n`);
-    });
+    process.once('exit', (code) => process.stdout.write(closingLines(this.summary, code)));
   }
 
   onTestRunEnd(modules: ReadonlyArray<TestModule>, unhandled: ReadonlyArray<SerializedError>, reason: TestRunEndReason): void {
-    this.printed = true;
-    const s = summarise(modules, unhandled, reason);
-    const out: string[] = [''];
-    if (s.skips.length > 0) out.push(`Skipped (${s.skips.length}):`, ...s.skips.map((x) => `  - ${x}`));
-    if (s.failures.length > 0) out.push('Failed outside a test:', ...s.failures.map((x) => `  - ${x}`));
-    out.push(`vitest: ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped`, '');
-    process.stdout.write(out.join('\n'));
+    this.summary = summarise(modules, unhandled, reason);
   }
 }
