@@ -152,6 +152,22 @@ describe('deletion never escapes the lifetime', () => {
     }, TIMEOUT);
 });
 
+describe('deletion never escapes the lifetime, even with the pod orphaned', () => {
+  attack('O11', 'an admin removes the owner reference from a running session\'s pod (as an orphaning delete would), then deletes the session',
+    'the orphaned pod (recognised by the session UID it carries) is stopped; the session and every pod of it are gone',
+    async () => {
+      await runningSession('o11', jupyter('alice'), 'alice');
+      const strip = await kubectlAs('admin', ['patch', 'pod', 'o11', '-n', ns, '--type=json', '-p', '[{"op":"remove","path":"/metadata/ownerReferences"}]']);
+      expect(strip.ok, strip.stderr).toBe(true);
+      const del = await kubectlAs('admin', ['delete', 'analysissessions.panalysis.io', 'o11', '-n', ns, '--timeout=60s']);
+      expect(del.ok, del.stderr).toBe(true);
+      await waitFor('session o11 to be deleted', () => isGone(() => getSession(ns, 'o11')), 60_000);
+      await waitFor('the orphaned pod to be stopped', () => isGone(children(ns, 'o11').pod), 60_000);
+      await expectBystanderUntouched();
+      return 'the pod without owner reference was stopped; session and pod answer 404';
+    }, TIMEOUT);
+});
+
 describe('every loss of the right to run stops the session after the grace period', () => {
   attack('O4', 'a running session\'s user is removed from the directory',
     'the session is warned, then stopped after revocationGracePeriod; its home claim is kept',
