@@ -56,6 +56,11 @@ function checkProposal(s: AnalysisSession, fact: ProposalFact): AccessDecision |
   if (!fact.info.members.includes(s.spec.user)) {
     return refuse('NotProposalMember', `spec.user: ${s.spec.user} is not a member of proposal ${fact.info.id}; the proposal's principal investigator can add them.`);
   }
+  // A session is shared only within its proposal: anyone else would reach the proposal's data through it.
+  const outsiders = (s.spec.sharedWith?.users ?? []).filter((u) => !fact.info.members.includes(u));
+  if (outsiders.length > 0) {
+    return refuse('SharedWithNonMember', `spec.sharedWith.users: ${names(outsiders)} ${outsiders.length > 1 ? 'are not members' : 'is not a member'} of proposal ${fact.info.id}; share the session only with members of the proposal.`);
+  }
   return { status: 'True', reason: 'ProposalMember', message: `${s.spec.user} is a member of proposal ${fact.info.id}.` };
 }
 

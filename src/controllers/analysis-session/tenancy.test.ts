@@ -28,7 +28,7 @@ const raw: DatasetMount = {
   spec: { source: { nfs: { server: 's', path: '/exp/raw' } }, access: { readGroups: ['p1'] }, mountPath: '/data/raw' },
   status: { claimName: 'dataset-raw', conditions: [{ type: 'Ready', status: 'True', reason: 'Ready', message: 'ok', lastTransitionTime: '2026-12-01T00:00:00Z' }] },
 };
-const session = (status?: AnalysisSession['status']) => makeSession('s').user('bob').spec({ datasets: [{ name: 'raw' }] }).status(status).obj();
+const session = (status?: AnalysisSession['status']) => makeSession('s').user('bob').spec({ datasets: [{ name: 'raw' }], sharedWith: { users: ['alice'] } }).status(status).obj();
 const facts = (extra: Partial<SessionFacts> = {}): SessionFacts => ({
   identity: { kind: 'found', identity: bob }, credentials: { secret: 't' }, proposal, datasets: new Map([['raw', raw]]), availableDatasets: ['raw'], ...extra,
 });
@@ -151,6 +151,7 @@ describe('every loss of the right to run stops a running session after the grace
     'the DatasetMount being deleted': [{ datasets: new Map([['raw', { ...raw, metadata: { ...raw.metadata, deletionTimestamp: '2026-12-01T12:00:00Z' } }]]) }, config, 'DatasetDeleted'],
     'the profile removed': [{}, { ...config, profiles: config.profiles.filter((p) => p.name !== 'jupyter-scipy') }, 'UnknownProfile'],
     'membership lost': [{ proposal: { kind: 'found', info: { id: '1', members: ['alice'] } } }, config, 'NotProposalMember'],
+    'a collaborator it is shared with leaving the proposal': [{ proposal: { kind: 'found', info: { id: '1', members: ['bob'] } } }, config, 'SharedWithNonMember'],
   };
   it.each(Object.entries(losses))('%s', (_what, [change, cfg, reason]) => {
     const { pod, status } = running();
@@ -219,6 +220,15 @@ describe('the lifecycle holds on every path', () => {
       expect(['Running', 'Starting']).not.toContain(plan.status.phase);
     }), { numRuns: 300 });
     expect(stops).toBeGreaterThan(100);
+  });
+});
+
+describe('sharing', () => {
+  it('refuses a session shared with someone outside its proposal, naming them', () => {
+    const s = makeSession('s').user('bob').spec({ sharedWith: { users: ['alice', 'carol', 'mallory'] } }).obj();
+    const plan = decideSession(s, facts(), config, NOW);
+    expect(podOf(plan)).toBeUndefined();
+    expect(plan.status.conditions?.find((c) => c.type === 'Authorized')).toMatchObject({ status: 'False', reason: 'SharedWithNonMember', message: 'spec.sharedWith.users: carol, mallory are not members of proposal 1; share the session only with members of the proposal.' });
   });
 });
 
