@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import { describe, expect, it } from 'vitest';
-import { podImagesDiffer, repairOf } from './drift.ts';
+import { podDiffers, repairOf } from './drift.ts';
 import type { KubeObject } from '../../runtime/resource.ts';
 
 const meta = { name: 'nb', namespace: 'p', labels: { 'panalysis.io/session': 'nb' } };
@@ -51,9 +51,10 @@ describe('repairOf: exact comparison of children', () => {
     expect(repairOf(claim, { ...claim, spec: { resources: { requests: { storage: '20Gi' } } } } as KubeObject)).toBeUndefined();
   });
 
-  it('sees an image edited by hand in a running pod', () => {
-    const pod = (image: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: meta, spec: { containers: [{ name: 'jupyter', image }] } } as KubeObject);
-    expect(podImagesDiffer(pod('a'), pod('a'))).toBe(false);
-    expect(podImagesDiffer(pod('a'), pod('evil'))).toBe(true);
+  it('sees an image edited by hand or an in-place resize of a running pod, not a rewritten quantity', () => {
+    const pod = (image: string, cpu: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: meta, spec: { containers: [{ name: 'jupyter', image, resources: { requests: { cpu, memory: '8Gi' }, limits: { cpu, memory: '8Gi' } } }] } } as KubeObject);
+    expect(podDiffers(pod('a', '1.5'), pod('a', '1500m'))).toBe(false);
+    expect(podDiffers(pod('a', '2'), pod('evil', '2'))).toBe(true);
+    expect(podDiffers(pod('a', '2'), pod('a', '100m'))).toBe(true);
   });
 });

@@ -9,6 +9,7 @@
  * differs is replaced whole (PUT with the live resourceVersion), which removes anything
  * added by hand.
  */
+import { parseQuantity } from '../../api/quantity.ts';
 import { canonicalJson } from '../../runtime/apply-memo.ts';
 import type { KubeObject } from '../../runtime/resource.ts';
 
@@ -77,14 +78,33 @@ export function repairOf(desired: KubeObject, live: KubeObject | undefined): Kub
   return { ...body, spec } as KubeObject;
 }
 
+type Container = { name: string; image?: string; resources?: { requests?: Record<string, string>; limits?: Record<string, string> } };
+
+/** A quantity as a number, or the text when it does not parse (so it differs from any number). */
+function amount(q: string | undefined): number | string | undefined {
+  if (q === undefined) return undefined;
+  try {
+    return parseQuantity(q);
+  } catch {
+    return q;
+  }
+}
+
+/** Each container's name, image and resource amounts (compared by value: the apiserver may rewrite `1.5` as `1500m`). */
+function runtimeView(o: KubeObject): unknown[] {
+  const spec = ((o as Json).spec as { containers?: Container[]; initContainers?: Container[] } | undefined) ?? {};
+  return [...(spec.initContainers ?? []), ...(spec.containers ?? [])].map((c) => ({
+    name: c.name,
+    image: c.image ?? '',
+    resources: Object.fromEntries((['requests', 'limits'] as const).map((kind) => [kind, Object.fromEntries(Object.entries(c.resources?.[kind] ?? {}).map(([k, v]) => [k, amount(v)]))])),
+  }));
+}
+
 /**
- * True when a live pod runs other images than the desired pod (an image edited by hand);
- * the spec hash annotation covers everything else the operator sets.
+ * True when a live pod runs other images or resources than the desired pod (an image set
+ * by hand, an in-place resize); the spec hash annotation covers everything else the
+ * operator sets, as pods cannot change it in place.
  */
-export function podImagesDiffer(desired: KubeObject, live: KubeObject): boolean {
-  const images = (o: KubeObject) => {
-    const spec = ((o as Json).spec as { containers?: Array<{ name: string; image?: string }>; initContainers?: Array<{ name: string; image?: string }> } | undefined) ?? {};
-    return [...(spec.initContainers ?? []), ...(spec.containers ?? [])].map((c) => `${c.name}=${c.image ?? ''}`);
-  };
-  return canonicalJson(images(desired)) !== canonicalJson(images(live));
+export function podDiffers(desired: KubeObject, live: KubeObject): boolean {
+  return canonicalJson(runtimeView(desired)) !== canonicalJson(runtimeView(live));
 }

@@ -14,7 +14,7 @@ import type { PosixIdentity } from '../../identity/directory.ts';
 import { setCondition } from '../../runtime/conditions.ts';
 import type { Condition } from '../../runtime/conditions.ts';
 import type { KubeObject } from '../../runtime/resource.ts';
-import { podImagesDiffer, repairOf } from './drift.ts';
+import { podDiffers, repairOf } from './drift.ts';
 import type { ChildKind } from './children.ts';
 import type { AccessDecision } from './access.ts';
 import type { DeleteRef, IdentityFact, SessionFacts, SessionPlan } from './decide.ts';
@@ -116,7 +116,7 @@ export function runningPlan(s: AnalysisSession, facts: SessionFacts, config: Ope
   const obs = observePod(live, r.flavour, r.gpuCount);
   const plan: SessionPlan = { ...keptChildren(s, facts, config, r), delete: [], status };
   const wantPod = !stopped && !expired;
-  const stale = live !== undefined && !obs.terminating && (live.metadata?.annotations?.[POD_SPEC_HASH] !== pod.metadata!.annotations![POD_SPEC_HASH] || podImagesDiffer(pod as KubeObject, live as KubeObject));
+  const stale = live !== undefined && !obs.terminating && (live.metadata?.annotations?.[POD_SPEC_HASH] !== pod.metadata!.annotations![POD_SPEC_HASH] || podDiffers(pod as KubeObject, live as KubeObject));
   if (live && !obs.terminating && (!wantPod || stale)) plan.delete.push(podRef(s, live));
   if (wantPod && !live) plan.apply.push(pod as KubeObject);
   const summary = summarise(wantPod, expired, live, obs, stale);
