@@ -220,9 +220,49 @@ describe('proposal-namespace policy: subresources and kinds beyond the five guar
     }, TIMEOUT);
 });
 
+describe('controllers as a way in', () => {
+  attack('R10', "bob (edit) creates a StatefulSet whose claim template names the DatasetMount's claim (dataset-raw-0), with claims deleted with the set, then deletes the set",
+    "the set's pod is refused (FailedCreate names the policy); the dataset claim gets no owner of bob's and survives the set's deletion",
+    async () => {
+      const ns = await proposalNamespace('rv-sts', { bob: ['edit'] });
+      await createDataset(ns, 'raw-0', RAW);
+      const ds = await waitDataset(ns, 'raw-0', 'Ready', readyIs('True'));
+      expect(ds.status?.claimName).toBe('dataset-raw-0');
+      const claimBefore = await core().readNamespacedPersistentVolumeClaim({ namespace: ns, name: 'dataset-raw-0' });
+      const sts = {
+        apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'raw' },
+        spec: {
+          serviceName: 'raw', replicas: 1, selector: { matchLabels: { app: 'raw' } },
+          persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Delete', whenScaled: 'Delete' },
+          template: { metadata: { labels: { app: 'raw' } }, spec: { securityContext: { runAsUser: 20001, supplementalGroups: [30002] }, containers: [{ name: 'c', image: 'busybox', volumeMounts: [{ name: 'dataset', mountPath: '/d' }] }] } },
+          volumeClaimTemplates: [{ metadata: { name: 'dataset' }, spec: { accessModes: ['ReadWriteMany'], resources: { requests: { storage: '1Gi' } } } }],
+        },
+      };
+      const created = await kubectlCreate('bob', ns, sts);
+      expect(created.stderr).toBe('');
+      let failure = '';
+      await waitFor("the StatefulSet controller to report the refused pod", async () => {
+        const events = await core().listNamespacedEvent({ namespace: ns, fieldSelector: 'involvedObject.kind=StatefulSet,involvedObject.name=raw,reason=FailedCreate' });
+        failure = events.items.map((e) => e.message ?? '').find((m) => /pods? "?raw-0/.test(m)) ?? '';
+        return failure !== '';
+      }, 60_000);
+      expect(failure).toMatch(/panalysis-proposal-namespace|may not create in proposal namespace/);
+      expect(await isGone(() => core().readNamespacedPod({ namespace: ns, name: 'raw-0' }))).toBe(true);
+      const claimMid = await core().readNamespacedPersistentVolumeClaim({ namespace: ns, name: 'dataset-raw-0' });
+      expect(claimMid.metadata?.ownerReferences).toEqual(claimBefore.metadata?.ownerReferences);
+      const del = await kubectlAs('bob', ['delete', 'statefulset', 'raw', '-n', ns, '--timeout=60s']);
+      expect(del.stderr).toBe('');
+      const claimAfter = await core().readNamespacedPersistentVolumeClaim({ namespace: ns, name: 'dataset-raw-0' });
+      expect(claimAfter.metadata?.uid).toBe(claimBefore.metadata?.uid);
+      expect(claimAfter.metadata?.deletionTimestamp).toBeUndefined();
+      expect(claimAfter.metadata?.ownerReferences).toEqual(claimBefore.metadata?.ownerReferences);
+      return `pod raw-0 refused ("${failure.slice(0, 90)}…"), 404; the dataset claim kept its owners and, after the set was deleted, its UID`;
+    }, TIMEOUT);
+});
+
 describe('datasets, sharing and deletion', () => {
   attack('R7', 'alice names in her session a DatasetMount that exists only in another namespace of the same proposal',
-    "not mounted: the session waits with a condition naming the DatasetMount, no pod; the other namespace's claim unchanged",
+    "not mounted: the session is refused with a condition naming the DatasetMount, no pod; the other namespace's claim unchanged",
     async () => {
       const other = await proposalNamespace('rv-ds-b', {});
       await createDataset(other, 'raw', RAW);
@@ -238,6 +278,32 @@ describe('datasets, sharing and deletion', () => {
       expect(claimAfter.metadata?.resourceVersion).toBe(claimBefore.metadata?.resourceVersion);
       const c = (s.status?.conditions ?? []).find((x) => x.status === 'False' && /\braw\b/.test(x.message ?? ''))!;
       return `phase ${s.status?.phase}, ${c.type}=False ${c.reason}: "${c.message?.slice(0, 100)}"; pod 404; the other namespace's claim unchanged`;
+    }, TIMEOUT);
+
+  attack('R11', "a proposal admin makes a DatasetMount whose pvc source is alice's home claim, or another DatasetMount's claim, to hand them to bob's session",
+    "both refused naming the claim and its controller; bob's session does not start with them; alice's session and the claims unchanged",
+    async () => {
+      const ns = await proposalNamespace('rv-pvc', { alice: ['panalysis-portal'], bob: ['panalysis-portal'], 'facility-admin': ['panalysis-admin'] });
+      await createDataset(ns, 'raw', RAW);
+      await waitDataset(ns, 'raw', 'Ready', readyIs('True'));
+      const before = await runningSession(ns, 'nb');
+      const open = { readGroups: ['p20231234'], writeGroups: ['p20231234'] };
+      const refusals: string[] = [];
+      for (const [name, claim, owner] of [['alices-home', 'nb-home', 'AnalysisSession nb'], ['raw-rw', 'dataset-raw', 'DatasetMount raw']] as const) {
+        const r = await kubectlCreate('facility-admin', ns, { apiVersion: 'panalysis.io/v1alpha1', kind: 'DatasetMount', metadata: { name }, spec: { source: { pvc: { claimName: claim } }, access: open, readOnly: false, mountPath: `/data/${name}` } });
+        expect(r.stderr).toBe('');
+        const ds = await waitDataset(ns, name, `refused naming ${claim}`, (d) => d.status?.conditions?.find((c) => c.type === 'Ready')?.reason === 'ClaimNotAllowed');
+        const ready = ds.status!.conditions!.find((c) => c.type === 'Ready')!;
+        expect(ready.status).toBe('False');
+        expect(ready.message).toContain(`spec.source.pvc.claimName: PersistentVolumeClaim ${claim} is controlled by ${owner}`);
+        refusals.push(ready.message!);
+      }
+      await createSession(ns, 'bobs', { ...jupyter('bob'), datasets: [{ name: 'alices-home' }, { name: 'raw-rw' }] }, 'bob');
+      const s = await waitSession(ns, 'bobs', 'waiting for its datasets', (x) => x.status?.conditions?.some((c) => c.reason === 'DatasetNotReady') ?? false);
+      expect(s.status?.phase).not.toBe('Running');
+      expect(await isGone(childReaders(ns, 'bobs').pod!)).toBe(true);
+      await expectUntouched(ns, 'nb', before);
+      return `both refused (ClaimNotAllowed: "${refusals[0]!.slice(0, 90)}…"); bob's session waits (DatasetNotReady) without a pod; alice's session unchanged`;
     }, TIMEOUT);
 
   attack('R8', 'alice shares her session with carol, who is not a member of the proposal (spec.sharedWith.users)',

@@ -20,6 +20,7 @@ import type { Condition, ConditionInput } from '../../runtime/conditions.ts';
 import type { KubeObject, ObjectRef } from '../../runtime/resource.ts';
 import { checkSource } from './check-source.ts';
 import type { SourceRefusal } from './check-source.ts';
+import { checkPvcSource } from './pvc-source.ts';
 
 export interface DatasetFacts {
   /** The claim sessions will mount (ours, or the admin's for a `pvc` source), from the cache. */
@@ -140,7 +141,7 @@ export function decideDatasetMount(dm: DatasetMount, facts: DatasetFacts, allowe
     const v: Verdict = { status: 'False', reason: 'InvalidSpec', message: `The stored DatasetMount is invalid: ${problems.slice(0, 5).map((p) => `${p.field}: ${p.message}`).join('; ')}` };
     return { apply: [], delete: [], status: { ...status, conditions: conditions(dm, now, [['Ready', v]]) } };
   }
-  const refusal = checkSource(dm, allowed, facts.proposal);
+  const refusal = checkSource(dm, allowed, facts.proposal) ?? checkPvcSource(dm, facts.claim);
   if (refusal) return refuse(dm, facts, refusal, status, now);
   const volumeName = volumeNameFor(dm, facts.claim);
   const volume = buildDatasetVolume(dm, allowed.nfsMountOptions, volumeName);
