@@ -15,6 +15,7 @@ import { deleteFreshNamespaces } from './cleanup.ts';
 import { createDataset, readyIs, waitDataset } from './datasets.ts';
 import { core, custom, kubeConfig, waitFor } from './helpers.ts';
 import { startOperator } from './operator.ts';
+import { editableConfig } from './ownership.ts';
 import type { OperatorProcess } from './operator.ts';
 import { createSession, isPhase, waitSession } from './sessions.ts';
 import { childReaders, isGone, kubectlAs, kubectlCreate, proposalNamespace, snapshotChildren } from './tenants.ts';
@@ -25,10 +26,15 @@ const TIMEOUT = 180_000;
 const POLICY_USER = /ValidatingAdmissionPolicy 'panalysis-session-user'/;
 const POLICY_NAMESPACE = /ValidatingAdmissionPolicy 'panalysis-proposal-namespace'/;
 const RAW = { source: { nfs: { server: 'nfs01.facility.example', path: '/exp/p11/20231234/raw' } }, access: { readGroups: ['p20231234'] }, mountPath: '/data/raw' };
+const CSI_DRIVER = 'spectrumscale.csi.ibm.com';
 let operator: OperatorProcess;
 
 beforeAll(async () => {
-  operator = await startOperator({ resyncSeconds: 5 });
+  // The demo configuration, with the CSI driver docs/datasets.md recommends for filesets per proposal.
+  const editable = editableConfig();
+  editable.config.datasets.csiDrivers = [CSI_DRIVER];
+  editable.write();
+  operator = await startOperator({ resyncSeconds: 5, config: editable.file });
 });
 afterAll(async () => {
   await deleteFreshNamespaces();
@@ -304,6 +310,21 @@ describe('datasets, sharing and deletion', () => {
       expect(await isGone(childReaders(ns, 'bobs').pod!)).toBe(true);
       await expectUntouched(ns, 'nb', before);
       return `both refused (ClaimNotAllowed: "${refusals[0]!.slice(0, 90)}…"); bob's session waits (DatasetNotReady) without a pod; alice's session unchanged`;
+    }, TIMEOUT);
+
+  attack('R12', "a proposal's DatasetMount names, through an allowed CSI driver, the fileset of another proposal as its volumeHandle",
+    'refused naming spec.source.csi.volumeHandle, as an nfs or hostPath path outside the proposal is; no volume with that handle is made',
+    async () => {
+      const ns = await proposalNamespace('rv-csi', {});
+      const handle = '0;2;17389583;9A0B0A0A:5F2C1234;exp-20239999;/gpfs/fs1/exp/20239999';
+      await createDataset(ns, 'theirs', { source: { csi: { driver: CSI_DRIVER, volumeHandle: handle } }, access: { readGroups: ['p20231234'] }, mountPath: '/data/theirs' });
+      const ds = await waitDataset(ns, 'theirs', 'reconciled', (d) => d.status?.observedGeneration === 1 && (d.status?.conditions ?? []).some((c) => c.type === 'Ready'));
+      const ready = ds.status!.conditions!.find((c) => c.type === 'Ready')!;
+      const pvs = await core().listPersistentVolume();
+      const made = pvs.items.filter((pv) => pv.spec?.csi?.volumeHandle === handle).map((pv) => pv.metadata?.name);
+      expect({ status: ready.status, namesHandle: /spec\.source\.csi\.volumeHandle/.test(ready.message ?? ''), volumes: made })
+        .toEqual({ status: 'False', namesHandle: true, volumes: [] });
+      return `Ready=False ${ready.reason}: "${ready.message?.slice(0, 100)}"; no volume with that handle`;
     }, TIMEOUT);
 
   attack('R8', 'alice shares her session with carol, who is not a member of the proposal (spec.sharedWith.users)',
