@@ -327,6 +327,18 @@ describe('datasets, sharing and deletion', () => {
       return `Ready=False ${ready.reason}: "${ready.message?.slice(0, 100)}"; no volume with that handle`;
     }, TIMEOUT);
 
+  attack('R13', 'alice creates her session with the orphan finalizer already set, so that deleting it later would leave its home, credentials, Service and NetworkPolicy behind without an owner',
+    'refused at creation naming the orphaning, like kubectl delete --cascade=orphan; no session exists',
+    async () => {
+      const ns = await proposalNamespace('rv-orphan', { alice: ['panalysis-portal'] });
+      const r = await kubectlCreate('alice', ns, { apiVersion: 'panalysis.io/v1alpha1', kind: 'AnalysisSession', metadata: { name: 'nb', finalizers: ['orphan'] }, spec: jupyter('alice') });
+      expect(r.ok, r.stdout).toBe(false);
+      expect(r.stderr).toMatch(/ValidatingAdmissionPolicy 'panalysis-session-delete'/);
+      expect(r.stderr).toMatch(/analysissessions "nb": orphaning its children is refused \(metadata\.finalizers: orphan\)/);
+      expect(await isGone(() => readSession(ns, 'nb'))).toBe(true);
+      return 'refused ("orphaning its children is refused (metadata.finalizers: orphan)"); the session answers 404';
+    }, TIMEOUT);
+
   attack('R8', 'alice shares her session with carol, who is not a member of the proposal (spec.sharedWith.users)',
     'refused: the session reports spec.sharedWith.users naming carol as not a member of the proposal',
     async () => {
@@ -371,9 +383,9 @@ describe('the changed admission policies', () => {
     type Policy = { metadata: { name: string }; status?: { typeChecking?: { expressionWarnings?: unknown[] } } };
     let ours: Policy[] = [];
     await waitFor('the apiserver to type-check the policies', async () => {
-      const out = await kubectlAs('admin', ['get', 'validatingadmissionpolicies', 'panalysis-session-user', 'panalysis-proposal-namespace', '-o', 'json']);
+      const out = await kubectlAs('admin', ['get', 'validatingadmissionpolicies', 'panalysis-session-user', 'panalysis-proposal-namespace', 'panalysis-session-delete', '-o', 'json']);
       ours = (JSON.parse(out.stdout) as { items: Policy[] }).items;
-      return ours.length === 2 && ours.every((p) => p.status?.typeChecking !== undefined);
+      return ours.length === 3 && ours.every((p) => p.status?.typeChecking !== undefined);
     }, 30_000);
     for (const p of ours) expect(p.status?.typeChecking?.expressionWarnings ?? [], p.metadata.name).toEqual([]);
   });
