@@ -16,6 +16,7 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts', 'e2e/**/*.e2e.test.ts'],
           globalSetup: ['test/integration/global-setup.ts'],
+          setupFiles: ['test/integration/setup-file.ts'],
           testTimeout: 120_000,
           hookTimeout: 300_000,
           fileParallelism: false,

@@ -31,6 +31,20 @@ export interface OperatorOptions {
   waitReady?: boolean;
 }
 
+/** Operators started by this test file and not stopped yet. */
+const running = new Set<OperatorProcess>();
+
+/**
+ * Stops every operator this file started and left running (the integration set-up file
+ * calls it after each file): an operator outliving its file would act on the next file's
+ * sessions with its own configuration.
+ */
+export async function stopLeftoverOperators(): Promise<number> {
+  const left = [...running];
+  await Promise.all(left.map((p) => p.stop('SIGKILL')));
+  return left.length;
+}
+
 /** Starts the operator and waits until its caches are synced. */
 export async function startOperator(o: OperatorOptions = {}): Promise<OperatorProcess> {
   const port = await freePort();
@@ -61,6 +75,8 @@ export async function startOperator(o: OperatorOptions = {}): Promise<OperatorPr
       return exited;
     },
   };
+  running.add(proc);
+  void exited.then(() => running.delete(proc));
   if (o.waitReady !== false) {
     await waitFor('the operator to be ready', async () => {
       if (child.exitCode !== null) throw new Error(`operator exited: ${logs.join('')}`);
