@@ -102,14 +102,31 @@ export type ProposalsConfig = Type.Static<typeof ProposalsConfig>;
  */
 const Root = Type.String({ pattern: '^/([^{}]|\\{proposal\\})*$', description: 'Absolute path; {proposal} is replaced by the namespace\'s proposal.' });
 
+/** A handle or attribute value; `{proposal}` is replaced by the namespace's proposal. */
+const ScopedValue = Type.String({ minLength: 1, maxLength: 1024, pattern: '^([^{}]|\\{proposal\\})*$' });
+
+/**
+ * The volumes of one CSI driver that DatasetMounts may name. A driver resolves its
+ * `volumeHandle` (and often `volumeAttributes`) to storage by position or by name, so
+ * only exact values are allowed: a DatasetMount must name one of `volumeHandles` and set
+ * no attribute other than those in `volumeAttributes`, with the same value. `{proposal}`
+ * makes a value per proposal (e.g. one fileset per proposal); in a namespace without a
+ * proposal such values allow nothing.
+ */
+export const CsiSource = Type.Object({
+  driver: Type.String({ pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$', maxLength: 63 }),
+  volumeHandles: Type.Array(ScopedValue, { minItems: 1 }),
+  volumeAttributes: Type.Optional(StringMap(ScopedValue)),
+});
+
 /** Where datasets may come from; a DatasetMount outside these is refused. */
 export const DatasetsConfig = Type.Object({
   nfs: Type.Array(Type.Object({ server: Type.String(), paths: Type.Array(Root) }), { default: [] }),
   hostPath: Type.Array(Root, { default: [], description: 'Roots of file systems mounted on every node (GPFS, Lustre); see docs/datasets.md on trees users can write.' }),
-  csiDrivers: Type.Array(Type.String(), { default: [] }),
+  csi: Type.Array(CsiSource, { default: [], description: 'CSI volumes DatasetMounts may name: per driver, the exact handles (and attributes), with {proposal}.' }),
   /** Mount options of NFS volumes; read-only volumes also get ro. */
   nfsMountOptions: Type.Array(Type.String(), { default: ['nfsvers=4.2', 'hard', 'nosuid', 'nodev'] }),
-}, { default: { nfs: [], hostPath: [], csiDrivers: [], nfsMountOptions: ['nfsvers=4.2', 'hard', 'nosuid', 'nodev'] } });
+}, { default: { nfs: [], hostPath: [], csi: [], nfsMountOptions: ['nfsvers=4.2', 'hard', 'nosuid', 'nodev'] } });
 export type DatasetsConfig = Type.Static<typeof DatasetsConfig>;
 
 /**

@@ -45,7 +45,7 @@ const pv = (name: string) => core().readPersistentVolume({ name });
 const claim = (namespace: string, name: string) => core().readNamespacedPersistentVolumeClaim({ namespace, name });
 
 function writeConfig(hostPath: string[]): void {
-  config.datasets = { nfs: [{ server: 'nfs01.facility.example', paths: ['/exp/{proposal}'] }], hostPath, csiDrivers: [] };
+  config.datasets = { nfs: [{ server: 'nfs01.facility.example', paths: ['/exp/{proposal}'] }], hostPath, csi: [] };
   config.proposals.revocationGracePeriod = '1h'; // the session must outlive the root's removal in the last test
   writeFileSync(configFile, stringify(config));
 }

@@ -30,9 +30,9 @@ const CSI_DRIVER = 'spectrumscale.csi.ibm.com';
 let operator: OperatorProcess;
 
 beforeAll(async () => {
-  // The demo configuration, with the CSI driver docs/datasets.md recommends for filesets per proposal.
+  // The demo configuration, with the CSI driver docs/datasets.md recommends: one fileset per proposal.
   const editable = editableConfig();
-  editable.config.datasets.csiDrivers = [CSI_DRIVER];
+  editable.config.datasets.csi = [{ driver: CSI_DRIVER, volumeHandles: ['0;2;17389583;9A0B0A0A:5F2C1234;exp-{proposal};/gpfs/fs1/exp/{proposal}'] }];
   editable.write();
   operator = await startOperator({ resyncSeconds: 5, config: editable.file });
 });

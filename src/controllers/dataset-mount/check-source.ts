@@ -8,6 +8,8 @@
  * for the proposal of the DatasetMount's namespace (its `panalysis.io/proposal` label), so
  * the admin of one proposal cannot point a DatasetMount at another proposal's directory.
  * In a namespace without a proposal (no label, or an empty one) such roots allow nothing.
+ * CSI volumes are matched exactly, per driver, against the configured handles and
+ * attributes (with the same placeholder).
  */
 import type { DatasetMount } from '../../api/v1alpha1/dataset-mount.ts';
 import type { DatasetsConfig } from '../../config/schema.ts';
@@ -67,8 +69,29 @@ export function checkSource(dm: DatasetMount, allowed: DatasetsConfig, proposal?
       return { reason: 'PathNotAllowed', message: `spec.source.hostPath.path: ${src.hostPath.path} is not under an allowed root; allowed roots: ${rootsInWords(allowed.hostPath, roots, proposal)}` };
     }
   }
-  if (src.csi && !allowed.csiDrivers.includes(src.csi.driver)) {
-    return { reason: 'DriverNotAllowed', message: `spec.source.csi.driver: ${src.csi.driver} is not an allowed CSI driver; allowed: ${list(allowed.csiDrivers)}` };
+  if (src.csi) return checkCsi(src.csi, allowed.csi, proposal);
+  return undefined;
+}
+
+/**
+ * A CSI source is allowed when its driver is configured, its `volumeHandle` is one of
+ * that driver's handles for this proposal, and every attribute it sets is configured
+ * with the same value (exact matches: drivers read handles by position, so no wildcard).
+ */
+function checkCsi(csi: NonNullable<DatasetMount['spec']['source']['csi']>, allowed: DatasetsConfig['csi'], proposal: string | undefined): SourceRefusal | undefined {
+  const driver = allowed.find((d) => d.driver === csi.driver);
+  if (!driver) return { reason: 'DriverNotAllowed', message: `spec.source.csi.driver: ${csi.driver} is not an allowed CSI driver; allowed: ${list(allowed.map((d) => d.driver))}` };
+  const handles = expandRoots(driver.volumeHandles, proposal);
+  if (!handles.includes(csi.volumeHandle)) {
+    return { reason: 'VolumeHandleNotAllowed', message: `spec.source.csi.volumeHandle: "${csi.volumeHandle}" is not a volume of driver ${csi.driver} that this namespace may name; allowed: ${rootsInWords(driver.volumeHandles, handles, proposal)}` };
+  }
+  for (const [key, value] of Object.entries(csi.volumeAttributes ?? {})) {
+    const permitted = driver.volumeAttributes?.[key];
+    const expanded = permitted === undefined ? [] : expandRoots([permitted], proposal);
+    if (!expanded.includes(value)) {
+      const allowedAttrs = Object.entries(driver.volumeAttributes ?? {}).map(([k, v]) => `${k}=${expandRoots([v], proposal)[0] ?? v}`);
+      return { reason: 'VolumeAttributeNotAllowed', message: `spec.source.csi.volumeAttributes.${key}: "${value}" is not allowed for driver ${csi.driver}; allowed attributes: ${list(allowedAttrs)}` };
+    }
   }
   return undefined;
 }

@@ -9,7 +9,7 @@ import { decideDatasetMount } from './decide.ts';
 const allowed: DatasetsConfig = {
   nfs: [{ server: 'nfs01.facility.example', paths: ['/exp', '/scratch/'] }],
   hostPath: ['/gpfs/exfel/exp'],
-  csiDrivers: ['spectrumscale.csi.ibm.com'],
+  csi: [{ driver: 'spectrumscale.csi.ibm.com', volumeHandles: ['0;2;1738;9A0B:5F2C;exp-{proposal};/gpfs/fs1/exp/{proposal}', '0;2;1738;9A0B:5F2D;calib;/gpfs/fs1/calib'], volumeAttributes: { volBackendFs: 'fs1' } }],
   nfsMountOptions: ['nfsvers=4.2', 'hard', 'nosuid', 'nodev'],
 };
 const NOW = Date.parse('2026-12-01T00:00:00Z');
@@ -38,9 +38,15 @@ describe('checkSource', () => {
     'a host path outside the roots': [{ hostPath: { path: '/var/lib/kubelet' } }, 'PathNotAllowed', /spec\.source\.hostPath\.path: \/var\/lib\/kubelet is not under an allowed root; allowed roots: \/gpfs\/exfel\/exp/],
     'a CSI driver not allowed': [{ csi: { driver: 'hostpath.csi.k8s.io', volumeHandle: 'x' } }, 'DriverNotAllowed', /allowed: spectrumscale\.csi\.ibm\.com/],
     'an existing claim': [{ pvc: { claimName: 'x' } }, undefined],
+    'the proposal\'s own fileset': [{ csi: { driver: 'spectrumscale.csi.ibm.com', volumeHandle: '0;2;1738;9A0B:5F2C;exp-p1;/gpfs/fs1/exp/p1' } }, undefined],
+    'a fileset shared by every proposal': [{ csi: { driver: 'spectrumscale.csi.ibm.com', volumeHandle: '0;2;1738;9A0B:5F2D;calib;/gpfs/fs1/calib', volumeAttributes: { volBackendFs: 'fs1' } } }, undefined],
+    'another proposal\'s fileset': [{ csi: { driver: 'spectrumscale.csi.ibm.com', volumeHandle: '0;2;1738;9A0B:5F2C;exp-p2;/gpfs/fs1/exp/p2' } }, 'VolumeHandleNotAllowed', /spec\.source\.csi\.volumeHandle: "0;2;1738;9A0B:5F2C;exp-p2;\/gpfs\/fs1\/exp\/p2" .*allowed: 0;2;1738;9A0B:5F2C;exp-p1;\/gpfs\/fs1\/exp\/p1, 0;2;1738;9A0B:5F2D;calib;\/gpfs\/fs1\/calib \(for proposal p1\)/],
+    'a handle that only starts like an allowed one': [{ csi: { driver: 'spectrumscale.csi.ibm.com', volumeHandle: '0;2;1738;9A0B:5F2C;exp-p1;/gpfs/fs1/exp/p1/../p2' } }, 'VolumeHandleNotAllowed'],
+    'an attribute that redirects the volume': [{ csi: { driver: 'spectrumscale.csi.ibm.com', volumeHandle: '0;2;1738;9A0B:5F2C;exp-p1;/gpfs/fs1/exp/p1', volumeAttributes: { volDirBasePath: '/gpfs/fs1/exp/p2' } } }, 'VolumeAttributeNotAllowed', /spec\.source\.csi\.volumeAttributes\.volDirBasePath: .*allowed attributes: volBackendFs=fs1/],
+    'an allowed attribute with another value': [{ csi: { driver: 'spectrumscale.csi.ibm.com', volumeHandle: '0;2;1738;9A0B:5F2C;exp-p1;/gpfs/fs1/exp/p1', volumeAttributes: { volBackendFs: 'fs2' } } }, 'VolumeAttributeNotAllowed'],
   };
   it.each(Object.entries(cases))('%s', (_name, [source, reason, message]) => {
-    const r = checkSource(dm({ source }), allowed);
+    const r = checkSource(dm({ source }), allowed, 'p1');
     expect(r?.reason).toBe(reason);
     if (message) expect(r?.message).toMatch(message);
   });

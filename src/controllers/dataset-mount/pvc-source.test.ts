@@ -7,7 +7,7 @@ import type { DatasetsConfig } from '../../config/schema.ts';
 import { decideDatasetMount } from './decide.ts';
 import { checkPvcSource } from './pvc-source.ts';
 
-const allowed: DatasetsConfig = { nfs: [], hostPath: [], csiDrivers: [], nfsMountOptions: [] };
+const allowed: DatasetsConfig = { nfs: [], hostPath: [], csi: [], nfsMountOptions: [] };
 const NOW = Date.parse('2026-12-01T00:00:00Z');
 const dm = (claimName: string): DatasetMount => ({
   apiVersion: 'panalysis.io/v1alpha1', kind: 'DatasetMount',

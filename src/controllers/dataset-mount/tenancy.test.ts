@@ -14,7 +14,7 @@ import { podsMounting } from './index.ts';
 const scoped: DatasetsConfig = {
   nfs: [{ server: 'nfs01.facility.example', paths: ['/exp/{proposal}', '/common/calibration'] }],
   hostPath: ['/gpfs/exfel/exp/{proposal}'],
-  csiDrivers: [],
+  csi: [],
   nfsMountOptions: ['nfsvers=4.2', 'hard', 'nosuid', 'nodev'],
 };
 const NOW = Date.parse('2026-12-01T00:00:00Z');
