@@ -3,7 +3,7 @@
 # The e2e suites on a kind cluster: up.sh (cluster, image, chart), then `npm run e2e` against it.
 # The cluster is kept for a look after a failure; KIND_DELETE=1 deletes it at the end either way.
 set -euo pipefail
-# shellcheck source=common.sh
+# shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 require_tools docker kind kubectl helm npm
 

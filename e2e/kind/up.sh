@@ -4,7 +4,7 @@
 # nodes, installs the Helm chart with e2e/kind/values.yaml, and prepares a proposal namespace.
 # Idempotent: an existing cluster of the same name is reused and the release upgraded.
 set -euo pipefail
-# shellcheck source=common.sh
+# shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 require_tools docker kind kubectl helm
 
