@@ -7,16 +7,20 @@ import { spawn } from 'node:child_process';
 import { NetworkingV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { inject } from 'vitest';
 import { core, freshNamespace, kubeConfig, waitFor } from './helpers.ts';
+import { isGone } from './gone.ts';
+
+export { isGone };
 
 /** The proposal of the operator's demo configuration; alice and bob are members, carol is not. */
 export const PROPOSAL = '20231234';
 
 /**
  * A fresh namespace of {@link PROPOSAL} (so the proposal-namespace policy guards it), where each
- * user is bound to the given ClusterRoles (`panalysis-portal`, `panalysis-admin`, `view`, `edit`).
+ * user is bound to the given ClusterRoles (`panalysis-portal`, `panalysis-admin`, `view`, `edit`);
+ * `labels` add to (or replace) the namespace's labels, e.g. another proposal.
  */
-export async function proposalNamespace(prefix: string, grants: Record<string, string[]>): Promise<string> {
-  const ns = await freshNamespace(prefix, { 'panalysis.io/proposal': PROPOSAL });
+export async function proposalNamespace(prefix: string, grants: Record<string, string[]>, labels: Record<string, string> = {}): Promise<string> {
+  const ns = await freshNamespace(prefix, { 'panalysis.io/proposal': PROPOSAL, ...labels });
   const rbac = kubeConfig().makeApiClient(RbacAuthorizationV1Api);
   for (const [user, roles] of Object.entries(grants)) {
     for (const role of roles) {
@@ -62,21 +66,10 @@ export function kubectlAs(user: string, args: string[], stdin = ''): Promise<Kub
 export const kubectlCreate = (user: string, ns: string, obj: unknown): Promise<KubectlResult> =>
   kubectlAs(user, ['create', '-n', ns, '-f', '-'], JSON.stringify(obj));
 
-/** True once `read` answers 404; false while the object exists; any other error is thrown. */
-export async function isGone(read: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await read();
-    return false;
-  } catch (err) {
-    if ((err as { code?: number }).code === 404) return true;
-    throw err;
-  }
-}
-
 const networking = () => kubeConfig().makeApiClient(NetworkingV1Api);
 
 /** Readers of the children of session `name`, by kind. */
-export function childReaders(ns: string, name: string): Record<string, () => Promise<unknown>> {
+export function childReaders(ns: string, name: string) {
   return {
     pod: () => core().readNamespacedPod({ namespace: ns, name }),
     service: () => core().readNamespacedService({ namespace: ns, name }),
