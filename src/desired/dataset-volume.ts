@@ -9,7 +9,7 @@ import type { V1PersistentVolume, V1PersistentVolumeClaim } from '@kubernetes/cl
 import { API_VERSION, LABELS } from '../api/v1alpha1/group.ts';
 import type { DatasetMount } from '../api/v1alpha1/dataset-mount.ts';
 import { readOnly } from './containers.ts';
-import { sha256Hex } from './sha256.ts';
+import { createHash } from 'node:crypto';
 
 /** Nominal size of dataset volumes: static volumes need one, nothing enforces it. */
 export const DATASET_CAPACITY = '1Pi';
@@ -34,7 +34,7 @@ const MAX_VOLUME_NAME = 63;
  * would not), and the result is a DNS label of at most 63 characters.
  */
 export function datasetVolumeName(namespace: string, name: string): string {
-  const hash = sha256Hex(`${namespace}/${name}`).slice(0, HASH_HEX);
+  const hash = createHash('sha256').update(`${namespace}/${name}`).digest('hex').slice(0, HASH_HEX);
   const readable = `panalysis-${namespace}-${name}`.slice(0, MAX_VOLUME_NAME - HASH_HEX - 1).replace(/[.-]+$/, '').replace(/\./g, '-');
   return `${readable}-${hash}`;
 }
