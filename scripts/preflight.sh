@@ -9,7 +9,8 @@
 #   toolchain is taken from the Go module proxy (golang.org/toolchain) into the cache.
 # - Then scripts/build-control-plane.sh builds or reuses the cached binaries.
 #
-# Usage: bash scripts/preflight.sh [--no-ldap]   (--no-ldap: only what `npm start` needs)
+# Usage: bash scripts/preflight.sh [--no-ldap]   (--no-ldap: only what `npm start` needs; nothing
+# at all when KUBECONFIG names the cluster to use)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CACHE="${PANALYSIS_CACHE:-$HOME/.cache/panalysis}"
@@ -17,7 +18,11 @@ GO_TOOLCHAIN_VERSION=1.26.8
 die() { echo "panalysis: $*" >&2; exit 1; }
 
 need_ldap=1
-[ "${1:-}" = "--no-ldap" ] && need_ldap=0
+if [ "${1:-}" = "--no-ldap" ]; then
+  need_ldap=0
+  # `npm start` on the cluster of KUBECONFIG needs no local control plane.
+  [ -n "${KUBECONFIG:-}" ] && exit 0
+fi
 
 # 1. System tools (Debian package names).
 missing=()
