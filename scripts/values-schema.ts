@@ -42,6 +42,7 @@ export const ChartValues = Type.Object({
     enabled: Type.Boolean(),
     portalGroups: Strings,
     usernamePrefix: Type.String(),
+    finalizerWriters: Type.Object({ users: Strings, groups: Strings }),
     proposalNamespaces: Type.Object({ guard: Type.Boolean(), writerUsers: Strings, writerGroups: Strings }),
     controlPlane: Type.Object({ users: Strings, groups: Strings }),
   }),

@@ -135,27 +135,31 @@ describe('deleting sessions', () => {
       return `stop: phase Stopped, pod 404, home kept; delete returned after ${r.seconds} s, session and children 404`;
     }, TIMEOUT);
 
-  attack('A6', 'a GitOps controller relabels a session, adds and removes its own finalizer, and tries to change spec.user',
-    'metadata changes allowed and the session keeps running; the spec.user change is refused naming the field',
+  attack('A6', 'a GitOps controller (not a portal, with panalysis-portal rights like any member) relabels a session, adds a finalizer to hold its deletion, and tries to change spec.user',
+    'the label change is allowed and the session keeps running; the finalizer and the spec.user change are refused naming the rule; the session\'s own user may add and remove a finalizer',
     async () => {
       const ns = await proposalNamespace('gitops', { alice: ['panalysis-portal'], gitops: ['panalysis-portal'] });
       const before = await alicesRunningSession(ns, 'nb');
       const label = await kubectlAs('gitops', ['label', SESSIONS, 'nb', '-n', ns, 'app.kubernetes.io/managed-by=argocd']);
       expect(label.stderr).toBe('');
       const finalizers = (await readSession(ns, 'nb')).metadata?.finalizers ?? [];
-      const add = await kubectlAs('gitops', ['patch', SESSIONS, 'nb', '-n', ns, '--type', 'merge', '-p', JSON.stringify({ metadata: { finalizers: [...finalizers, 'gitops.example/hold'] } })]);
-      expect(add.stderr).toBe('');
-      const remove = await kubectlAs('gitops', ['patch', SESSIONS, 'nb', '-n', ns, '--type', 'merge', '-p', JSON.stringify({ metadata: { finalizers } })]);
-      expect(remove.stderr).toBe('');
+      const hold = JSON.stringify({ metadata: { finalizers: [...finalizers, 'gitops.example/hold'] } });
+      const add = await kubectlAs('gitops', ['patch', SESSIONS, 'nb', '-n', ns, '--type', 'merge', '-p', hold]);
+      expect(add.ok).toBe(false);
+      expect(add.stderr).toMatch(/gitops may not change session "nb" of alice: .* may change its spec, owner references or finalizers/);
       const user = await kubectlAs('gitops', ['patch', SESSIONS, 'nb', '-n', ns, '--type', 'merge', '-p', '{"spec":{"user":"gitops"}}']);
       expect(user.ok).toBe(false);
       expect(user.stderr).toMatch(/spec\.user/);
       expect(user.stderr).toMatch(/cannot change/);
+      const own = await kubectlAs('alice', ['patch', SESSIONS, 'nb', '-n', ns, '--type', 'merge', '-p', hold]);
+      expect(own.stderr).toBe('');
+      const back = await kubectlAs('alice', ['patch', SESSIONS, 'nb', '-n', ns, '--type', 'merge', '-p', JSON.stringify({ metadata: { finalizers } })]);
+      expect(back.stderr).toBe('');
       const s = await readSession(ns, 'nb');
       expect(s.metadata?.labels?.['app.kubernetes.io/managed-by']).toBe('argocd');
       expect(s.metadata?.finalizers ?? []).toEqual(finalizers);
       await expectUntouched(ns, 'nb', before);
-      return `label and finalizer changes applied; spec.user change refused ("${/spec\.user[^;\n]*/.exec(user.stderr)![0]}"); session Running, children unchanged`;
+      return `label applied; finalizer refused ("${/may change its spec[^\n]*/.exec(add.stderr)![0]}"); spec.user change refused ("${/spec\.user[^;\n]*/.exec(user.stderr)![0]}"); alice added and removed one; session Running, children unchanged`;
     }, TIMEOUT);
 });
 
