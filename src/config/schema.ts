@@ -7,6 +7,7 @@
 import Type from 'typebox';
 import { DNS_LABEL_PATTERN, DURATION_PATTERN, GROUPNAME_PATTERN, QUANTITY_PATTERN, StringEnum, StringMap, USERNAME_PATTERN } from '../api/v1alpha1/schema-helpers.ts';
 import { DESKTOP_PROTOCOLS, SESSION_TYPES } from '../api/v1alpha1/analysis-session.ts';
+import { ResourceQuotaSpec } from '../api/v1alpha1/resource-quota.ts';
 import { LdapConfig } from './ldap.ts';
 
 const Name = Type.String({ pattern: DNS_LABEL_PATTERN, maxLength: 63 });
@@ -175,6 +176,19 @@ export const NetworkConfig = Type.Object({
 }, { default: {} });
 export type NetworkConfig = Type.Static<typeof NetworkConfig>;
 
+/**
+ * Facility policy for proposal quotas. With `default`, every proposal namespace that has
+ * no ResourceQuota (panalysis.io) gets one named `defaultName` with this spec, created
+ * once and never overwritten (edit it per proposal, or create your own, which then wins
+ * and the written default is removed). Without it, proposals without their own quota run
+ * sessions unlimited and unaccounted.
+ */
+export const QuotasConfig = Type.Object({
+  default: Type.Optional(ResourceQuotaSpec),
+  defaultName: Type.String({ pattern: DNS_LABEL_PATTERN, maxLength: 63, default: 'default' }),
+}, { default: { defaultName: 'default' } });
+export type QuotasConfig = Type.Static<typeof QuotasConfig>;
+
 export const OperatorConfig = Type.Object({
   gateway: Type.Object({
     /** Public URL of the gateway; a session's URL is `<baseUrl>/s/<namespace>/<name>/`. */
@@ -201,5 +215,6 @@ export const OperatorConfig = Type.Object({
   proposals: ProposalsConfig,
   datasets: DatasetsConfig,
   network: NetworkConfig,
+  quotas: QuotasConfig,
 });
 export type OperatorConfig = Type.Static<typeof OperatorConfig>;

@@ -125,7 +125,16 @@ describe('KubeClient adapter', () => {
       ['POST', '/apis/apps/v1/namespaces/ns/deployments', undefined],
       ['PUT', '/apis/coordination.k8s.io/v1/namespaces/ns/leases/l', undefined],
     ]);
-    expect(kube.writes).toEqual({ apply: 0, applyStatus: 0, delete: 0, patch: 1, create: 1, replace: 1 });
+    expect(kube.writes).toEqual({ apply: 0, applyStatus: 0, delete: 0, patch: 1, create: 1, replace: 1, replaceStatus: 0 });
+  });
+
+  it('writes a status only as a compare-and-swap: a PUT to /status carrying the resourceVersion it read', async () => {
+    const { transport, kube } = setup();
+    const quota = { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'q', namespace: 'ns', resourceVersion: '42' }, status: { nextRun: 2 } };
+    await kube.replaceStatus(quota);
+    expect(transport.requests[0]).toMatchObject({ method: 'PUT', path: '/api/v1/namespaces/ns/resourcequotas/q/status', body: { metadata: { resourceVersion: '42' }, status: { nextRun: 2 } } });
+    await expect(kube.replaceStatus({ ...quota, metadata: { name: 'q', namespace: 'ns' } })).rejects.toThrow(/needs metadata.resourceVersion/);
+    expect(kube.writes.replaceStatus).toBe(1);
   });
 
   it('lists every page and fills in apiVersion and kind', async () => {

@@ -53,6 +53,7 @@ export interface WriteCounts {
   patch: number;
   create: number;
   replace: number;
+  replaceStatus: number;
 }
 
 /**
@@ -87,6 +88,13 @@ export interface KubeClient {
   create<T extends KubeObject>(obj: T): Promise<T>;
   /** Replaces (PUT); with `metadata.resourceVersion` set this is an optimistic update (409 when stale). */
   replace<T extends KubeObject>(obj: T): Promise<T>;
+  /**
+   * Compare-and-swap of the status subresource: a PUT of `obj.status` to `/status` that
+   * succeeds only if the object still has `obj.metadata.resourceVersion` (409 otherwise:
+   * re-read and decide again). The gate for decisions that must not race (quota admission).
+   * @throws TypeError when `obj.metadata.resourceVersion` is missing (that would be an unconditional write).
+   */
+  replaceStatus<T extends KubeObject>(obj: T): Promise<T>;
 }
 
 /** Read access to cached objects, used for the apply-skip rule. */
@@ -128,7 +136,7 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
 }
 
 class TransportKubeClient implements KubeClient {
-  readonly writes: WriteCounts = { apply: 0, applyStatus: 0, delete: 0, patch: 0, create: 0, replace: 0 };
+  readonly writes: WriteCounts = { apply: 0, applyStatus: 0, delete: 0, patch: 0, create: 0, replace: 0, replaceStatus: 0 };
   readonly skipped = { apply: 0, applyStatus: 0 };
   readonly #transport: KubeTransport;
   readonly #resolver: ResourceResolver;
@@ -222,6 +230,15 @@ class TransportKubeClient implements KubeClient {
   async replace<T extends KubeObject>(obj: T): Promise<T> {
     const path = await this.#path(refOf(obj));
     this.writes.replace += 1;
+    return this.#transport.request<T>({ method: 'PUT', path, body: obj });
+  }
+
+  async replaceStatus<T extends KubeObject>(obj: T): Promise<T> {
+    if (!obj.metadata?.resourceVersion) throw new TypeError(`replaceStatus of ${obj.kind} ${obj.metadata?.name} needs metadata.resourceVersion`);
+    const ref = refOf(obj);
+    const path = await this.#path(ref, 'status');
+    this.#memo.forget(objectId(ref));
+    this.writes.replaceStatus += 1;
     return this.#transport.request<T>({ method: 'PUT', path, body: obj });
   }
 

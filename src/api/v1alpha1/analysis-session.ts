@@ -112,6 +112,15 @@ const Identity = Type.Object({
   groupNames: Type.Optional(Type.Array(Type.String(), { maxItems: 64 })),
 });
 
+/** The session's standing in its proposal's quota, kept by the session controller. */
+const SessionQuota = Type.Object({
+  name: Type.Optional(Type.String({ description: 'The ResourceQuota (panalysis.io) that governs the session.' })),
+  run: Type.Optional(Type.Integer({ minimum: 1, description: 'The admitted run the pod belongs to.' })),
+  admittedAt: Type.Optional(DateTime('When the current run was admitted.')),
+  doneRun: Type.Optional(Type.Integer({ minimum: 0, description: 'The last run that ended (its pod gone); a run at or below it is never used again.' })),
+  endedAt: Type.Optional(DateTime('When run doneRun ended.')),
+}, { description: 'Quota admission of the session.' });
+
 export const AnalysisSessionStatus = Type.Object({
   observedGeneration: Type.Optional(Type.Integer({ minimum: 0 })),
   phase: Type.Optional(StringEnum(SESSION_PHASES, { description: 'Derived from the conditions, for people and printer columns.' })),
@@ -125,6 +134,7 @@ export const AnalysisSessionStatus = Type.Object({
   startedAt: Type.Optional(DateTime('When the pod became ready.')),
   expiresAt: Type.Optional(DateTime('When the lifetime ends.')),
   lastActivity: Type.Optional(DateTime('Last activity the gateway saw.')),
+  quota: Type.Optional(SessionQuota),
   conditions: Type.Optional(Conditions),
 });
 export type AnalysisSessionStatus = Type.Static<typeof AnalysisSessionStatus>;

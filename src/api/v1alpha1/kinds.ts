@@ -6,7 +6,8 @@
 import type { TSchema } from 'typebox';
 import { AnalysisSessionSpec, AnalysisSessionStatus, analysisSessionRootRules } from './analysis-session.ts';
 import { DatasetMountSpec, DatasetMountStatus, datasetMountRootRules } from './dataset-mount.ts';
-import { ResourceQuotaSpec, ResourceQuotaStatus } from './resource-quota.ts';
+import { ResourceQuotaSpec, ResourceQuotaStatus, resourceQuotaRootRules } from './resource-quota.ts';
+import { UsageRecordSpec, UsageRecordStatus, usageRecordRootRules } from './usage-record.ts';
 import type { CelRule } from './schema-helpers.ts';
 
 /** A printer column as `kubectl get` shows it. */
@@ -81,17 +82,42 @@ export const RESOURCE_QUOTA: KindDefinition = {
   shortNames: ['pquota'],
   spec: ResourceQuotaSpec,
   status: ResourceQuotaStatus,
-  rootRules: [],
+  rootRules: resourceQuotaRootRules,
   description: 'The analysis-session policy of one proposal namespace: concurrent limits, GPU/CPU-hour budgets, windows. Not core v1 ResourceQuota: use resourcequotas.panalysis.io or pquota with kubectl.',
   printerColumns: [
     { name: 'Window', type: 'string', jsonPath: '.status.window' },
     { name: 'Sessions', type: 'string', jsonPath: '.status.summary.sessions' },
     { name: 'GPU', type: 'string', jsonPath: '.status.summary.gpus' },
     { name: 'GPU-H', type: 'string', jsonPath: '.status.summary.gpuHours' },
+    { name: 'CPU-H', type: 'string', jsonPath: '.status.summary.cpuHours', priority: 1 },
+    { name: 'Waiting', type: 'integer', jsonPath: '.status.summary.waiting' },
     { name: 'On-Exceeded', type: 'string', jsonPath: '.spec.onExceeded', priority: 1 },
+    readyColumn,
     ageColumn,
   ],
 };
 
+export const USAGE_RECORD: KindDefinition = {
+  kind: 'UsageRecord',
+  plural: 'usagerecords',
+  singular: 'usagerecord',
+  shortNames: ['pusage'],
+  spec: UsageRecordSpec,
+  status: UsageRecordStatus,
+  rootRules: usageRecordRootRules,
+  description: 'One finished run of an analysis session (user, proposal, profile, GPUs, start, end, image digest): immutable accounting, written before the run\'s quota reservation is released.',
+  printerColumns: [
+    { name: 'Proposal', type: 'string', jsonPath: '.spec.proposal' },
+    { name: 'User', type: 'string', jsonPath: '.spec.user' },
+    { name: 'Session', type: 'string', jsonPath: '.spec.session' },
+    { name: 'GPUs', type: 'integer', jsonPath: '.spec.gpus' },
+    { name: 'Start', type: 'date', jsonPath: '.spec.start' },
+    { name: 'End', type: 'string', jsonPath: '.spec.end' },
+    { name: 'Reason', type: 'string', jsonPath: '.spec.endReason' },
+    { name: 'Profile', type: 'string', jsonPath: '.spec.profile', priority: 1 },
+    { name: 'Digest', type: 'string', jsonPath: '.spec.imageDigest', priority: 1 },
+  ],
+};
+
 /** All kinds, in the order the CRDs are written. */
-export const KINDS: readonly KindDefinition[] = [ANALYSIS_SESSION, DATASET_MOUNT, RESOURCE_QUOTA];
+export const KINDS: readonly KindDefinition[] = [ANALYSIS_SESSION, DATASET_MOUNT, RESOURCE_QUOTA, USAGE_RECORD];

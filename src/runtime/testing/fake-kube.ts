@@ -19,7 +19,7 @@ const idOf = (ref: ObjectRef): string => `${ref.apiVersion}/${ref.kind}/${ref.na
  * collection. Integration tests against a real API server are the reference.
  */
 export class FakeKube implements KubeClient {
-  readonly writes: WriteCounts = { apply: 0, applyStatus: 0, delete: 0, patch: 0, create: 0, replace: 0 };
+  readonly writes: WriteCounts = { apply: 0, applyStatus: 0, delete: 0, patch: 0, create: 0, replace: 0, replaceStatus: 0 };
   readonly skipped = { apply: 0, applyStatus: 0 };
   readonly #objects = new Map<string, KubeObject>();
   readonly #memo = new ApplyMemo();
@@ -95,6 +95,15 @@ export class FakeKube implements KubeClient {
     const rv = obj.metadata?.resourceVersion;
     if (rv !== undefined && rv !== old.metadata?.resourceVersion) throw new KubeApiError(409, 'Conflict', 'stale resourceVersion');
     return this.#store(obj, old) as T;
+  }
+
+  async replaceStatus<T extends KubeObject>(obj: T): Promise<T> {
+    this.writes.replaceStatus += 1;
+    const old = this.#require(refOf(obj));
+    const rv = obj.metadata?.resourceVersion;
+    if (rv === undefined) throw new TypeError('replaceStatus needs metadata.resourceVersion');
+    if (rv !== old.metadata?.resourceVersion) throw new KubeApiError(409, 'Conflict', 'stale resourceVersion');
+    return this.#store({ ...old, status: structuredClone((obj as { status?: unknown }).status) } as KubeObject, old) as T;
   }
 
   #apply<T extends KubeObject>(ref: ObjectRef, body: KubeObject, slot: string, verb: 'apply' | 'applyStatus'): ApplyOutcome<T> {
