@@ -10,6 +10,7 @@ import { apiserverExceptedConfig } from '../config/egress.ts';
 import { ConfigHolder } from '../config/watch.ts';
 import { addSessionController } from '../controllers/analysis-session/index.ts';
 import { addDatasetController } from '../controllers/dataset-mount/index.ts';
+import { addQuotaController } from '../controllers/quota/index.ts';
 import { NAMESPACE_SCOPED_PLURALS } from '../controllers/rbac.ts';
 import { jsonLogger } from '../runtime/log.ts';
 import { LeaderElectionLostError, Manager } from '../runtime/manager.ts';
@@ -55,11 +56,14 @@ export async function runOperator(o: OperatorOptions): Promise<number> {
   const sessions = addSessionController(manager, { config: apiserverExceptedConfig(() => holder.current(), apiserver), directory: () => sources.directory, proposals: () => sources.proposals, resyncMs: o.resyncMs });
   requeueSessions.now = () => sessions.requeueAll();
   const datasets = addDatasetController(manager, { config: () => holder.current() });
+  const quotas = addQuotaController(manager, { config: () => holder.current(), resyncMs: o.resyncMs });
   holder.onChange((config) => {
     sources = sourcesFromConfig(config);
     sessions.requeueAll();
     // Allowed roots may have changed: every DatasetMount is checked again now, not at the next resync.
     datasets.requeueAll();
+    // Profiles (what a session asks for) or the facility default may have changed.
+    quotas.requeueAll();
   });
   holder.watch(o.configPollMs ?? 5000);
   manager.handleSignals();

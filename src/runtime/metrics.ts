@@ -32,10 +32,53 @@ export class Counter {
   }
 }
 
+/**
+ * A Prometheus histogram per label set: cumulative `_bucket{le}` counts, `_sum` and `_count`.
+ * Buckets are upper bounds in ascending order; `+Inf` is implied.
+ */
+export class Histogram {
+  readonly #buckets: readonly number[];
+  readonly #series = new Map<string, { labels: Labels; counts: number[]; sum: number; count: number }>();
+
+  constructor(buckets: readonly number[]) {
+    this.#buckets = [...buckets].sort((a, b) => a - b);
+  }
+
+  /** Records one observation of `value` in the series of `labels`. */
+  observe(labels: Labels, value: number): void {
+    const key = labelKey(labels);
+    let series = this.#series.get(key);
+    if (!series) {
+      series = { labels, counts: this.#buckets.map(() => 0), sum: 0, count: 0 };
+      this.#series.set(key, series);
+    }
+    this.#buckets.forEach((le, i) => {
+      if (value <= le) series.counts[i]! += 1;
+    });
+    series.sum += value;
+    series.count += 1;
+  }
+
+  /** Observations of one series so far. */
+  count(labels: Labels = {}): number {
+    return this.#series.get(labelKey(labels))?.count ?? 0;
+  }
+
+  /** Samples in exposition order, with the suffix each belongs to. */
+  samples(): Array<Sample & { suffix: '_bucket' | '_sum' | '_count' }> {
+    const out: Array<Sample & { suffix: '_bucket' | '_sum' | '_count' }> = [];
+    for (const { labels, counts, sum, count } of this.#series.values()) {
+      this.#buckets.forEach((le, i) => out.push({ suffix: '_bucket', labels: { ...labels, le: String(le) }, value: counts[i]! }));
+      out.push({ suffix: '_bucket', labels: { ...labels, le: '+Inf' }, value: count }, { suffix: '_sum', labels, value: sum }, { suffix: '_count', labels, value: count });
+    }
+    return out;
+  }
+}
+
 interface Family {
   readonly name: string;
   readonly help: string;
-  readonly type: 'counter' | 'gauge';
+  readonly type: 'counter' | 'gauge' | 'histogram';
   readonly collect: () => readonly Sample[];
 }
 
@@ -50,6 +93,17 @@ interface Family {
 export class MetricsRegistry {
   readonly #families = new Map<string, Family[]>();
   readonly #counters = new Map<string, Counter>();
+  readonly #histograms = new Map<string, Histogram>();
+
+  /** The histogram `name` with `buckets`, created on first use. */
+  histogram(name: string, help: string, buckets: readonly number[]): Histogram {
+    const existing = this.#histograms.get(name);
+    if (existing) return existing;
+    const histogram = new Histogram(buckets);
+    this.#histograms.set(name, histogram);
+    this.#add({ name, help, type: 'histogram', collect: () => histogram.samples() });
+    return histogram;
+  }
 
   /** The counter `name`, created on first use. */
   counter(name: string, help: string): Counter {
@@ -74,7 +128,7 @@ export class MetricsRegistry {
       if (!first) continue;
       lines.push(`# HELP ${name} ${first.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`, `# TYPE ${name} ${first.type}`);
       for (const family of families) {
-        for (const { labels, value } of family.collect()) lines.push(`${name}${formatLabels(labels)} ${formatValue(value)}`);
+        for (const sample of family.collect()) lines.push(`${name}${(sample as { suffix?: string }).suffix ?? ''}${formatLabels(sample.labels)} ${formatValue(sample.value)}`);
       }
     }
     return `${lines.join('\n')}\n`;

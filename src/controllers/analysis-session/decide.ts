@@ -27,6 +27,8 @@ import { conflictPlan, deletionPlan, enforceLifecycle, holdPlan, refusedPlan, RE
 import { isRefusal, resolveRequest } from './request.ts';
 import type { Refusal, ResolvedRequest } from './request.ts';
 import { baseStatus, CONDITIONS, keptChildren, runningPlan } from './running-plan.ts';
+import { QUOTA_CONDITION, quotaGate, withQuotaStatus } from './quota-gate.ts';
+import type { QuotaFact } from './quota-gate.ts';
 
 export { CONDITIONS } from './running-plan.ts';
 export { SESSION_FINALIZER } from './plans.ts';
@@ -52,6 +54,8 @@ export interface SessionFacts {
   datasets?: Map<string, DatasetMount | undefined>;
   /** Names of all DatasetMounts of the namespace (for messages). */
   availableDatasets?: string[];
+  /** The quota of the namespace; undefined is treated as unlimited. */
+  quota?: QuotaFact;
 }
 
 /** A delete the plan asks for, always with the UID of the exact object (a precondition). */
@@ -68,6 +72,10 @@ export interface SessionPlan {
   requeueAfterMs?: number;
   /** The session is being deleted and has no pod left: the operator's finalizer may be removed. */
   release?: boolean;
+  /** The quota gate decided this plan (or let it through), so `QuotaAdmitted` is current. */
+  gated?: boolean;
+  /** The session's run with this number is over (no pod, none wanted): record that, once a live read confirms no pod is left. */
+  endRun?: number;
 }
 
 const UNKNOWN: Verdict = { status: 'Unknown', reason: 'NotChecked', message: 'Not checked yet.' };
@@ -94,9 +102,9 @@ function checkGrantedGids(s: AnalysisSession, id: PosixIdentity, access: AccessD
 /** Decides the whole state of one session. */
 export function decideSession(stored: AnalysisSession, facts: SessionFacts, config: OperatorConfig, now: number): SessionPlan {
   const s: AnalysisSession = { ...stored, status: typeof stored.status === 'object' && stored.status !== null ? { ...stored.status, conditions: storedConditions(stored) } : undefined };
-  if (s.metadata.deletionTimestamp) return deletionPlan(s, facts, now);
+  if (s.metadata.deletionTimestamp) return withQuotaStatus(s, facts.quota, facts.pod ?? facts.orphanPod, deletionPlan(s, facts, now), now);
   const live = facts.pod && !facts.pod.metadata?.deletionTimestamp ? facts.pod : undefined;
-  return enforceLifecycle(s, decideLive(s, facts, config, live, now), live, now);
+  return withQuotaStatus(s, facts.quota, facts.pod, enforceLifecycle(s, decideLive(s, facts, config, live, now), live, now), now);
 }
 
 function decideLive(s: AnalysisSession, facts: SessionFacts, config: OperatorConfig, live: V1Pod | undefined, now: number): SessionPlan {
@@ -136,5 +144,7 @@ function decideLive(s: AnalysisSession, facts: SessionFacts, config: OperatorCon
   if (access.outcome === 'refuse') return refuse(status, withAccess, access.authorized, request);
   const lowGids = checkGrantedGids(s, found.identity, access, config, imageGroups);
   if (lowGids) return refuse(status, [[CONDITIONS.identity, lowGids], [CONDITIONS.authorized, UNKNOWN]], lowGids, request);
-  return runningPlan(s, facts, config, request, found.identity, access, status, withAccess, now);
+  const gate = quotaGate(s, facts.quota ?? { kind: 'unlimited' }, live, status, withAccess, now);
+  if (!gate.go) return gate.plan;
+  return { ...runningPlan(s, facts, config, request, found.identity, access, status, [...withAccess, [QUOTA_CONDITION, gate.verdict]], now), gated: true };
 }

@@ -15,6 +15,7 @@ function deps(cache: Map<string, KubeObject>, live: Map<string, KubeObject>): Ga
     lookup: (r) => cache.get(key(r)),
     get: async (r) => live.get(key(r)),
     datasets: () => [],
+    quota: () => ({ kind: 'unlimited' as const }),
   };
 }
 

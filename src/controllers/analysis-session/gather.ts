@@ -16,6 +16,7 @@ import type { IdentityFact, ProposalFact, SessionFacts } from './decide.ts';
 import type { DatasetMount } from '../../api/v1alpha1/dataset-mount.ts';
 import { LABELS } from '../../api/v1alpha1/group.ts';
 import type { ProposalDirectory } from '../../identity/proposals.ts';
+import type { QuotaFact } from './quota-gate.ts';
 
 /** What gather reads from: the directory, the proposal source and the manager's caches. */
 export interface GatherDeps {
@@ -29,6 +30,8 @@ export interface GatherDeps {
   get: (ref: ObjectRef) => Promise<KubeObject | undefined>;
   /** DatasetMounts of a namespace, from the cache. */
   datasets: (namespace: string) => DatasetMount[];
+  /** The quota that governs a namespace, from the cache. */
+  quota: (namespace: string) => QuotaFact;
 }
 
 /** VNC authentication uses the first 8 characters of a password; Jupyter tokens are longer. */
@@ -104,6 +107,7 @@ export async function gatherSessionFacts(s: AnalysisSession, deps: GatherDeps): 
     proposal: await proposalOf(namespace, deps),
     datasets: new Map(wanted.map((name) => [name, inNamespace.find((d) => d.metadata.name === name)])),
     availableDatasets: inNamespace.map((d) => d.metadata.name!).sort(),
+    quota: deps.quota(namespace),
   };
   return withChildren(s, facts, children);
 }

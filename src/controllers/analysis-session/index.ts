@@ -10,17 +10,28 @@ import type { DatasetMount } from '../../api/v1alpha1/dataset-mount.ts';
 import type { OperatorConfig } from '../../config/schema.ts';
 import type { Directory } from '../../identity/directory.ts';
 import type { ProposalDirectory } from '../../identity/proposals.ts';
+import { LABELS } from '../../api/v1alpha1/group.ts';
 import { setCondition } from '../../runtime/conditions.ts';
 import type { Condition } from '../../runtime/conditions.ts';
 import type { Controller } from '../../runtime/controller.ts';
 import type { Manager } from '../../runtime/manager.ts';
 import type { ResourceType } from '../../runtime/resource.ts';
 import { DATASET_RESOURCE } from '../dataset-mount/index.ts';
+import type { ResourceQuota } from '../../api/v1alpha1/resource-quota.ts';
+import { governingQuota } from '../../policy/quota-ledger.ts';
+import { QUOTA_RESOURCE } from '../quota/resources.ts';
+import type { QuotaFact } from './quota-gate.ts';
 import { reconcileSession } from './reconcile.ts';
 import { MANAGED_SELECTOR, OWNED_RESOURCES, SESSION_FIELD_MANAGER, SESSION_RESOURCE } from './resources.ts';
 
 const NAMESPACE_RESOURCE: ResourceType = { apiVersion: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false };
 const keyOfSession = (s: AnalysisSession): string => `${s.metadata.namespace}/${s.metadata.name}`;
+
+/** Sessions a quota change may concern: all but those running undisturbed (a running one only when asked to stop). */
+function concernedByQuota(s: AnalysisSession, q: ResourceQuota): boolean {
+  if (s.metadata.deletionTimestamp || s.status?.phase !== 'Running') return true;
+  return q.status?.reservations?.some((r) => r.uid === s.metadata.uid && (r.stop !== undefined || r.run !== s.status?.quota?.run)) ?? false;
+}
 
 export interface SessionControllerOptions {
   config: () => OperatorConfig;
@@ -47,6 +58,13 @@ export function addSessionController(manager: Manager, options: SessionControlle
   const sessions = manager.source<AnalysisSession & { metadata: { name?: string } }>({ resource: SESSION_RESOURCE });
   const datasets = manager.source<DatasetMount>({ resource: DATASET_RESOURCE });
   manager.source({ resource: NAMESPACE_RESOURCE });
+  const quotas = manager.source<ResourceQuota & { metadata: { name?: string } }>({ resource: QUOTA_RESOURCE });
+  const quotaOf = (namespace: string): QuotaFact => {
+    const q = governingQuota(quotas.store.list(namespace) as ResourceQuota[]);
+    if (q) return { kind: 'governed', quota: q };
+    const ns = manager.lookup({ apiVersion: 'v1', kind: 'Namespace', name: namespace });
+    return options.config().quotas.default && ns?.metadata?.labels?.[LABELS.proposal] ? { kind: 'awaitingDefault' } : { kind: 'unlimited' };
+  };
   const events = manager.eventRecorder('panalysis.io/session-controller');
   const sessionsIn = (namespace: string | undefined) => (sessions.store.list(namespace) as AnalysisSession[]);
   const now = options.now ?? Date.now;
@@ -61,6 +79,7 @@ export function addSessionController(manager: Manager, options: SessionControlle
     lookup: (ref: Parameters<Manager['lookup']>[0]) => manager.lookup(ref),
     get: (ref: Parameters<Manager['lookup']>[0]) => manager.kube.get(ref),
     session: (namespace: string, name: string) => sessions.store.get(namespace, name) as AnalysisSession | undefined,
+    quota: quotaOf,
   };
   const controller = manager.addController<AnalysisSession>({
     name: 'analysissession',
@@ -71,6 +90,8 @@ export function addSessionController(manager: Manager, options: SessionControlle
       { spec: { resource: NAMESPACE_RESOURCE }, map: (ns) => sessionsIn(ns.metadata?.name).map(keyOfSession) },
       // A DatasetMount changed (ready, access, write window): the sessions that request it.
       { spec: { resource: DATASET_RESOURCE }, map: (dm) => sessionsIn(dm.metadata?.namespace).filter((s) => Array.isArray(s.spec?.datasets) && s.spec.datasets.some((d) => d?.name === dm.metadata?.name)).map(keyOfSession) },
+      // A quota's ledger changed (admitted, queued, refused, released, asked to stop): the sessions it may concern.
+      { spec: { resource: QUOTA_RESOURCE }, map: (q) => sessionsIn(q.metadata?.namespace).filter((s) => concernedByQuota(s, q as ResourceQuota)).map(keyOfSession) },
     ],
     concurrency: options.concurrency ?? 8,
     ...(options.resyncMs ? { resyncMs: options.resyncMs } : {}),

@@ -36,6 +36,7 @@ function setup() {
     directory: () => new StaticDirectory({ users: [{ name: 'alice', uid: 20001, gid: 20001 }] }),
     proposals: () => new StaticProposals([]),
     datasets: () => [],
+    quota: () => ({ kind: 'unlimited' as const }),
     events: new EventRecorder({ sink: { create: async () => undefined, patch: async () => undefined }, reportingController: 'test', reportingInstance: 'test' }),
     now: () => Date.parse('2026-12-01T12:00:00Z'),
     lookup: (r) => cache.get(key(r)),

@@ -26,6 +26,7 @@ import type { GatherDeps } from './gather.ts';
 import { deletionPlan } from './plans.ts';
 import { SESSION_FIELD_MANAGER, sessionRef } from './resources.ts';
 import { eventFor } from './events.ts';
+import { withQuotaStatus } from './quota-gate.ts';
 
 export interface SessionDeps extends GatherDeps {
   kube: KubeClient;
@@ -43,6 +44,7 @@ export async function reconcileSession(req: ReconcileRequest, deps: SessionDeps)
   await addFinalizer(session, deps);
   const plan = await decideWithLiveChildren(session, deps);
   await carryOut(plan, deps);
+  await endRun(session, plan, deps);
   await writeStatus(session, plan.status, deps);
   return plan.requeueAfterMs ? requeueAfter(plan.requeueAfterMs) : done();
 }
@@ -93,16 +95,38 @@ async function addFinalizer(session: AnalysisSession, deps: SessionDeps): Promis
  */
 async function finishDeletion(session: AnalysisSession, deps: SessionDeps): Promise<ReconcileResult> {
   const children = await gatherChildren(session, deps, ['Pod']);
-  const plan = deletionPlan(session, { pod: children.owned.Pod as V1Pod | undefined, orphanPod: children.orphanPod }, deps.now());
+  const pod = (children.owned.Pod as V1Pod | undefined) ?? children.orphanPod;
+  const fact = deps.quota(session.metadata.namespace!);
+  const plan = withQuotaStatus(session, fact, pod, deletionPlan(session, { pod: children.owned.Pod as V1Pod | undefined, orphanPod: children.orphanPod }, deps.now()), deps.now());
   await carryOut(plan, deps);
   const index = (session.metadata.finalizers ?? []).indexOf(SESSION_FINALIZER);
   if (plan.release && index >= 0 && !(await podLeft(session, deps))) {
+    await endRun(session, plan, deps);
     await writeStatus(session, plan.status, deps).catch(ignoreNotFound);
+    // The run's usage record is written and its reservation released by the quota controller first.
+    if (fact.kind === 'governed' && fact.quota.status?.reservations?.some((r) => r.uid === session.metadata.uid)) {
+      plan.status.message = `The session is being deleted; its pod is stopped. Waiting for quota ${fact.quota.metadata.name} to record its usage.`;
+      await writeStatus(session, plan.status, deps).catch(ignoreNotFound);
+      return requeueAfter(QUOTA_RELEASE_POLL_MS);
+    }
     await deps.kube.jsonPatch(sessionRef(session), [{ op: 'test', path: `/metadata/finalizers/${index}`, value: SESSION_FINALIZER }, { op: 'remove', path: `/metadata/finalizers/${index}` }]).catch(ignoreNotFound);
     return done();
   }
   await writeStatus(session, plan.status, deps).catch(ignoreNotFound);
   return plan.release ? done() : requeueAfter(plan.requeueAfterMs ?? 2000);
+}
+
+/** Look again this often while a deleted session's run waits to be released (the quota's change wakes it sooner). */
+const QUOTA_RELEASE_POLL_MS = 10_000;
+
+/**
+ * A run the plan found over (`plan.endRun`): once a live read shows no pod of the session
+ * is left, record it in `status.quota.doneRun`, so the quota controller may release it.
+ */
+async function endRun(session: AnalysisSession, plan: SessionPlan, deps: SessionDeps): Promise<void> {
+  if (plan.endRun === undefined || plan.status.quota?.doneRun === plan.endRun) return;
+  if (await podLeft(session, deps)) return;
+  plan.status.quota = { ...plan.status.quota, doneRun: plan.endRun, endedAt: new Date(Math.floor(deps.now() / 1000) * 1000).toISOString().replace('.000Z', 'Z') };
 }
 
 /** The session may be gone by now (its last finalizer removed): nothing left to report. */

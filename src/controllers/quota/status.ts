@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: Apache-2.0
+/** The quota's status from a decision (pure): used, summary for printer columns, conditions. */
+import type { QuotaUsed, ResourceQuota, ResourceQuotaStatus } from '../../api/v1alpha1/resource-quota.ts';
+import type { BudgetView } from '../../policy/quota-admission.ts';
+import { hours } from '../../policy/quota-admission.ts';
+import type { LimitsInForce } from '../../policy/quota-limits.ts';
+import { toRfc3339 } from '../../policy/quota-limits.ts';
+import { setCondition } from '../../runtime/conditions.ts';
+import type { Condition } from '../../runtime/conditions.ts';
+
+const ratio = (used: number, limit: number | undefined): string => `${used}/${limit === undefined ? '-' : limit}`;
+
+/** `SESSIONS 2/4`, `GPU 1/2`, `GPU-H 31/200` as printer columns show them. */
+export function summaryOf(used: QuotaUsed, inForce: LimitsInForce, budgets: BudgetView, waiting: number): NonNullable<ResourceQuotaStatus['summary']> {
+  const summary: NonNullable<ResourceQuotaStatus['summary']> = {
+    sessions: ratio(used.sessions, inForce.limits.sessions),
+    gpus: ratio(used.gpus, inForce.limits.gpus),
+    waiting,
+  };
+  if (budgets.gpu) summary.gpuHours = `${hours(budgets.gpu.usedSeconds)}/${hours(budgets.gpu.limitSeconds)}`;
+  if (budgets.cpu) summary.cpuHours = `${hours(budgets.cpu.usedMilliSeconds / 1000)}/${hours(budgets.cpu.limitMilliSeconds / 1000)}`;
+  return summary;
+}
+
+/** Conditions of the quota: Ready (enforcing, or why not) and BudgetExhausted. */
+export function quotaConditions(q: ResourceQuota, ready: { status: 'True' | 'False'; reason: string; message: string }, exhausted: string | undefined, now: number): Condition[] {
+  const generation = q.metadata.generation;
+  let out = setCondition(q.status?.conditions as Condition[] | undefined, { type: 'Ready', ...ready, observedGeneration: generation }, now);
+  out = setCondition(out, exhausted
+    ? { type: 'BudgetExhausted', status: 'True', reason: 'BudgetUsedUp', message: exhausted, observedGeneration: generation }
+    : { type: 'BudgetExhausted', status: 'False', reason: 'WithinBudget', message: 'No budget is used up.', observedGeneration: generation }, now);
+  return out;
+}
+
+/** Everything but the time stamps that change by themselves, to decide whether a write is needed. */
+export function comparable(status: ResourceQuotaStatus | undefined): string {
+  const { budgets, conditions, ...rest } = status ?? {};
+  const { asOf: _asOf, ...budgetRest } = budgets ?? { gpuSecondsConsumed: 0, cpuMilliSecondsConsumed: 0 };
+  const conds = (conditions ?? []).map(({ lastTransitionTime: _t, ...c }) => c);
+  return JSON.stringify({ ...rest, budgets: budgetRest, conditions: conds });
+}
+
+export { toRfc3339 };
