@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * `panalysis up`: the embedded default. Without KUBECONFIG it starts a local control
- * plane; then it installs the CRDs, runs the operator with the demo configuration,
- * creates a demo proposal namespace with a dataset and two sessions, prints their status and what to
- * do next, and runs until Ctrl-C.
+ * plane; then it installs the CRDs, runs the operator with the demo configuration (which
+ * gives every proposal a facility default quota), creates a demo proposal namespace with a
+ * dataset and two sessions, prints their status and what to do next, and runs until Ctrl-C.
  */
 import type { ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import type { ParsedArgs } from './args.ts';
@@ -16,6 +17,7 @@ import { installCrds, installPlatform } from '../cluster/install.ts';
 import { clusterDir, startLocalCluster } from '../cluster/local-cluster.ts';
 import { killFromPidFiles } from '../cluster/supervisor.ts';
 import { handleShutdown } from './shutdown.ts';
+import { writeDemoConfig } from './demo-config.ts';
 import type { LocalCluster } from '../cluster/local-cluster.ts';
 import { freePort, waitFor } from '../cluster/wait.ts';
 import { LABELS } from '../api/v1alpha1/group.ts';
@@ -48,8 +50,8 @@ async function createDemo(kc: KubeConfig): Promise<void> {
   }
 }
 
-function startOperatorProcess(kubeconfig: string, port: number): ChildProcess {
-  const child = spawnOperator({ kubeconfig, port, stdio: ['ignore', 'ignore', 'inherit'] });
+function startOperatorProcess(kubeconfig: string, port: number, config: string): ChildProcess {
+  const child = spawnOperator({ kubeconfig, port, config, stdio: ['ignore', 'ignore', 'inherit'] });
   child.once('exit', (code) => {
     if (code !== 0 && code !== null) console.error(`panalysis: the operator exited with code ${code}`);
   });
@@ -89,12 +91,15 @@ export async function runUp(args: ParsedArgs): Promise<void> {
   const external = Boolean(process.env.KUBECONFIG && !args.flags.local);
   let cluster: LocalCluster | undefined;
   let operator: ChildProcess | undefined;
+  const configDir = mkdtempSync(join(tmpdir(), 'panalysis-up-'));
+  const removeConfig = () => rmSync(configDir, { recursive: true, force: true });
   const killLocal = async (): Promise<void> => {
     await killFromPidFiles(join(clusterDir(name), 'pids'));
     rmSync(clusterDir(name), { recursive: true, force: true });
   };
   const shutdown = handleShutdown(async () => {
     operator?.kill('SIGKILL');
+    removeConfig();
     if (!external) await killLocal();
   });
   const started = Date.now();
@@ -112,7 +117,7 @@ export async function runUp(args: ParsedArgs): Promise<void> {
     const kc = new KubeConfig();
     kc.loadFromFile(kubeconfig);
     const port = await freePort();
-    operator = startOperatorProcess(kubeconfig, port);
+    operator = startOperatorProcess(kubeconfig, port, writeDemoConfig(configDir));
     await createDemo(kc);
     await printSessions(kc);
     printNextSteps(kubeconfig, port, cluster);
@@ -121,6 +126,7 @@ export async function runUp(args: ParsedArgs): Promise<void> {
   if (!failed && !shutdown.isRequested()) await shutdown.requested;
   const stopping = Date.now();
   await stopChild(operator, 1_500);
+  removeConfig();
   if (cluster) await cluster.stop(true, 1_500);
   else if (!external) await killLocal(); // still starting: stop what has started
   shutdown.dispose();
@@ -138,6 +144,7 @@ The sessions run on kwok nodes (no containers); the browser gateway is not part 
 In another terminal:
   export KUBECONFIG=${kubeconfig}
   ${bin}kubectl get panalysis -A
+  ${bin}kubectl get pquota -A    # the facility default quota of each proposal
   ${bin}kubectl -n ${DEMO_NAMESPACE} describe asession demo-desktop
   ${bin}kubectl -n ${DEMO_NAMESPACE} get pods -o wide
   ${bin}kubectl -n ${DEMO_NAMESPACE} get datasetmounts,pvc

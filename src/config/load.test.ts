@@ -68,6 +68,32 @@ describe('operator configuration', () => {
     expect(problems).toHaveLength(3);
   });
 
+  it('loads a facility default quota', () => {
+    const c = demo();
+    c.quotas = { default: { hard: { sessions: 4, sessionsPerUser: 2, gpus: 2, gpusPerFlavour: { a100: 1 }, maxSessionDuration: '12h' }, budgets: { gpuHours: 200, onExhausted: 'Warn' }, onExceeded: 'Queue' } };
+    const config = parseConfig(stringify(c));
+    expect(config.quotas.defaultName).toBe('default');
+    expect(config.quotas.default).toEqual(c.quotas.default);
+  });
+
+  it('runs proposals without a default quota when none is configured', () => {
+    expect(parseConfig(readFileSync(demoPath, 'utf8')).quotas).toEqual({ defaultName: 'default' });
+  });
+
+  it('refuses a misspelt key inside the default quota, naming it', () => {
+    const problems = problemsOf((c) => (c.quotas = { default: { hard: { gpu: 2 }, budgets: { gpuHour: 10 } } }));
+    expect(problems).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^quotas\.default\.hard: unknown key "gpu"/),
+      expect.stringMatching(/^quotas\.default\.budgets: unknown key "gpuHour"/),
+    ]));
+    expect(problems).toHaveLength(2);
+  });
+
+  it('refuses a default quota with a negative limit or an unknown policy, naming the field', () => {
+    expect(problemsOf((c) => (c.quotas = { default: { hard: { sessions: -1 } } })).join('\n')).toMatch(/quotas\.default\.hard\.sessions/);
+    expect(problemsOf((c) => (c.quotas = { default: { budgets: { onExhausted: 'Kill' } } })).join('\n')).toMatch(/quotas\.default\.budgets\.onExhausted: .*Warn, Stop/);
+  });
+
   it('reports broken YAML', () => {
     expect(() => parseConfig('profiles: [')).toThrow(/not valid YAML/);
   });

@@ -29,6 +29,16 @@ describe('operator RBAC', () => {
     }
   });
 
+  it('creates and deletes quotas but never changes one, and writes the ledger through the status only', () => {
+    expect(grants(operatorClusterRules(), 'resourcequotas')).toEqual(['get', 'list', 'watch', 'create', 'delete']);
+    expect(grants(operatorClusterRules(), 'resourcequotas/status')).toEqual(['get', 'update', 'patch']);
+  });
+
+  it('creates usage records but can neither change nor delete one', () => {
+    expect(grants(operatorClusterRules(), 'usagerecords')).toEqual(['get', 'list', 'watch', 'create']);
+    expect(grants(all(), 'usagerecords').filter((v) => ['update', 'patch', 'delete', 'deletecollection'].includes(v))).toEqual([]);
+  });
+
   it('writes PersistentVolumes cluster-wide (the residual rule) but never updates them by PUT', () => {
     expect(grants(operatorClusterRules(), 'persistentvolumes')).toEqual(['get', 'list', 'watch', 'create', 'patch', 'delete']);
   });

@@ -14,6 +14,9 @@
  *   bindings itself: that would need `create` on RoleBindings in every namespace, and with
  *   `bind` on this role it could then give itself these rights in any namespace, which is
  *   what the split is meant to prevent.
+ * - Quotas: the operator never updates a quota's spec (a namespace's own quota wins and
+ *   is never overwritten); it creates and deletes only the facility default. Usage
+ *   records cannot be updated or deleted by it.
  * - PersistentVolumes are cluster-scoped and RBAC cannot select them by label; `create`
  *   cannot be limited by name either. The residual rule is write access to all PVs. The
  *   DatasetMount controller compensates: it writes or deletes a PV only when the PV's
@@ -58,9 +61,24 @@ export const datasetControllerRules: PolicyRule[] = [
   },
 ];
 
+/**
+ * Cluster-wide rules of the quota controller. It creates a quota only where a proposal
+ * namespace has none (the facility default) and deletes only that written default; the
+ * ledger in the status is written with a resourceVersion precondition; usage records are
+ * created, never changed (the CRD refuses it) and never deleted (they go with the namespace).
+ */
+export const quotaControllerRules: PolicyRule[] = [
+  {
+    apiGroups: [GROUP], resources: ['resourcequotas'], verbs: [...READ, 'create', 'delete'],
+    why: 'Quota controller: watch quotas; write the facility default quota into proposal namespaces that have none, and remove that written default when the namespace gets its own.',
+  },
+  { apiGroups: [GROUP], resources: ['resourcequotas/status'], verbs: ['get', 'update', 'patch'], why: 'Quota controller: the admission ledger, written with compare-and-swap (resourceVersion precondition).' },
+  { apiGroups: [GROUP], resources: ['usagerecords'], verbs: [...READ, 'create'], why: 'Quota controller: one immutable usage record per finished session run; a rebuild of the ledger lists them.' },
+];
+
 /** Shared by every controller: Events, and namespaces (proposal labels). */
 export const commonRules: PolicyRule[] = [
-  { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch', 'update'], why: 'All controllers: Events on sessions and DatasetMounts.' },
+  { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch', 'update'], why: 'All controllers: Events on sessions, DatasetMounts and quotas.' },
   { apiGroups: [''], resources: ['namespaces'], verbs: READ, why: 'All controllers: the panalysis.io/proposal label; the namespaces whose Secrets are watched.' },
 ];
 
@@ -100,7 +118,7 @@ function merge(rules: readonly PolicyRule[]): PolicyRule[] {
 
 /** Every cluster-wide rule of the operator, merged per (apiGroups, resources). */
 export function operatorClusterRules(): PolicyRule[] {
-  return merge([...sessionControllerRules, ...datasetControllerRules, ...commonRules]);
+  return merge([...sessionControllerRules, ...datasetControllerRules, ...quotaControllerRules, ...commonRules]);
 }
 
 /** The rules of the per-proposal-namespace role, merged per (apiGroups, resources). */

@@ -17,6 +17,19 @@ const sample = (file: string): Obj => parse(readFileSync(join(samplesDir, file),
 const session = () => sample('analysissession-jupyter.yaml');
 const dataset = () => sample('datasetmount-nfs.yaml');
 const quota = () => sample('resourcequota.yaml');
+/** A quota with `hard` as its only limits. */
+const quotaWith = (hard: Obj): Obj => ({ ...quota(), spec: { hard } });
+const usageRecord = (): Obj => ({
+  apiVersion: 'panalysis.io/v1alpha1',
+  kind: 'UsageRecord',
+  metadata: { name: 'columns-nb-1' },
+  spec: {
+    proposal: '20231234', quota: 'policy', session: 'columns-nb', sessionUID: '6f1c2d3e-0000-4000-8000-000000000001', run: 1, user: 'alice',
+    profile: 'jupyter-scipy', type: 'jupyter', gpus: 1, gpuFlavour: 'a100', cpuMillis: 2000, memoryBytes: 8 * 2 ** 30,
+    start: '2026-12-07T08:00:00Z', end: '2026-12-07T10:00:00Z', gpuSeconds: 7200, cpuMilliSeconds: 14_400_000, endReason: 'Stopped',
+    imageDigest: 'sha256:' + 'a'.repeat(64),
+  },
+});
 
 let ns: string;
 beforeAll(async () => {
@@ -35,7 +48,7 @@ async function createIn(obj: Obj): Promise<void> {
 describe('CRDs', () => {
   it('are installed and established', async () => {
     const api = kubeConfig().makeApiClient(ApiextensionsV1Api);
-    for (const name of ['analysissessions.panalysis.io', 'datasetmounts.panalysis.io', 'resourcequotas.panalysis.io']) {
+    for (const name of ['analysissessions.panalysis.io', 'datasetmounts.panalysis.io', 'resourcequotas.panalysis.io', 'usagerecords.panalysis.io']) {
       const crd = await api.readCustomResourceDefinition({ name });
       expect(crd.status?.conditions?.find((c) => c.type === 'Established')?.status).toBe('True');
       expect(crd.spec.names.categories).toContain('panalysis');
@@ -54,7 +67,8 @@ describe('CRDs', () => {
     await createIn({ ...quota(), metadata: { name: 'columns' } });
     await createIn({ ...session(), metadata: { name: 'columns-nb' } });
     const out = await kubectl('get', 'pquota', '-n', ns);
-    expect(out.split('\n')[0]).toMatch(/NAME\s+WINDOW\s+SESSIONS\s+GPU\s+GPU-H\s+AGE/);
+    expect(out.split('\n')[0]).toMatch(/NAME\s+WINDOW\s+SESSIONS\s+GPU\s+GPU-H\s+WAITING\s+READY\s+AGE/);
+    expect((await kubectl('get', 'pquota', '-n', ns, '-o', 'wide')).split('\n')[0]).toMatch(/GPU-H\s+CPU-H\s+WAITING\s+ON-EXCEEDED\s+READY/);
     expect(out).toContain('columns');
     const sessions = await kubectl('get', 'analysissessions.panalysis.io', '-n', ns);
     expect(sessions.split('\n')[0]).toMatch(/NAME\s+USER\s+TYPE\s+GPU\s+PHASE\s+URL\s+AGE/);
@@ -94,6 +108,14 @@ describe('CRDs', () => {
     },
     'quota with an unknown onExceeded': { obj: () => ({ ...quota(), spec: { onExceeded: 'Drop' } }), want: [/spec\.onExceeded/, /"Queue", "Reject"/] },
     'quota with a bad memory quantity': { obj: () => ({ ...quota(), spec: { hard: { memory: '64 gigs' } } }), want: [/spec\.hard\.memory/] },
+    'quota with a maxSessionDuration of 30s': { obj: () => quotaWith({ maxSessionDuration: '30s' }), want: [/spec\.hard\.maxSessionDuration/, /at least one minute/] },
+    'quota with a maxSessionDuration of 0m': { obj: () => quotaWith({ maxSessionDuration: '0m' }), want: [/spec\.hard\.maxSessionDuration/, /at least one minute/] },
+    'quota window with a maxSessionDuration of 59s': {
+      obj: () => ({ ...quota(), spec: { windows: [{ name: 'beamtime', start: '2026-12-01T00:00:00Z', end: '2026-12-10T00:00:00Z', hard: { maxSessionDuration: '59s' } }] } }),
+      want: [/spec\.windows\[0\]\.hard\.maxSessionDuration/, /at least one minute/],
+    },
+    'quota with negative GPU-hours': { obj: () => ({ ...quota(), spec: { budgets: { gpuHours: -5 } } }), want: [/spec\.budgets\.gpuHours/, /greater than or equal to 0/] },
+    'quota with an unknown onExhausted': { obj: () => ({ ...quota(), spec: { budgets: { gpuHours: 100, onExhausted: 'Kill' } } }), want: [/spec\.budgets\.onExhausted/, /"Warn", "Stop"/] },
   };
 
   it.each(Object.entries(invalid))('refuse a %s, naming the field', async (_name, { obj, want }) => {
@@ -107,6 +129,29 @@ describe('CRDs', () => {
     }
     expect(message, 'the apiserver accepted it').not.toBe('');
     for (const re of want) expect(message).toMatch(re);
+  });
+
+  it('accept a maxSessionDuration of one minute or more', async () => {
+    const accepted: Array<[string, string]> = [['one-minute', '1m'], ['ninety-seconds', '90s'], ['hour-and-a-half', '1h30m']];
+    for (const [name, maxSessionDuration] of accepted) {
+      await createIn({ ...quotaWith({ maxSessionDuration }), metadata: { name } });
+      const live = await objects().read({ apiVersion: 'panalysis.io/v1alpha1', kind: 'ResourceQuota', metadata: { name, namespace: ns } });
+      expect((live as Obj).spec.hard.maxSessionDuration).toBe(maxSessionDuration);
+    }
+  });
+
+  it('refuse changing the spec of a usage record', async () => {
+    await createIn(usageRecord());
+    expect(await kubectl('get', 'pusage', '-n', ns)).toMatch(/columns-nb-1\s+20231234\s+alice\s+columns-nb\s+1\s/);
+    let message = '';
+    try {
+      await objects().patch({ apiVersion: 'panalysis.io/v1alpha1', kind: 'UsageRecord', metadata: { name: 'columns-nb-1', namespace: ns }, spec: { gpuSeconds: 0 } } as never, undefined, undefined, 'test', undefined, 'application/merge-patch+json' as never);
+    } catch (err) {
+      message = apiErrorMessage(err);
+    }
+    expect(message).toMatch(/spec is immutable/);
+    const live = await objects().read({ apiVersion: 'panalysis.io/v1alpha1', kind: 'UsageRecord', metadata: { name: 'columns-nb-1', namespace: ns } });
+    expect((live as Obj).spec.gpuSeconds).toBe(7200);
   });
 
   it('refuse changing spec.user of a session', async () => {
