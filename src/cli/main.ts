@@ -5,6 +5,7 @@ import { parseArgs, stringFlag } from './args.ts';
 import { clusterDown, clusterEnv, clusterStatus, clusterUp, runCluster } from './cluster-commands.ts';
 import { operatorCommand } from './operator-command.ts';
 import { runUp } from './up.ts';
+import { usageCommand } from './usage-command.ts';
 
 const USAGE = `Usage: panalysis <command>
 
@@ -16,6 +17,8 @@ const USAGE = `Usage: panalysis <command>
   cluster env [--name N]   print the shell lines that point kubectl at it
   cluster status           say whether it runs
   cluster run [--name N]   run it in the foreground (Ctrl-C stops it)
+  usage [--proposal P] [--since D] [--until D] [--format csv|json] [--namespace NS]
+                           export the accounting of finished session runs (--help for details)
 `;
 
 async function main(argv: string[]): Promise<void> {
@@ -24,6 +27,7 @@ async function main(argv: string[]): Promise<void> {
   const name = stringFlag(args, 'name', 'panalysis');
   if (command === 'up') return runUp(args);
   if (command === 'operator') return operatorCommand(args);
+  if (command === 'usage') return usageCommand(args);
   if (command === 'cluster') {
     if (sub === 'up') return clusterUp(name);
     if (sub === 'down') return clusterDown(name);
