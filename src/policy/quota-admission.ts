@@ -34,6 +34,12 @@ export interface Demand {
   lifetimeMs: number;
   /** When it first waited (from the ledger), kept across decisions. */
   waitingSince?: string;
+  /**
+   * A session not yet checked by the session controller (its request is unknown): it is
+   * not decided, but keeps its place, so every later session waits behind it. Admission
+   * thus follows creation order even while a burst of sessions is still being checked.
+   */
+  unchecked?: boolean;
 }
 
 /** Consumption of the budgets: finished runs plus running reservations up to `now`. */
@@ -173,9 +179,14 @@ export function decideAdmission(input: AdmissionInput): AdmissionDecision {
   const blocked = new Map<string, number>();
   const decision: AdmissionDecision = { admitted: [], rejected: [], waiting: [], nextRun: input.nextRun };
   const seen = new Set<string>();
+  let unchecked = 0;
   for (const d of [...input.pending].sort(byCreation)) {
     if (held.has(d.uid) || seen.has(d.uid)) continue;
     seen.add(d.uid);
+    if (d.unchecked) {
+      unchecked += 1;
+      continue;
+    }
     const never = neverFits(d, input.envelope, input.quota);
     if (never) {
       decision.rejected.push({ uid: d.uid, session: d.session, generation: d.generation, reason: never.reason, message: never.message });
@@ -183,7 +194,7 @@ export function decideAdmission(input: AdmissionInput): AdmissionDecision {
     }
     const full = fullFor(d, input.inForce, used, perUser, input.budgets, input.quota);
     const dims = dimsOf(d);
-    const behind = dims.filter((dim) => blocked.has(dim));
+    const behind = dims.filter((dim) => blocked.has(dim) || unchecked > 0);
     if (full.length === 0 && behind.length === 0) {
       const r: Reservation = {
         uid: d.uid, session: d.session, user: d.user, run: decision.nextRun++,
@@ -205,7 +216,7 @@ export function decideAdmission(input: AdmissionInput): AdmissionDecision {
       continue;
     }
     const position = decision.waiting.length + 1;
-    const ahead = behind.length > 0 ? Math.max(...behind.map((dim) => blocked.get(dim)!)) : 0;
+    const ahead = behind.length > 0 ? Math.max(...behind.map((dim) => (blocked.get(dim) ?? 0) + unchecked)) : 0;
     const first = full[0] ?? { reason: 'QueuedBehindEarlierSessions', message: `${plural(ahead, 'earlier session')} of the proposal wait${ahead === 1 ? 's' : ''} for the same resources.` };
     decision.waiting.push({
       uid: d.uid, session: d.session, position, reason: first.reason,

@@ -23,6 +23,24 @@ export function isWaitingForQuota(s: AnalysisSession, quota: ResourceQuota): boo
   return !reservationOf(quota, s) && !rejectionOf(quota, s);
 }
 
+/**
+ * True when the session wants to run but the session controller has not checked its
+ * current generation yet: later sessions wait behind it (see `Demand.unchecked`).
+ */
+export function isUnchecked(s: AnalysisSession): boolean {
+  if (s.metadata.deletionTimestamp || s.spec?.state === 'Stopped') return false;
+  return s.status?.observedGeneration !== s.metadata.generation;
+}
+
+/** A stand-in for an unchecked session: it holds its place in the queue. */
+export function placeholderOf(s: AnalysisSession): Demand {
+  const created = Date.parse(s.metadata.creationTimestamp ?? '');
+  return {
+    uid: s.metadata.uid!, session: s.metadata.name!, user: s.spec?.user ?? '', generation: s.metadata.generation ?? 0,
+    createdAt: Number.isFinite(created) ? created : 0, cpuMillis: 0, memoryBytes: 0, gpus: 0, lifetimeMs: 0, unchecked: true,
+  };
+}
+
 /** What `s` asks for, or undefined when its request does not resolve (the session controller reports that). */
 export function demandOf(s: AnalysisSession, config: OperatorConfig, quota?: ResourceQuota): Demand | undefined {
   const r = resolveRequest(s, config);

@@ -27,7 +27,7 @@ import type { EventRecorder } from '../../runtime/events.ts';
 import type { KubeClient } from '../../runtime/kube.ts';
 import { isConflict } from '../../runtime/kube-http.ts';
 import type { KubeObject } from '../../runtime/resource.ts';
-import { demandOf, isWaitingForQuota } from './demand.ts';
+import { demandOf, isUnchecked, isWaitingForQuota, placeholderOf } from './demand.ts';
 import type { QuotaMetrics } from './metrics.ts';
 import { rebuildLedger } from './rebuild.ts';
 import { quotaRef, USAGE_RESOURCE } from './resources.ts';
@@ -164,7 +164,11 @@ async function pass(q: ResourceQuota, deps: QuotaDeps): Promise<ReconcileResult>
   const exhaustedAt = q.status?.budgets?.exhaustedAt ? Date.parse(q.status.budgets.exhaustedAt) : undefined;
   const actions = budgetActions(q.spec?.budgets, before, { gpu: q.status?.budgets?.gpuWarned ?? 0, cpu: q.status?.budgets?.cpuWarned ?? 0 }, exhaustedAt, ledger.reservations, graceMs, q.metadata.name!, now);
   ledger.reservations = markStops(ledger.reservations, actions, now);
-  const pending = sessions.filter((s) => isWaitingForQuota(s, q)).map((s) => demandOf(s, config, q)).filter((d) => d !== undefined);
+  const held = new Set(ledger.reservations.map((r) => r.uid));
+  const pending = [
+    ...sessions.filter((s) => isWaitingForQuota(s, q)).map((s) => demandOf(s, config, q)).filter((d) => d !== undefined),
+    ...sessions.filter((s) => isUnchecked(s) && !held.has(s.metadata.uid!)).map(placeholderOf),
+  ];
   const decision: AdmissionDecision = decideAdmission({
     quota: q.metadata.name!, onExceeded: q.spec?.onExceeded ?? 'Queue', inForce, envelope: envelopeOf(q.spec ?? {}, now),
     reservations: ledger.reservations, pending, budgets: before, nextRun: ledger.nextRun, now,
