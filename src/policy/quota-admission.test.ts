@@ -283,17 +283,27 @@ describe('budgetActions', () => {
     expect(out.warn).toEqual([]);
   });
 
-  // Known bug: a budget used up (warned at 100%) and then raised to 12 GPU-hours stands at 83% (36 000 of 43 200
-  // GPU-seconds); gpuWarned stays 100 because usage is still at or above 80%. When the raised budget is used up again
-  // no 100% warning is sent, yet under Stop the sessions are stopped after the grace period: the Event announcing the
-  // stop never comes. Fix in `consider`: before the loop, lower `level` to the highest threshold still reached,
-  // `level = Math.min(level, Math.max(0, ...THRESHOLDS.filter((t) => used >= (limit * t) / 100)))`.
-  it.fails('warns again at 100% when a raised budget is used up again', () => {
+  // A budget used up (warned at 100%) and then raised to 12 GPU-hours stands at 83%: using it up again warns again.
+  it('warns again at 100% when a raised budget is used up again', () => {
     const raised: QuotaBudgets = { gpuHours: 12, onExhausted: 'Stop' };
     const afterRaise = act(raised, 36_000 - 7200, { gpu: 100, cpu: 0 });
     expect(afterRaise.exhaustedAt).toBeUndefined();
     const usedUpAgain = act(raised, 36_000, { gpu: afterRaise.gpuWarned, cpu: 0 }, afterRaise.exhaustedAt);
     expect(usedUpAgain.exhaustedAt).toBe(NOW);
     expect(usedUpAgain.warn).toMatchObject([{ budget: 'gpu', percent: 100 }]);
+  });
+});
+
+describe('decideAdmission and the session duration in force', () => {
+  it('keeps a session longer than the limit in force waiting for the window that allows it, without holding up shorter ones', () => {
+    const spec: ResourceQuotaSpec = {
+      hard: { maxSessionDuration: '8h' },
+      windows: [{ name: 'beamtime', start: iso(NOW + HOUR), end: iso(NOW + 10 * HOUR), hard: { maxSessionDuration: '12h' } }],
+    };
+    const decision = decideAdmission(input(spec, [demand(1, { lifetimeMs: 12 * HOUR }), demand(2)]));
+    expect(sessionsOf(decision.admitted)).toEqual(['s-002']);
+    expect(decision.waiting).toMatchObject([{ session: 's-001', reason: 'LifetimeAboveLimit' }]);
+    expect(decision.waiting[0]!.message).toMatch(/spec\.lifetime: 12h is longer than the 8h sessions may run now \(maxSessionDuration in spec\.hard of quota default\)/);
+    expect(decision.rejected).toEqual([]);
   });
 });

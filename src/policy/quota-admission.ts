@@ -149,6 +149,7 @@ function fullFor(d: Demand, inForce: LimitsInForce, used: QuotaUsed, perUser: Ma
   const flavourLimit = d.flavour ? l.gpusPerFlavour?.[d.flavour] : undefined;
   const flavourUsed = d.flavour ? used.gpusPerFlavour?.[d.flavour] ?? 0 : 0;
   if (d.gpus > 0 && flavourLimit !== undefined && flavourUsed + d.gpus > flavourLimit) full.push({ dim: `flavour:${d.flavour}`, reason: 'GpuFlavourLimitReached', message: `${flavourUsed} of ${flavourLimit} ${d.flavour} GPUs are in use; this session needs ${d.gpus} (gpusPerFlavour.${d.flavour} in ${at}).` });
+  if (l.maxSessionDurationMs !== undefined && d.lifetimeMs > l.maxSessionDurationMs) full.push({ dim: `lifetime:${d.uid}`, reason: 'LifetimeAboveLimit', message: `spec.lifetime: ${formatDuration(d.lifetimeMs)} is longer than the ${formatDuration(l.maxSessionDurationMs)} sessions may run now (maxSessionDuration in ${at}); set a shorter spec.lifetime or wait for a window that allows it.` });
   if (d.gpus > 0 && budgets.gpu && budgets.gpu.usedSeconds >= budgets.gpu.limitSeconds) full.push({ dim: 'budget:gpu', reason: 'GpuBudgetExhausted', message: `The proposal has used its GPU budget (${hours(budgets.gpu.usedSeconds)} of ${hours(budgets.gpu.limitSeconds)} GPU-hours, spec.budgets.gpuHours of quota ${quota}); ask the facility for more or start a session without GPU.` });
   if (d.cpuMillis > 0 && budgets.cpu && budgets.cpu.usedMilliSeconds >= budgets.cpu.limitMilliSeconds) full.push({ dim: 'budget:cpu', reason: 'CpuBudgetExhausted', message: `The proposal has used its CPU budget (${hours(budgets.cpu.usedMilliSeconds / 1000)} of ${hours(budgets.cpu.limitMilliSeconds / 1000)} CPU-hours, spec.budgets.cpuHours of quota ${quota}); ask the facility for more.` });
   return full;
@@ -254,7 +255,9 @@ export function budgetActions(budgets: QuotaBudgets | undefined, view: BudgetVie
   const out: BudgetActions = { warn: [], gpuWarned: warned.gpu, cpuWarned: warned.cpu, stop: [] };
   const waits: number[] = [];
   const consider = (budget: 'gpu' | 'cpu', used: number, limit: number, rate: number, unit: string) => {
-    let level = budget === 'gpu' ? out.gpuWarned : out.cpuWarned;
+    // A raised budget lowers the level warned about, so that using it up again warns again.
+    const reached = THRESHOLDS.filter((t) => used >= (limit * t) / 100);
+    let level = Math.min(budget === 'gpu' ? out.gpuWarned : out.cpuWarned, reached.length > 0 ? Math.max(...reached) : 0);
     for (const t of THRESHOLDS) {
       const at = (limit * t) / 100;
       if (used >= at && level < t) {
@@ -262,7 +265,6 @@ export function budgetActions(budgets: QuotaBudgets | undefined, view: BudgetVie
         out.warn.push({ budget, percent: t, message: `The proposal has used ${t}% of its ${unit} budget (${hours(used)} of ${hours(limit)} ${unit}-hours, quota ${quota}).${t === 100 ? (budgets?.onExhausted === 'Stop' ? ` Running sessions that use it stop after ${formatDuration(gracePeriodMs)}; homes are kept.` : ' No new session that needs it starts.') : ''}` });
       } else if (used < at && rate > 0) waits.push(((at - used) / rate) * 1000);
     }
-    if (used < limit * 0.8 && level > 0) level = 0;
     if (budget === 'gpu') out.gpuWarned = level;
     else out.cpuWarned = level;
     return used >= limit;
