@@ -3,6 +3,7 @@
  * Loading and checking the operator configuration. Every problem is reported with its
  * path and what would be allowed, all at once, before the operator starts work.
  */
+import { defaultQuotaProblems } from './quota-default.ts';
 import { readFileSync } from 'node:fs';
 import Schema from 'typebox/schema';
 import { Value } from 'typebox/value';
@@ -64,6 +65,7 @@ function semanticProblems(c: OperatorConfig): string[] {
   if (problems.length === 0 && parseDuration(c.defaults.lifetime) > parseDuration(c.defaults.maxLifetime)) {
     problems.push(`defaults.lifetime: ${c.defaults.lifetime} exceeds defaults.maxLifetime (${c.defaults.maxLifetime})`);
   }
+  problems.push(...defaultQuotaProblems(c.quotas?.default, flavours));
   if (c.directory.provider === 'static' && !c.directory.static) problems.push('directory.static: required when directory.provider is static');
   if (c.directory.provider === 'ldap' && !c.directory.ldap) problems.push('directory.ldap: required when directory.provider is ldap');
   if (c.proposals.provider === 'ldap' && !c.directory.ldap) problems.push('directory.ldap: required when proposals.provider is ldap (proposal groups are read from the directory)');
