@@ -110,7 +110,7 @@ describe('decideAdmission', () => {
     expect(sessionsOf(decision.waiting)).toEqual(sessionsOf(fifty.slice(4)));
     expect(new Set(decision.waiting.map((w) => w.reason))).toEqual(new Set(['SessionLimitReached']));
     expect(decision.waiting[0]!.message).toContain('4 of 4 sessions');
-    expect(decision.waiting[0]!.message).toContain('Position 1');
+    expect(decision.waiting[0]!.message).toContain('The session starts in creation order when room frees up.');
     expect(decision.waiting[0]!.since).toBe('2026-11-30T12:00:00Z');
     expect(decision.rejected).toEqual([]);
   });

@@ -221,7 +221,8 @@ export function decideAdmission(input: AdmissionInput): AdmissionDecision {
     const first = full[0] ?? { reason: 'QueuedBehindEarlierSessions', message: `${plural(ahead, 'earlier session')} of the proposal wait${ahead === 1 ? 's' : ''} for the same resources.` };
     decision.waiting.push({
       uid: d.uid, session: d.session, position, reason: first.reason,
-      message: `Waiting for quota: ${first.message} Position ${position} in the proposal's queue; the session starts when room frees up.`,
+      // The position is in the quota's waiting list, not in the message: every admission would otherwise rewrite the status of every waiting session.
+      message: `Waiting for quota: ${first.message} The session starts in creation order when room frees up.`,
       since: d.waitingSince ?? toRfc3339(input.now),
     });
     for (const dim of [...full.map((f) => f.dim), ...behind]) blocked.set(dim, (blocked.get(dim) ?? 0) + 1);

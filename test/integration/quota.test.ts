@@ -48,7 +48,7 @@ describe('ResourceQuota (panalysis.io) admission', () => {
       expect(quota.status?.waiting?.map((w) => [w.session, w.position])).toEqual(names(50).slice(4).map((n, i) => [n, i + 1]));
       const waiting = await getSession(ns, 'q-10');
       expect(waiting.status?.phase).toBe('Pending');
-      expect(quotaReason(waiting)?.message).toMatch(/The proposal runs 4 of 4 sessions allowed at once \(sessions in spec\.hard of quota policy\)\. Position 7/);
+      expect(quotaReason(waiting)?.message).toMatch(/The proposal runs 4 of 4 sessions allowed at once \(sessions in spec\.hard of quota policy\)\. The session starts in creation order when room frees up\.$/);
       await deleteSession(ns, 'q-01');
       const next = await waitFor('q-04 admitted', async () => (await getSession(ns, 'q-04')).status?.phase === 'Running', 60_000).then(() => getSession(ns, 'q-04'));
       expect(quotaReason(next)).toMatchObject({ status: 'True', reason: 'Admitted' });
