@@ -200,7 +200,8 @@ async function pass(q: ResourceQuota, deps: QuotaDeps): Promise<ReconcileResult>
     conditions: quotaConditions(q, ready, exhausted, now),
   };
   const waits = [inForce.nextChange !== undefined ? inForce.nextChange - now : undefined, actions.nextCheckMs].filter((ms): ms is number => ms !== undefined);
-  const result = waits.length > 0 ? requeueAfter(Math.max(1000, Math.min(...waits))) : done();
+  // A boundary is looked at on the instant (a timer that fires a little early looks again a moment later).
+  const result = waits.length > 0 ? requeueAfter(Math.max(100, Math.min(...waits))) : done();
   deps.metrics.observe(q, proposal, inForce, status, view);
   if (comparable(status) === comparable(q.status) && !ledger.rebuilt) return result;
   await deps.kube.replaceStatus({ ...q, status } as ResourceQuota & KubeObject);
