@@ -16,7 +16,7 @@ const GUIDE = readFileSync(join(ROOT, 'docs', 'admin-guide.md'), 'utf8');
 const TROUBLESHOOTING = GUIDE.slice(GUIDE.indexOf('## Troubleshooting by condition reason'));
 
 /** Literals on reason lines that are not reasons: condition statuses, Event types and actions, kubelet states skipped. */
-const NOT_REASONS = new Set(['True', 'False', 'Unknown', 'Normal', 'Warning', 'Reconcile', 'ContainerCreating', 'PodInitializing', 'Succeeded', 'Failed']);
+const NOT_REASONS = new Set(['True', 'False', 'Unknown', 'Normal', 'Warning', 'Reconcile', 'Admit', 'Account', 'Stop', 'ContainerCreating', 'PodInitializing', 'Succeeded', 'Failed']);
 
 /** PascalCase string literals on the lines of `source` that set or pass a condition reason. */
 export function reasonLiterals(source: string): string[] {
@@ -63,8 +63,9 @@ describe('admin guide', () => {
     expect(reasonLiterals(source)).toEqual(['LifetimeExpired', 'Stopped', 'TooManyGroups', 'UserNotFound']);
   });
 
-  it('documents every condition reason of the controllers under "Troubleshooting by condition reason"', () => {
-    const reasons = [...new Set(controllerSources(join(ROOT, 'src', 'controllers')).flatMap(reasonLiterals))].sort();
+  it('documents every condition reason of the controllers and the policies they apply under "Troubleshooting by condition reason"', () => {
+    const sources = [...controllerSources(join(ROOT, 'src', 'controllers')), ...controllerSources(join(ROOT, 'src', 'policy'))];
+    const reasons = [...new Set(sources.flatMap(reasonLiterals))].sort();
     expect(reasons.length).toBeGreaterThan(40);
     const missing = reasons.filter((r) => !TROUBLESHOOTING.includes(`\`${r}\``));
     expect(missing, 'reasons without a row in docs/admin-guide.md, "Troubleshooting by condition reason"').toEqual([]);

@@ -106,6 +106,7 @@ export function budgetView(budgets: QuotaBudgets | undefined, consumed: { gpuSec
 interface Full { dim: string; reason: string; message: string }
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+const gpusIn = (n: number): string => plural(n, 'GPU');
 const cores = (millis: number): string => (millis % 1000 === 0 ? String(millis / 1000) : `${millis}m`);
 const gib = (bytes: number): string => (bytes % 2 ** 30 === 0 ? `${bytes / 2 ** 30}Gi` : bytes % 2 ** 20 === 0 ? `${bytes / 2 ** 20}Mi` : String(bytes));
 
@@ -145,7 +146,7 @@ function fullFor(d: Demand, inForce: LimitsInForce, used: QuotaUsed, perUser: Ma
   if (l.sessionsPerUser !== undefined && mine + 1 > l.sessionsPerUser) full.push({ dim: `user:${d.user}`, reason: 'UserSessionLimitReached', message: `${d.user} runs ${mine} of ${plural(l.sessionsPerUser, 'session')} allowed per user at once (sessionsPerUser in ${at}).` });
   if (d.cpuMillis > 0 && l.cpuMillis !== undefined && used.cpuMillis + d.cpuMillis > l.cpuMillis) full.push({ dim: 'cpu', reason: 'CpuLimitReached', message: `Running sessions hold ${cores(used.cpuMillis)} of ${cores(l.cpuMillis)} CPU; this session needs ${cores(d.cpuMillis)} (cpu in ${at}).` });
   if (d.memoryBytes > 0 && l.memoryBytes !== undefined && used.memoryBytes + d.memoryBytes > l.memoryBytes) full.push({ dim: 'memory', reason: 'MemoryLimitReached', message: `Running sessions hold ${gib(used.memoryBytes)} of ${gib(l.memoryBytes)} memory; this session needs ${gib(d.memoryBytes)} (memory in ${at}).` });
-  if (d.gpus > 0 && l.gpus !== undefined && used.gpus + d.gpus > l.gpus) full.push({ dim: 'gpus', reason: 'GpuLimitReached', message: `${used.gpus} of ${plural(l.gpus, 'GPU')} are in use; this session needs ${d.gpus} (gpus in ${at}).` });
+  if (d.gpus > 0 && l.gpus !== undefined && used.gpus + d.gpus > l.gpus) full.push({ dim: 'gpus', reason: 'GpuLimitReached', message: `${used.gpus} of ${gpusIn(l.gpus)} are in use; this session needs ${d.gpus} (gpus in ${at}).` });
   const flavourLimit = d.flavour ? l.gpusPerFlavour?.[d.flavour] : undefined;
   const flavourUsed = d.flavour ? used.gpusPerFlavour?.[d.flavour] ?? 0 : 0;
   if (d.gpus > 0 && flavourLimit !== undefined && flavourUsed + d.gpus > flavourLimit) full.push({ dim: `flavour:${d.flavour}`, reason: 'GpuFlavourLimitReached', message: `${flavourUsed} of ${flavourLimit} ${d.flavour} GPUs are in use; this session needs ${d.gpus} (gpusPerFlavour.${d.flavour} in ${at}).` });

@@ -55,7 +55,7 @@ export function quotaGate(s: AnalysisSession, fact: QuotaFact, live: V1Pod | und
   const q = fact.quota;
   const entry = reservationOf(q, s);
   if (entry?.stop) {
-    const message = `${entry.stop.message} Set spec.state: Stopped and back to Running to ask for admission again.`;
+    const message = `${entry.stop.message} Once its run is recorded the session asks the quota again and waits until the budget allows it (or set spec.state: Stopped).`;
     const verdict: Verdict = { status: 'False', reason: entry.stop.reason, message };
     if (!live) {
       const plan = notAdmitted(s, status, verdicts, verdict, true, now);
