@@ -102,13 +102,11 @@ async function finishDeletion(session: AnalysisSession, deps: SessionDeps): Prom
   const index = (session.metadata.finalizers ?? []).indexOf(SESSION_FINALIZER);
   if (plan.release && index >= 0 && !(await podLeft(session, deps))) {
     await endRun(session, plan, deps);
-    await writeStatus(session, plan.status, deps).catch(ignoreNotFound);
     // The run's usage record is written and its reservation released by the quota controller first.
-    if (fact.kind === 'governed' && fact.quota.status?.reservations?.some((r) => r.uid === session.metadata.uid)) {
-      plan.status.message = `The session is being deleted; its pod is stopped. Waiting for quota ${fact.quota.metadata.name} to record its usage.`;
-      await writeStatus(session, plan.status, deps).catch(ignoreNotFound);
-      return requeueAfter(QUOTA_RELEASE_POLL_MS);
-    }
+    const unreleased = fact.kind === 'governed' && fact.quota.status?.reservations?.some((r) => r.uid === session.metadata.uid);
+    if (unreleased) plan.status.message = `The session is being deleted; its pod is stopped. Waiting for quota ${fact.quota.metadata.name} to record its usage.`;
+    await writeStatus(session, plan.status, deps).catch(ignoreNotFound);
+    if (unreleased) return requeueAfter(QUOTA_RELEASE_POLL_MS);
     await deps.kube.jsonPatch(sessionRef(session), [{ op: 'test', path: `/metadata/finalizers/${index}`, value: SESSION_FINALIZER }, { op: 'remove', path: `/metadata/finalizers/${index}` }]).catch(ignoreNotFound);
     return done();
   }
