@@ -3,9 +3,10 @@
  * sessionbench: how fast and how cheaply the operator turns AnalysisSessions into Ready
  * pods on the real local control plane (kwok nodes), against raw baselines where the
  * loader creates the objects itself (B0: Pod + Service; B1: also a home PVC, as sessions have). Workloads W1 (burst of N sessions), W4 (idle:
- * writes per resync) and W3 (restart: time to ready, writes afterwards).
+ * writes per resync), W3 (restart: time to ready, writes afterwards) and Q1 (quota contention: N sessions over 20
+ * proposal quotas of 3 sessions each, see quota-workload.ts; on a fresh operator, W1's sessions still running).
  * Writes bench/results/sessionbench.json and bench/results/sessionbench.svg.
- * N from BENCH_N (default 100); KUBECONFIG selects an existing cluster.
+ * N from BENCH_N (default 100; Q1 uses N/5 proposals below 100); KUBECONFIG selects an existing cluster.
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -18,6 +19,7 @@ import { freePort, probe, waitFor } from '../src/cluster/wait.ts';
 import { LABELS } from '../src/api/v1alpha1/group.ts';
 import { spawnOperator } from '../src/operator/spawn.ts';
 import { cdfChart } from './chart.ts';
+import { describeQuotaWorkload, quotaWorkload, QUOTA_LIMIT } from './quota-workload.ts';
 import { summarise } from './stats.ts';
 
 const N = Number(process.env.BENCH_N ?? 100);
@@ -131,6 +133,19 @@ async function sessions(kc: KubeConfig, ns: string): Promise<SessionRun> {
   };
 }
 
+/** SVG documents one below the other in one document. */
+function stack(svgs: string[]): string {
+  const size = svgs.map((s) => /width="(\d+)" height="(\d+)"/.exec(s)!.slice(1).map(Number) as [number, number]);
+  const width = Math.max(...size.map(([w]) => w));
+  let y = 0;
+  const parts = svgs.map((s, i) => {
+    const part = s.replace('<svg ', `<svg y="${y}" `);
+    y += size[i]![1];
+    return part;
+  });
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y}" viewBox="0 0 ${width} ${y}">\n${parts.join('')}</svg>\n`;
+}
+
 async function main(): Promise<void> {
   const cluster = process.env.KUBECONFIG ? undefined : await startLocalCluster({ name: 'bench' });
   const kubeconfig = process.env.KUBECONFIG ?? cluster!.kubeconfig;
@@ -160,6 +175,14 @@ async function main(): Promise<void> {
     const restartWrites = await writes(again.port);
     again.child.kill('SIGTERM');
     await new Promise((r) => again.child.once('exit', r));
+    log(`Q1: ${N} sessions contending for proposal quotas of ${QUOTA_LIMIT} sessions`);
+    const qop = await startOperator(kubeconfig);
+    const qcpu0 = cpuSeconds(qop.child.pid!);
+    const q1 = await quotaWorkload({ kc, operatorPort: qop.port, n: N, prefix: `bench-q1-${run}`, concurrency: CONCURRENCY });
+    const qcpu = cpuSeconds(qop.child.pid!) - qcpu0;
+    const qrss = peakRssMb(qop.child.pid!);
+    qop.child.kill('SIGTERM');
+    await new Promise((r) => qop.child.once('exit', r));
     const result = {
       date: new Date().toISOString(),
       machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
@@ -180,16 +203,23 @@ async function main(): Promise<void> {
       },
       w4: { idleSeconds: 15, resyncSeconds: 5, writes: idleWrites },
       w3: { restartToReadyMs: again.readyMs, writesIn10sAfterRestart: restartWrites },
+      q1: { ...q1.result, operatorCpuSecondsPerSession: Math.round((qcpu / N) * 1000) / 1000, operatorPeakRssMb: qrss },
     };
     mkdirSync(RESULTS, { recursive: true });
     writeFileSync(join(RESULTS, 'sessionbench.json'), JSON.stringify(result, null, 2) + '\n');
-    writeFileSync(join(RESULTS, 'sessionbench.svg'), cdfChart(`sessionbench: N=${N} on ${cpus().length} cores (kwok nodes)`, [
+    const overview = cdfChart(`sessionbench: N=${N} on ${cpus().length} cores (kwok nodes)`, [
       { label: 'B0 loader: pod → pod Ready', values: b0, color: '#999999' },
       { label: 'B1 loader: PVC + pod → pod Ready', values: b1, color: '#2ca02c' },
       { label: 'session: create → pod Ready', values: w1.podReady, color: '#1f77b4' },
       { label: 'session: create → session Ready', values: w1.sessionReady, color: '#d62728' },
-    ]));
+    ]);
+    const quota = cdfChart(`Q1: ${N} sessions, ${q1.result.proposals} proposal quotas of ${QUOTA_LIMIT} sessions`, [
+      { label: 'Q1: create → admitted (reservation in the ledger)', values: q1.admissionWait, color: '#ff7f0e' },
+      { label: 'Q1: create → session Ready', values: q1.createToReady, color: '#9467bd' },
+    ]).replace('latency from create to Ready (ms)', 'latency from create (ms)').replace('share of objects Ready', 'share of sessions');
+    writeFileSync(join(RESULTS, 'sessionbench.svg'), stack([overview, quota]));
     console.log(JSON.stringify(result, null, 2));
+    console.error(describeQuotaWorkload(q1.result, N));
   } finally {
     await cluster?.stop(true);
   }
