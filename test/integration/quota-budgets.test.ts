@@ -155,10 +155,8 @@ describe('ResourceQuota (panalysis.io) budgets and accounting', () => {
     await waitSession(stopNs, 'cpu', 'running', isPhase('Running'));
   });
 
-  // Fails today: once its run is released, the session stopped by the budget turns Pending and queues again
-  // (QuotaAdmitted=False GpuBudgetExhausted, listed in status.waiting), so it would start by itself when room
-  // frees up, although it was told to set spec.state: Stopped and back to Running to ask again.
-  it.fails('keeps a session stopped by the budget Stopped, with reason BudgetExhausted, until its user resumes it', async () => {
+  // Once its run is released the session stopped by the budget stays Stopped (it does not queue again by itself).
+  it('keeps a session stopped by the budget Stopped, with reason BudgetExhausted, until its user resumes it', async () => {
     expect(stopNs).not.toBe('');
     const still = await getSession(stopNs, 'gpu');
     expect(still.spec.state ?? 'Running').toBe('Running');

@@ -119,6 +119,11 @@ const SessionQuota = Type.Object({
   admittedAt: Type.Optional(DateTime('When the current run was admitted.')),
   doneRun: Type.Optional(Type.Integer({ minimum: 0, description: 'The last run that ended (its pod gone); a run at or below it is never used again.' })),
   endedAt: Type.Optional(DateTime('When run doneRun ended.')),
+  stop: Type.Optional(Type.Object({
+    reason: Type.String({ description: 'e.g. BudgetExhausted.' }),
+    message: Type.String(),
+    generation: Type.Integer({ minimum: 0, description: 'The spec generation it holds for: changing the spec (e.g. spec.state Stopped, then Running) asks the quota again.' }),
+  }, { description: 'The quota stopped the session (budget policy): it stays stopped until its spec changes.' })),
 }, { description: 'Quota admission of the session.' });
 
 export const AnalysisSessionStatus = Type.Object({

@@ -72,7 +72,23 @@ describe('the quota gate of a session', () => {
     expect(gone.status.phase).toBe('Stopped');
     expect(quotaCondition(gone)).toMatchObject({ status: 'False', reason: 'BudgetExhausted' });
     expect(gone.endRun).toBe(3);
+    expect(gone.status.quota?.stop).toEqual({ reason: 'BudgetExhausted', message: 'The proposal has used up its budget.', generation: 1 });
     expect(kinds(gone)).toEqual([]);
+  });
+
+  it('keeps a session the budget stopped Stopped after its run is released, until its spec changes', () => {
+    const stop = { reason: 'BudgetExhausted', message: 'The proposal has used up its budget.', generation: 1 };
+    const released = session().status({ quota: { name: 'policy', run: 3, doneRun: 3, stop } }).obj();
+    const plan = decideSession(released, facts(quota({ nextRun: 4, reservations: [] })), config, NOW);
+    expect(plan.status.phase).toBe('Stopped');
+    expect(quotaCondition(plan)).toMatchObject({ status: 'False', reason: 'BudgetExhausted' });
+    expect(plan.status.message).toMatch(/Set spec\.state: Stopped and back to Running to ask the quota again\.$/);
+    expect(kinds(plan)).toEqual([]);
+    const resumed = session().status({ quota: { name: 'policy', run: 3, doneRun: 3, stop } }).obj();
+    resumed.metadata.generation = 3;
+    const again = decideSession(resumed, facts(quota({ nextRun: 4, reservations: [] })), config, NOW);
+    expect(again.status.phase).toBe('Pending');
+    expect(again.status.quota?.stop).toBeUndefined();
   });
 
   it('ends the run of a stopped session only once its pod is gone', () => {

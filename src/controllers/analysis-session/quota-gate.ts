@@ -33,6 +33,12 @@ export type GateOutcome = { go: true; verdict: Verdict } | { go: false; plan: Se
 
 const name = (q: ResourceQuota): string => q.metadata.name ?? '';
 
+/** The quota's stop of the session, if it holds for the session's current spec. */
+function stoppedByQuota(s: AnalysisSession): NonNullable<NonNullable<AnalysisSessionStatus['quota']>['stop']> | undefined {
+  const stop = s.status?.quota?.stop;
+  return stop && stop.generation === s.metadata.generation ? stop : undefined;
+}
+
 /** A plan without a pod that waits for the quota (phase Pending) or is refused by it (phase Failed). */
 function notAdmitted(s: AnalysisSession, status: AnalysisSessionStatus, verdicts: Array<[string, Verdict]>, quota: Verdict, final: boolean, now: number): SessionPlan {
   const plan = refusedPlan(s, status, [...verdicts, [QUOTA_CONDITION, quota]], quota, now, final ? undefined : 1);
@@ -55,7 +61,7 @@ export function quotaGate(s: AnalysisSession, fact: QuotaFact, live: V1Pod | und
   const q = fact.quota;
   const entry = reservationOf(q, s);
   if (entry?.stop) {
-    const message = `${entry.stop.message} Once its run is recorded the session asks the quota again and waits until the budget allows it (or set spec.state: Stopped).`;
+    const message = `${entry.stop.message} Set spec.state: Stopped and back to Running to ask the quota again.`;
     const verdict: Verdict = { status: 'False', reason: entry.stop.reason, message };
     if (!live) {
       const plan = notAdmitted(s, status, verdicts, verdict, true, now);
@@ -68,6 +74,12 @@ export function quotaGate(s: AnalysisSession, fact: QuotaFact, live: V1Pod | und
     return { go: false, plan: { apply: [], replace: [], delete: [podRef(s, live)], status, gated: true } };
   }
   if (entry) return { go: true, verdict: { status: 'True', reason: 'Admitted', message: `Admitted by quota ${name(q)} (run ${entry.run}).` } };
+  const stopped = stoppedByQuota(s);
+  if (stopped && !live) {
+    const plan = notAdmitted(s, status, verdicts, { status: 'False', reason: stopped.reason, message: `${stopped.message} Set spec.state: Stopped and back to Running to ask the quota again.` }, true, now);
+    plan.status.phase = 'Stopped';
+    return { go: false, plan };
+  }
   if (live) return { go: true, verdict: { status: 'True', reason: 'Admitted', message: `Running under quota ${name(q)}.` } };
   const rejection = rejectionOf(q, s);
   if (rejection) return { go: false, plan: notAdmitted(s, status, verdicts, { status: 'False', reason: rejection.reason, message: rejection.message }, true, now) };
@@ -99,6 +111,9 @@ export function withQuotaStatus(s: AnalysisSession, fact: QuotaFact | undefined,
   const podLeft = (pod !== undefined) || plan.apply.some((o) => o.kind === 'Pod');
   const ended = ENDED_PHASES.includes(plan.status.phase ?? '') || Boolean(entry?.stop);
   if (held !== undefined && ended && !podLeft) plan.endRun = held;
+  // A stop by the quota outlives the run's release: the session stays stopped until its spec changes.
+  if (entry?.stop && !podLeft) quota.stop = { reason: entry.stop.reason, message: entry.stop.message, generation: s.metadata.generation ?? 0 };
+  else if (quota.stop && quota.stop.generation !== s.metadata.generation) delete quota.stop;
   if (!plan.gated && held === undefined && !entry && plan.status.phase !== 'Deleting') {
     plan.status.conditions = withConditions({ ...s, status: plan.status }, now, [[QUOTA_CONDITION, { status: 'Unknown', reason: 'NotChecked', message: 'The quota is asked once nothing else stands in the way of the session.' }]]);
   }

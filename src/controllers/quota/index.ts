@@ -39,7 +39,10 @@ export function addQuotaController(manager: Manager, options: QuotaControllerOpt
   const namespaces = manager.source({ resource: NAMESPACE_RESOURCE });
   const quotasIn = (namespace: string) => quotas.store.list(namespace) as ResourceQuota[];
   const keysIn = (namespace: string | undefined) => (namespace ? quotasIn(namespace).map((q) => `${namespace}/${q.metadata.name}`) : []);
-  const namespace = (name: string) => namespaces.store.get(undefined, name);
+  // The default-quota writer is woken by the label-selected namespaces; it reads them from the same cache, which
+  // holds the namespace by the time its event arrives (the unselected one may not have it yet).
+  const proposalNamespaces = manager.source({ resource: NAMESPACE_RESOURCE, labelSelector: LABELS.proposal });
+  const namespace = (name: string) => proposalNamespaces.store.get(undefined, name) ?? namespaces.store.get(undefined, name);
   const deps = {
     kube: manager.kube,
     config: options.config,
