@@ -2,7 +2,7 @@
 /** Puts the first objects into a fresh local cluster: nodes and the panalysis CRDs. */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ApiextensionsV1Api, AuthenticationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, AuthenticationV1Api, CoreV1Api, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import type { KubeObject } from '../runtime/resource.ts';
 import { parseAllDocuments } from 'yaml';
 import { kubeClientFromConfig } from '../runtime/kube.ts';
@@ -100,7 +100,26 @@ export async function installPlatform(kubeconfig: string): Promise<void> {
   const review = await kubeConfig(kubeconfig).makeApiClient(AuthenticationV1Api).createSelfSubjectReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } });
   const user = review.status?.userInfo?.username;
   if (!user) throw new Error('installing the admission policies: the apiserver did not say who the kubeconfig user is (SelfSubjectReview)');
-  await applyObjects(kubeconfig, platformObjects(all, user));
+  const objects = platformObjects(all, user);
+  await applyObjects(kubeconfig, objects);
+  await waitAggregated(kubeconfig, objects);
+}
+
+/**
+ * Waits until the built-in `view` ClusterRole carries the rules of the roles that aggregate into it
+ * (`panalysis-viewer`): the controller manager aggregates them a moment after they are applied, and a
+ * scientist bound to `view` could not read sessions until then.
+ */
+async function waitAggregated(kubeconfig: string, objects: KubeObject[]): Promise<void> {
+  const aggregated = objects.filter((o) => o.kind === 'ClusterRole' && o.metadata?.labels?.['rbac.authorization.k8s.io/aggregate-to-view'] === 'true');
+  const wanted = aggregated.flatMap((o) => ((o as { rules?: Array<{ resources?: string[] }> }).rules ?? []).flatMap((r) => r.resources ?? []));
+  if (wanted.length === 0) return;
+  const rbac = kubeConfig(kubeconfig).makeApiClient(RbacAuthorizationV1Api);
+  await waitFor('the view ClusterRole to aggregate panalysis-viewer', async () => {
+    const view = await rbac.readClusterRole({ name: 'view' });
+    const has = new Set((view.rules ?? []).flatMap((r) => r.resources ?? []));
+    return wanted.every((r) => has.has(r));
+  }, 60_000);
 }
 
 /** Applies crds/*.yaml and waits until each CRD is Established. */
