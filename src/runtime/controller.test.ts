@@ -84,7 +84,7 @@ describe('Controller', () => {
     await clock.advance(60_000);
     expect(calls.map((c) => c.at - calls[0]!.at)).toEqual([0, 1_000, 3_000, 7_000]);
     expect(controller.queue.numRequeues('ns/a')).toBe(0);
-    expect(metrics.render()).toContain('controller_runtime_reconcile_errors_total{controller="sessions",reason="Conflict"} 3');
+    expect(await metrics.render()).toContain('controller_runtime_reconcile_errors_total{controller="sessions",reason="Conflict"} 3');
     await controller.stop();
   });
 
@@ -96,7 +96,7 @@ describe('Controller', () => {
     await clock.advance(9 * 60_000);
     expect(calls).toHaveLength(1);
     expect(errors).toEqual(['ns/a:DatasetNotFound']);
-    expect(metrics.render()).toContain('controller_runtime_reconcile_total{controller="sessions",result="terminal_error"} 1');
+    expect(await metrics.render()).toContain('controller_runtime_reconcile_total{controller="sessions",result="terminal_error"} 1');
     await controller.stop();
   });
 
@@ -151,6 +151,34 @@ describe('Controller', () => {
     await clock.advance(10_000);
     expect(maxActive).toBe(2);
     expect(calls.filter((c) => c.key === 'ns/a')).toHaveLength(2);
+    await controller.stop();
+  });
+
+  it('times each reconcile and each key\'s wait in the queue, as Prometheus histograms', async () => {
+    const { clock, sessions, controller, metrics } = setup(
+      async () => {
+        await new Promise<void>((resolve) => clock.after(2_000, resolve));
+        return done();
+      },
+      { concurrency: 1 },
+    );
+    sessions.store.replace([obj(SESSIONS, 'a'), obj(SESSIONS, 'b')]);
+    await controller.start();
+    await clock.advance(10_000);
+    const text = await metrics.render();
+    expect(text).toContain('# TYPE controller_runtime_reconcile_time_seconds histogram');
+    expect(text).toContain('controller_runtime_reconcile_time_seconds_bucket{le="1",controller="sessions"} 0');
+    expect(text).toContain('controller_runtime_reconcile_time_seconds_bucket{le="2.5",controller="sessions"} 2');
+    expect(text).toContain('controller_runtime_reconcile_time_seconds_bucket{le="+Inf",controller="sessions"} 2');
+    expect(text).toContain('controller_runtime_reconcile_time_seconds_sum{controller="sessions"} 4');
+    expect(text).toContain('controller_runtime_reconcile_time_seconds_count{controller="sessions"} 2');
+    // One worker: the first key is taken at once, the second waits for the first reconcile.
+    expect(text).toContain('# TYPE workqueue_queue_duration_seconds histogram');
+    expect(text).toContain('workqueue_queue_duration_seconds_bucket{le="0.001",name="sessions"} 1');
+    expect(text).toContain('workqueue_queue_duration_seconds_bucket{le="1",name="sessions"} 1');
+    expect(text).toContain('workqueue_queue_duration_seconds_bucket{le="2.5",name="sessions"} 2');
+    expect(text).toContain('workqueue_queue_duration_seconds_sum{name="sessions"} 2');
+    expect(text).toContain('workqueue_queue_duration_seconds_count{name="sessions"} 2');
     await controller.stop();
   });
 

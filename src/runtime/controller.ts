@@ -2,7 +2,7 @@
 import { systemClock, type Clock, type Timer } from './clock.ts';
 import { errorReason, isTerminalError, type ReconcileResult, type TerminalError } from './errors.ts';
 import { noopLogger, type Logger } from './log.ts';
-import { MetricsRegistry } from './metrics.ts';
+import { MetricsRegistry, type Counter, type Histogram } from './metrics.ts';
 import { WorkQueue } from './queue.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import { apiGroup, controllerOf, keyOf, parseKey, type KubeObject, type ResourceType } from './resource.ts';
@@ -85,7 +85,12 @@ export class Controller<T extends KubeObject> {
     this.#clock = options.clock ?? systemClock;
     this.#logger = (options.logger ?? noopLogger).withValues({ controller: options.name });
     this.#metrics = controllerMetrics(options.metrics ?? new MetricsRegistry());
-    this.queue = new WorkQueue({ clock: this.#clock, ...(options.rateLimiter ? { rateLimiter: options.rateLimiter } : {}) });
+    const waited = { name: options.name };
+    this.queue = new WorkQueue({
+      clock: this.#clock,
+      onWait: (ms) => this.#metrics.queueWait.observe(waited, ms / 1000),
+      ...(options.rateLimiter ? { rateLimiter: options.rateLimiter } : {}),
+    });
   }
 
   /** Subscribes to the sources, waits for them to sync, queues every key and starts the workers. */
@@ -210,20 +215,23 @@ export function ownerKeys(primary: ResourceType, obj: KubeObject, old?: KubeObje
 }
 
 interface ControllerMetrics {
-  readonly total: ReturnType<MetricsRegistry['counter']>;
-  readonly errors: ReturnType<MetricsRegistry['counter']>;
+  readonly total: Counter;
+  readonly errors: Counter;
+  readonly queueWait: Histogram;
   observe(controller: string, started: number, ended: number): void;
 }
 
+/** Seconds; controller-runtime's reconcile buckets, thinned. */
+const RECONCILE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+/** Seconds a key waits in the queue. */
+const QUEUE_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
 function controllerMetrics(registry: MetricsRegistry): ControllerMetrics {
-  const seconds = registry.counter('controller_runtime_reconcile_time_seconds_sum', 'Total time spent reconciling.');
-  const count = registry.counter('controller_runtime_reconcile_time_seconds_count', 'Number of timed reconciles.');
+  const seconds = registry.histogram('controller_runtime_reconcile_time_seconds', 'Time per reconcile, by controller.', ['controller'], RECONCILE_BUCKETS);
   return {
-    total: registry.counter('controller_runtime_reconcile_total', 'Reconciles by controller and result.'),
-    errors: registry.counter('controller_runtime_reconcile_errors_total', 'Reconcile errors by controller and reason.'),
-    observe: (controller, started, ended) => {
-      seconds.inc({ controller }, (ended - started) / 1000);
-      count.inc({ controller });
-    },
+    total: registry.counter('controller_runtime_reconcile_total', 'Reconciles by controller and result.', ['controller', 'result']),
+    errors: registry.counter('controller_runtime_reconcile_errors_total', 'Reconcile errors by controller and reason.', ['controller', 'reason']),
+    queueWait: registry.histogram('workqueue_queue_duration_seconds', 'Time a key waited in the work queue before a worker took it, by controller.', ['name'], QUEUE_BUCKETS),
+    observe: (controller, started, ended) => seconds.observe({ controller }, (ended - started) / 1000),
   };
 }

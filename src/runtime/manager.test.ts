@@ -73,6 +73,10 @@ describe('Manager', () => {
     expect(metrics).toContain('workqueue_depth{name="sessions"} 0');
     expect(metrics).toContain('controller_runtime_kube_writes_total{verb="apply"} 0');
     expect(metrics).toContain('controller_runtime_reflector_errors_total{kind="AnalysisSession"');
+    expect(metrics).toContain('controller_runtime_reconcile_time_seconds_bucket{le="+Inf",controller="sessions"} 1');
+    expect(metrics).toContain('controller_runtime_reconcile_time_seconds_count{controller="sessions"} 1');
+    expect(metrics).toContain('workqueue_queue_duration_seconds_count{name="sessions"} 1');
+    expect(metrics).toMatch(/^workqueue_queue_duration_seconds_sum\{name="sessions"\} [0-9.e+-]+$/m);
     expect((await get(manager.port, '/nope')).status).toBe(404);
   });
 

@@ -1,4 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
+/**
+ * The operator's metrics registry: a thin facade over one prom-client `Registry` per instance (never the
+ * process-wide default one, so several managers can live in one process).
+ */
+import { Counter as PromCounter, Gauge as PromGauge, Histogram as PromHistogram, Registry } from 'prom-client';
 
 /** Label names and values of one series. */
 export type Labels = Readonly<Record<string, string>>;
@@ -11,150 +16,137 @@ export interface Sample {
 
 /** A monotonically increasing count, per label set. */
 export class Counter {
-  readonly #series = new Map<string, { labels: Labels; value: number }>();
+  readonly #metric: PromCounter;
+  readonly #values = new Map<string, number>();
 
-  /** Adds `value` (default 1) to the series of `labels`. */
+  constructor(metric: PromCounter) {
+    this.#metric = metric;
+  }
+
+  /** Adds `value` (default 1) to the series of `labels`; throws on a label name not declared. */
   inc(labels: Labels = {}, value = 1): void {
+    this.#metric.inc(labels, value);
     const key = labelKey(labels);
-    const series = this.#series.get(key);
-    if (series) series.value += value;
-    else this.#series.set(key, { labels, value });
+    this.#values.set(key, (this.#values.get(key) ?? 0) + value);
   }
 
   /** Current value of one series (0 when never incremented). */
   get(labels: Labels = {}): number {
-    return this.#series.get(labelKey(labels))?.value ?? 0;
-  }
-
-  /** All series. */
-  samples(): Sample[] {
-    return [...this.#series.values()].map(({ labels, value }) => ({ labels, value }));
+    return this.#values.get(labelKey(labels)) ?? 0;
   }
 }
 
 /**
  * A Prometheus histogram per label set: cumulative `_bucket{le}` counts, `_sum` and `_count`.
- * Buckets are upper bounds in ascending order; `+Inf` is implied.
+ * Buckets are upper bounds; `+Inf` is implied.
  */
 export class Histogram {
-  readonly #buckets: readonly number[];
-  readonly #series = new Map<string, { labels: Labels; counts: number[]; sum: number; count: number }>();
+  readonly #metric: PromHistogram;
+  readonly #counts = new Map<string, number>();
 
-  constructor(buckets: readonly number[]) {
-    this.#buckets = [...buckets].sort((a, b) => a - b);
+  constructor(metric: PromHistogram) {
+    this.#metric = metric;
   }
 
-  /** Records one observation of `value` in the series of `labels`. */
+  /** Records one observation of `value` in the series of `labels`; throws on a label name not declared. */
   observe(labels: Labels, value: number): void {
+    this.#metric.observe(labels, value);
     const key = labelKey(labels);
-    let series = this.#series.get(key);
-    if (!series) {
-      series = { labels, counts: this.#buckets.map(() => 0), sum: 0, count: 0 };
-      this.#series.set(key, series);
-    }
-    this.#buckets.forEach((le, i) => {
-      if (value <= le) series.counts[i]! += 1;
-    });
-    series.sum += value;
-    series.count += 1;
+    this.#counts.set(key, (this.#counts.get(key) ?? 0) + 1);
   }
 
   /** Observations of one series so far. */
   count(labels: Labels = {}): number {
-    return this.#series.get(labelKey(labels))?.count ?? 0;
-  }
-
-  /** Samples in exposition order, with the suffix each belongs to. */
-  samples(): Array<Sample & { suffix: '_bucket' | '_sum' | '_count' }> {
-    const out: Array<Sample & { suffix: '_bucket' | '_sum' | '_count' }> = [];
-    for (const { labels, counts, sum, count } of this.#series.values()) {
-      this.#buckets.forEach((le, i) => out.push({ suffix: '_bucket', labels: { ...labels, le: String(le) }, value: counts[i]! }));
-      out.push({ suffix: '_bucket', labels: { ...labels, le: '+Inf' }, value: count }, { suffix: '_sum', labels, value: sum }, { suffix: '_count', labels, value: count });
-    }
-    return out;
+    return this.#counts.get(labelKey(labels)) ?? 0;
   }
 }
 
-interface Family {
-  readonly name: string;
-  readonly help: string;
-  readonly type: 'counter' | 'gauge' | 'histogram';
-  readonly collect: () => readonly Sample[];
+interface Collected {
+  readonly type: 'counter' | 'gauge';
+  readonly labelNames: readonly string[];
+  readonly sources: Array<() => readonly Sample[]>;
 }
 
 /**
- * A minimal Prometheus registry: counters owned here, plus counters and gauges collected from callbacks at
- * scrape time (queue depth, client write counts).
+ * Counters and histograms owned here, plus counters and gauges collected from callbacks at scrape time
+ * (queue depth, client write counts). Label names are declared when a metric is created.
  *
- * Guarantees: `render()` produces the Prometheus text exposition format 0.0.4, families in registration order,
- * label values escaped; registering a name twice returns the first registration's counter, or adds the
- * collector's samples to the same family.
+ * Guarantees: `render()` produces the Prometheus text exposition format 0.0.4 (prom-client's), label values
+ * escaped; asking for a counter or histogram name twice returns the first one; registering a collected name
+ * twice adds the second callback's samples to the same family. A collected family whose callbacks return no
+ * sample is rendered without series, even when it has no labels.
+ * Caveats: a name registered with another kind, type or label names throws.
  */
 export class MetricsRegistry {
-  readonly #families = new Map<string, Family[]>();
-  readonly #counters = new Map<string, Counter>();
-  readonly #histograms = new Map<string, Histogram>();
+  /** The prom-client registry behind this facade. */
+  readonly registry = new Registry();
+  readonly #counters = new Map<string, { counter: Counter; labelNames: readonly string[] }>();
+  readonly #histograms = new Map<string, { histogram: Histogram; labelNames: readonly string[] }>();
+  readonly #collected = new Map<string, Collected>();
 
-  /** The histogram `name` with `buckets`, created on first use. */
-  histogram(name: string, help: string, buckets: readonly number[]): Histogram {
-    const existing = this.#histograms.get(name);
-    if (existing) return existing;
-    const histogram = new Histogram(buckets);
-    this.#histograms.set(name, histogram);
-    this.#add({ name, help, type: 'histogram', collect: () => histogram.samples() });
-    return histogram;
-  }
-
-  /** The counter `name`, created on first use. */
-  counter(name: string, help: string): Counter {
+  /** The counter `name` with `labelNames`, created on first use. */
+  counter(name: string, help: string, labelNames: readonly string[] = []): Counter {
     const existing = this.#counters.get(name);
-    if (existing) return existing;
-    const counter = new Counter();
-    this.#counters.set(name, counter);
-    this.#add({ name, help, type: 'counter', collect: () => counter.samples() });
+    if (existing) return same(name, existing.labelNames, labelNames, existing.counter);
+    const counter = new Counter(new PromCounter({ name, help, labelNames, registers: [this.registry] }));
+    this.#counters.set(name, { counter, labelNames });
     return counter;
   }
 
-  /** A family whose samples are read from `collect` at each scrape. */
-  collect(name: string, help: string, type: 'counter' | 'gauge', collect: () => readonly Sample[]): void {
-    this.#add({ name, help, type, collect });
+  /** The histogram `name` with `labelNames` and `buckets` (upper bounds), created on first use. */
+  histogram(name: string, help: string, labelNames: readonly string[], buckets: readonly number[]): Histogram {
+    const existing = this.#histograms.get(name);
+    if (existing) return same(name, existing.labelNames, labelNames, existing.histogram);
+    const sorted = [...buckets].sort((a, b) => a - b);
+    const histogram = new Histogram(new PromHistogram({ name, help, labelNames, buckets: sorted, registers: [this.registry] }));
+    this.#histograms.set(name, { histogram, labelNames });
+    return histogram;
   }
 
-  /** The text exposition of every family. */
-  render(): string {
-    const lines: string[] = [];
-    for (const [name, families] of this.#families) {
-      const first = families[0];
-      if (!first) continue;
-      lines.push(`# HELP ${name} ${first.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`, `# TYPE ${name} ${first.type}`);
-      for (const family of families) {
-        for (const sample of family.collect()) lines.push(`${name}${(sample as { suffix?: string }).suffix ?? ''}${formatLabels(sample.labels)} ${formatValue(sample.value)}`);
-      }
+  /** A family with `labelNames` whose samples are read from `collect` at each scrape. */
+  collect(name: string, help: string, type: 'counter' | 'gauge', labelNames: readonly string[], collect: () => readonly Sample[]): void {
+    const existing = this.#collected.get(name);
+    if (existing) {
+      if (existing.type !== type) throw new Error(`Metric ${name} is already collected as a ${existing.type}`);
+      same(name, existing.labelNames, labelNames, undefined);
+      existing.sources.push(collect);
+      return;
     }
-    return `${lines.join('\n')}\n`;
+    const family: Collected = { type, labelNames, sources: [collect] };
+    this.#collected.set(name, family);
+    const samples = (): Sample[] => family.sources.flatMap((source) => source());
+    if (type === 'gauge') {
+      new PromGauge({
+        name, help, labelNames, registers: [this.registry],
+        collect() {
+          this.reset();
+          if (labelNames.length === 0) this.remove();
+          for (const s of samples()) this.set(s.labels, s.value);
+        },
+      });
+    } else {
+      new PromCounter({
+        name, help, labelNames, registers: [this.registry],
+        collect() {
+          this.reset();
+          if (labelNames.length === 0) this.remove();
+          for (const s of samples()) this.inc(s.labels, s.value);
+        },
+      });
+    }
   }
 
-  #add(family: Family): void {
-    const families = this.#families.get(family.name) ?? [];
-    families.push(family);
-    this.#families.set(family.name, families);
+  /** The text exposition of every family; rejects when a collector throws. */
+  render(): Promise<string> {
+    return this.registry.metrics();
   }
+}
+
+function same<T>(name: string, had: readonly string[], asked: readonly string[], value: T): T {
+  if (had.length !== asked.length || had.some((n, i) => n !== asked[i])) throw new Error(`Metric ${name} already has labels ${had.join(',')}`);
+  return value;
 }
 
 function labelKey(labels: Labels): string {
   return JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)));
-}
-
-function formatLabels(labels: Labels): string {
-  const entries = Object.entries(labels);
-  if (entries.length === 0) return '';
-  const escape = (v: string): string => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-  return `{${entries.map(([k, v]) => `${k}="${escape(v)}"`).join(',')}}`;
-}
-
-function formatValue(value: number): string {
-  if (Number.isNaN(value)) return 'NaN';
-  if (value === Infinity) return '+Inf';
-  if (value === -Infinity) return '-Inf';
-  return String(value);
 }

@@ -9,7 +9,7 @@ export interface ProbeHandlers {
   /** Readiness: caches synced and not shutting down. */
   readonly ready: () => boolean;
   /** Prometheus text exposition. */
-  readonly metrics: () => string;
+  readonly metrics: () => string | Promise<string>;
 }
 
 /** A running probe server. */
@@ -37,7 +37,12 @@ export async function startProbeServer(port: number, host: string | undefined, h
     try {
       if (path === '/healthz') return handlers.healthy() ? reply(200, 'ok\n') : reply(500, 'unhealthy\n');
       if (path === '/readyz') return handlers.ready() ? reply(200, 'ok\n') : reply(503, 'not ready\n');
-      if (path === '/metrics') return reply(200, handlers.metrics(), 'text/plain; version=0.0.4; charset=utf-8');
+      if (path === '/metrics') {
+        void Promise.resolve()
+          .then(() => handlers.metrics())
+          .then((text) => reply(200, text, 'text/plain; version=0.0.4; charset=utf-8'), () => reply(500, 'internal error\n'));
+        return;
+      }
       return reply(404, 'not found\n');
     } catch {
       return reply(500, 'internal error\n');

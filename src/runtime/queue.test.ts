@@ -34,6 +34,26 @@ describe('WorkQueue', () => {
     expect(queue.len()).toBe(0);
   });
 
+  it('tells how long each key waited, from its first add (also during its previous run) to a worker taking it', async () => {
+    const clock = new FakeClock();
+    const waits: number[] = [];
+    const queue = new WorkQueue({ clock, onWait: (ms) => waits.push(ms) });
+    const first = queue.get();
+    queue.add('a');
+    expect(await first).toBe('a');
+    await clock.advance(1_000);
+    queue.add('a');
+    await clock.advance(500);
+    queue.add('a');
+    await clock.advance(2_000);
+    queue.done('a');
+    queue.add('b');
+    await clock.advance(250);
+    expect(await queue.get()).toBe('a');
+    expect(await queue.get()).toBe('b');
+    expect(waits).toEqual([0, 2_750, 250]);
+  });
+
   it('hands a key to a waiting getter', async () => {
     const { queue } = newQueue();
     const pending = queue.get();

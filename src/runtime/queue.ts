@@ -7,6 +7,8 @@ export interface WorkQueueOptions {
   readonly clock?: Clock;
   /** Default: {@link defaultRateLimiter} on the same clock. */
   readonly rateLimiter?: RateLimiter;
+  /** Told how long each key handed out waited, in ms, from the add that queued it to the worker taking it. */
+  readonly onWait?: (waitedMs: number) => void;
 }
 
 /**
@@ -33,6 +35,9 @@ export class WorkQueue {
   readonly #dirty = new Set<string>();
   readonly #processing = new Set<string>();
   readonly #waiting = new Map<string, { at: number; timer: Timer }>();
+  /** When each dirty key was added (also while it is processed: its wait includes that run). */
+  readonly #addedAt = new Map<string, number>();
+  readonly #onWait: ((waitedMs: number) => void) | undefined;
   #getters: Array<(key: string | undefined) => void> = [];
   #drainers: Array<() => void> = [];
   #shuttingDown = false;
@@ -40,12 +45,14 @@ export class WorkQueue {
   constructor(options: WorkQueueOptions = {}) {
     this.#clock = options.clock ?? systemClock;
     this.#limiter = options.rateLimiter ?? defaultRateLimiter({ clock: this.#clock });
+    this.#onWait = options.onWait;
   }
 
   /** Queues `key` unless it is already queued; see the class guarantees for keys being processed. */
   add(key: string): void {
     if (this.#shuttingDown || this.#dirty.has(key)) return;
     this.#dirty.add(key);
+    this.#addedAt.set(key, this.#clock.now());
     if (!this.#processing.has(key)) this.#enqueue(key);
   }
 
@@ -87,8 +94,7 @@ export class WorkQueue {
     if (this.#shuttingDown) return Promise.resolve(undefined);
     const key = this.#queue.shift();
     if (key === undefined) return new Promise((resolve) => this.#getters.push(resolve));
-    this.#dirty.delete(key);
-    this.#processing.add(key);
+    this.#take(key);
     return Promise.resolve(key);
   }
 
@@ -130,6 +136,7 @@ export class WorkQueue {
     this.#waiting.clear();
     this.#queue.length = 0;
     this.#dirty.clear();
+    this.#addedAt.clear();
     const getters = this.#getters;
     this.#getters = [];
     for (const resolve of getters) resolve(undefined);
@@ -147,8 +154,15 @@ export class WorkQueue {
       this.#queue.push(key);
       return;
     }
+    this.#take(key);
+    getter(key);
+  }
+
+  #take(key: string): void {
     this.#dirty.delete(key);
     this.#processing.add(key);
-    getter(key);
+    const addedAt = this.#addedAt.get(key);
+    this.#addedAt.delete(key);
+    if (addedAt !== undefined) this.#onWait?.(this.#clock.now() - addedAt);
   }
 }

@@ -22,6 +22,7 @@ import { governingQuota } from '../../policy/quota-ledger.ts';
 import { QUOTA_RESOURCE } from '../quota/resources.ts';
 import type { QuotaFact } from './quota-gate.ts';
 import { reconcileSession } from './reconcile.ts';
+import { sessionReadyMetric } from './ready-metric.ts';
 import { MANAGED_SELECTOR, OWNED_RESOURCES, SESSION_FIELD_MANAGER, SESSION_RESOURCE } from './resources.ts';
 
 const NAMESPACE_RESOURCE: ResourceType = { apiVersion: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false };
@@ -80,6 +81,7 @@ export function addSessionController(manager: Manager, options: SessionControlle
     get: (ref: Parameters<Manager['lookup']>[0]) => manager.kube.get(ref),
     session: (namespace: string, name: string) => sessions.store.get(namespace, name) as AnalysisSession | undefined,
     quota: quotaOf,
+    readyMetric: sessionReadyMetric(manager.metrics),
   };
   const controller = manager.addController<AnalysisSession>({
     name: 'analysissession',

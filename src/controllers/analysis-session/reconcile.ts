@@ -27,6 +27,7 @@ import { deletionPlan } from './plans.ts';
 import { SESSION_FIELD_MANAGER, sessionRef } from './resources.ts';
 import { eventFor } from './events.ts';
 import { withQuotaStatus } from './quota-gate.ts';
+import type { SessionReadyObserver } from './ready-metric.ts';
 
 export interface SessionDeps extends GatherDeps {
   kube: KubeClient;
@@ -34,6 +35,8 @@ export interface SessionDeps extends GatherDeps {
   events: EventRecorder;
   now: () => number;
   session: (namespace: string, name: string) => AnalysisSession | undefined;
+  /** Told of every status the reconcile wrote or found applied already (the time-to-Ready histogram); optional. */
+  readyMetric?: SessionReadyObserver;
 }
 
 /** Reconciles the session named by `req`. */
@@ -141,6 +144,7 @@ async function podLeft(session: AnalysisSession, deps: SessionDeps): Promise<boo
 
 async function writeStatus(session: AnalysisSession, status: AnalysisSessionStatus, deps: SessionDeps): Promise<void> {
   const outcome = await deps.kube.applyStatus(sessionRef(session), status, { fieldManager: SESSION_FIELD_MANAGER });
+  deps.readyMetric?.(session, status, deps.now());
   const event = eventFor(session.status, status);
   if (outcome.written && event) deps.events.record({ regarding: session as KubeObject, action: 'Reconcile', ...event });
 }

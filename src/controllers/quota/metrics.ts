@@ -18,18 +18,21 @@ export interface QuotaMetrics {
 
 interface Snapshot { limits: Sample[]; used: Sample[]; budget: Sample[]; budgetLimit: Sample[]; pending: Sample[] }
 
+const QUOTA_LABELS = ['namespace', 'quota'];
+const RESOURCE_LABELS = ['namespace', 'quota', 'proposal', 'resource'];
+
 /** Registers the quota families on `registry`; values are read at scrape time from the last pass of each quota. */
 export function quotaMetrics(registry: MetricsRegistry): QuotaMetrics {
   const snapshots = new Map<string, Snapshot>();
   const all = (pick: (s: Snapshot) => Sample[]) => () => [...snapshots.values()].flatMap(pick);
-  registry.collect('panalysis_quota_limit', 'Limit in force per quota and resource (sessions, cpu cores, memory bytes, gpus, gpus:<flavour>).', 'gauge', all((s) => s.limits));
-  registry.collect('panalysis_quota_used', 'Reserved by admitted sessions per quota and resource.', 'gauge', all((s) => s.used));
-  registry.collect('panalysis_quota_budget_consumed_hours', 'Budget consumed (finished runs plus running ones) in resource-hours.', 'gauge', all((s) => s.budget));
-  registry.collect('panalysis_quota_budget_hours', 'Budget granted in resource-hours.', 'gauge', all((s) => s.budgetLimit));
-  registry.collect('panalysis_quota_sessions_pending', 'Sessions waiting for admission, by the limit they wait for.', 'gauge', all((s) => s.pending));
-  const wait = registry.histogram('panalysis_quota_admission_wait_seconds', 'Time from a session\'s creation (or first wait) to its admission.', [0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600, 14400, 86400]);
-  const admissions = registry.counter('panalysis_quota_admissions_total', 'Sessions admitted per quota.');
-  const releases = registry.counter('panalysis_quota_releases_total', 'Session runs released (usage record written) per quota.');
+  registry.collect('panalysis_quota_limit', 'Limit in force per quota and resource (sessions, cpu cores, memory bytes, gpus, gpus:<flavour>).', 'gauge', RESOURCE_LABELS, all((s) => s.limits));
+  registry.collect('panalysis_quota_used', 'Reserved by admitted sessions per quota and resource.', 'gauge', RESOURCE_LABELS, all((s) => s.used));
+  registry.collect('panalysis_quota_budget_consumed_hours', 'Budget consumed (finished runs plus running ones) in resource-hours.', 'gauge', RESOURCE_LABELS, all((s) => s.budget));
+  registry.collect('panalysis_quota_budget_hours', 'Budget granted in resource-hours.', 'gauge', RESOURCE_LABELS, all((s) => s.budgetLimit));
+  registry.collect('panalysis_quota_sessions_pending', 'Sessions waiting for admission, by the limit they wait for.', 'gauge', ['namespace', 'quota', 'proposal', 'reason'], all((s) => s.pending));
+  const wait = registry.histogram('panalysis_quota_admission_wait_seconds', 'Time from a session\'s creation (or first wait) to its admission.', QUOTA_LABELS, [0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600, 14400, 86400]);
+  const admissions = registry.counter('panalysis_quota_admissions_total', 'Sessions admitted per quota.', QUOTA_LABELS);
+  const releases = registry.counter('panalysis_quota_releases_total', 'Session runs released (usage record written) per quota.', QUOTA_LABELS);
   const key = (q: ResourceQuota) => `${q.metadata.namespace}/${q.metadata.name}`;
   return {
     observe(q, proposal, inForce, status, budgets) {
