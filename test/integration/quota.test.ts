@@ -13,15 +13,13 @@ import type { OperatorProcess } from './operator.ts';
 import { createSession, deleteSession, getSession } from './sessions.ts';
 import { deleteFreshNamespaces } from './cleanup.ts';
 import { createQuota, getQuota, watchPeaks } from './quota.ts';
+import { creationOrder, sessionsOf } from './quota-admission-helpers.ts';
 
 let operator: OperatorProcess;
 const USERS = ['alice', 'bob', 'dave'];
 const names = (n: number) => Array.from({ length: n }, (_, i) => `q-${String(i).padStart(2, '0')}`);
 const quotaReason = (s: AnalysisSession) => s.status?.conditions?.find((c) => c.type === 'QuotaAdmitted');
 
-async function sessionsOf(ns: string): Promise<AnalysisSession[]> {
-  return ((await custom().listNamespacedCustomObject({ group: 'panalysis.io', version: 'v1alpha1', plural: 'analysissessions', namespace: ns })) as { items: AnalysisSession[] }).items;
-}
 
 beforeAll(async () => {
   operator = await startOperator();
@@ -43,19 +41,22 @@ describe('ResourceQuota (panalysis.io) admission', () => {
         return all.filter((s) => s.status?.phase === 'Running').length === 4 && all.filter((s) => quotaReason(s)?.reason === 'SessionLimitReached').length === 46;
       }, 180_000);
       const quota = await getQuota(ns, 'policy');
+      // Creation order is the apiserver's (creation time to the second, then name): parallel creates may land in another second.
+      const order = creationOrder(await sessionsOf(ns));
       expect(quota.status?.summary).toMatchObject({ sessions: '4/4', waiting: 46 });
-      expect(quota.status?.reservations?.map((r) => r.session).sort()).toEqual(names(4));
-      expect(quota.status?.waiting?.map((w) => [w.session, w.position])).toEqual(names(50).slice(4).map((n, i) => [n, i + 1]));
-      const waiting = await getSession(ns, 'q-10');
+      expect(quota.status?.reservations?.map((r) => r.session).sort()).toEqual(order.slice(0, 4).sort());
+      expect(quota.status?.waiting?.map((w) => [w.session, w.position])).toEqual(order.slice(4).map((n, i) => [n, i + 1]));
+      const waiting = await getSession(ns, order[10]!);
       expect(waiting.status?.phase).toBe('Pending');
       expect(quotaReason(waiting)?.message).toMatch(/The proposal runs 4 of 4 sessions allowed at once \(sessions in spec\.hard of quota policy\)\. The session starts in creation order when room frees up\.$/);
-      await deleteSession(ns, 'q-01');
-      const next = await waitFor('q-04 admitted', async () => (await getSession(ns, 'q-04')).status?.phase === 'Running', 60_000).then(() => getSession(ns, 'q-04'));
+      await deleteSession(ns, order[1]!);
+      const next = await waitFor(`${order[4]} admitted`, async () => (await getSession(ns, order[4]!)).status?.phase === 'Running', 60_000).then(() => getSession(ns, order[4]!));
       expect(quotaReason(next)).toMatchObject({ status: 'True', reason: 'Admitted' });
       expect(peaks.peakPods()).toBeLessThanOrEqual(4);
       expect(peaks.peakReserved()).toBeLessThanOrEqual(4);
       const records = (await custom().listNamespacedCustomObject({ group: 'panalysis.io', version: 'v1alpha1', plural: 'usagerecords', namespace: ns })) as { items: Array<{ spec: { session: string; endReason: string; user: string } }> };
-      expect(records.items.map((r) => [r.spec.session, r.spec.endReason, r.spec.user])).toEqual([['q-01', 'Deleted', 'bob']]);
+      const deleted = names(50).indexOf(order[1]!);
+      expect(records.items.map((r) => [r.spec.session, r.spec.endReason, r.spec.user])).toEqual([[order[1], 'Deleted', USERS[deleted % 3]]]);
     } finally {
       peaks.stop();
     }
