@@ -25,6 +25,7 @@ import { waitFor } from '../src/cluster/wait.ts';
 import { apiServerMetrics, delta, operatorMetrics, samples, sumBy } from './metrics-text.ts';
 import { quantile, summarise } from './stats.ts';
 import type { Summary } from './stats.ts';
+import type { Progress } from './progress.ts';
 
 export const QUOTA_LIMIT = 3;
 const PER_PROPOSAL = 5;
@@ -47,6 +48,8 @@ export interface QuotaWorkloadOptions {
   prefix: string;
   /** Session creations in flight at once. */
   concurrency: number;
+  /** Told of sessions created and Ready as they happen; done once all are released. */
+  progress?: Progress;
 }
 
 interface Track { ns: string; name: string; sent: number; created?: string; waited: boolean; admitted?: number; condition?: number; ready?: number; deleting: boolean; gone: boolean }
@@ -131,6 +134,8 @@ export async function quotaWorkload(o: QuotaWorkloadOptions): Promise<QuotaWorkl
   let maxReserved = 0;
   let maxPods = 0;
   let quotaUpdates = 0;
+  let created = 0;
+  let readyCount = 0;
   const deleteErrors: unknown[] = [];
   const watch = new Watch(o.kc);
   const quotaWatch = await watch.watch(`/apis/${G.group}/${G.version}/resourcequotas`, {}, (_type: string, q: ResourceQuota) => {
@@ -157,7 +162,10 @@ export async function quotaWorkload(o: QuotaWorkloadOptions): Promise<QuotaWorkl
     const now = performance.now();
     t.created ??= s.metadata.creationTimestamp === undefined ? undefined : String(s.metadata.creationTimestamp);
     if (t.condition === undefined && isTrue(s, 'QuotaAdmitted')) t.condition = now;
-    if (t.ready === undefined && isTrue(s, 'Ready')) t.ready = now;
+    if (t.ready === undefined && isTrue(s, 'Ready')) {
+      t.ready = now;
+      o.progress?.set(created, ++readyCount);
+    }
     if (type === 'DELETED') t.gone = true;
     if (t.ready !== undefined && !t.deleting) {
       t.deleting = true;
@@ -185,6 +193,7 @@ export async function quotaWorkload(o: QuotaWorkloadOptions): Promise<QuotaWorkl
       track.set(`${ns}/${name}`, { ns, name, sent: performance.now(), waited: false, deleting: false, gone: false });
       const body = { apiVersion: 'panalysis.io/v1alpha1', kind: 'AnalysisSession', metadata: { name }, spec: { user: USERS[i % USERS.length], type: 'jupyter', profile: 'jupyter-scipy', resources: { cpu: '100m', memory: '256Mi' } } };
       await custom.createNamespacedCustomObject({ ...G, plural: 'analysissessions', namespace: ns, body });
+      o.progress?.set(++created, readyCount);
     }
   }));
   const all = () => [...track.values()];
@@ -198,6 +207,7 @@ export async function quotaWorkload(o: QuotaWorkloadOptions): Promise<QuotaWorkl
     quotaWatch.abort();
     sessionWatch.abort();
     podWatch.abort();
+    o.progress?.done();
   }
   const drained = performance.now();
   const after = await scrape(o.kc, o.operatorPort);

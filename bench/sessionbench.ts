@@ -2,134 +2,66 @@
 /**
  * sessionbench: how fast and how cheaply the operator turns AnalysisSessions into Ready
  * pods on the real local control plane (kwok nodes), against raw baselines where the
- * loader creates the objects itself (B0: Pod + Service; B1: also a home PVC, as sessions have). Workloads W1 (burst of N sessions), W4 (idle:
- * writes per resync), W3 (restart: time to ready, writes afterwards) and Q1 (quota contention: N sessions over 20
- * proposal quotas of 3 sessions each, see quota-workload.ts; on a fresh operator, W1's sessions still running).
- * Writes bench/results/sessionbench.json and bench/results/sessionbench.svg.
+ * loader creates the objects itself (B0: Pod + Service; B1: also a home PVC, as sessions have). Workloads W1 (burst of N sessions;
+ * with BENCH_SIZES, one burst per size in turn, each in a fresh namespace once the previous burst's sessions are gone), W4 (idle:
+ * writes per resync), W3 (restart: time to ready, writes afterwards), Q1 (quota contention: N sessions over 20
+ * proposal quotas of 3 sessions each, see quota-workload.ts; on a fresh operator, the last W1 burst still running) and
+ * W2 (steady arrivals: BENCH_RATES sessions per second for BENCH_ARRIVAL_SECONDS each, on a fresh operator).
+ * Writes bench/results/sessionbench.json and bench/results/sessionbench.svg (with `--quick` or BENCH_QUICK=1, a smoke
+ * run: N=10, W4 6 s, W2 5 s, into sessionbench-quick.json/.svg). A progress line goes to stderr while a workload runs.
  * N from BENCH_N (default 100; Q1 uses N/5 proposals below 100); KUBECONFIG selects an existing cluster.
  */
-import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { CoreV1Api, CustomObjectsApi, KubeConfig, Watch } from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node';
 import { REPO_ROOT } from '../src/cluster/binaries.ts';
 import { startLocalCluster } from '../src/cluster/local-cluster.ts';
-import { freePort, probe, waitFor } from '../src/cluster/wait.ts';
-import { LABELS } from '../src/api/v1alpha1/group.ts';
-import { spawnOperator } from '../src/operator/spawn.ts';
 import { cdfChart } from './chart.ts';
-import { describeQuotaWorkload, quotaWorkload, QUOTA_LIMIT } from './quota-workload.ts';
+import type { Series } from './chart.ts';
+import { cpuSeconds, peakRssMb, resetPeakRss, startOperator, stopOperator, writes } from './operator-process.ts';
+import type { OperatorProcess } from './operator-process.ts';
+import { benchOptions, nodeLayoutFor } from './options.ts';
+import { Progress } from './progress.ts';
+import { describeQuotaWorkload, quotaWorkload, QUOTA_LIMIT, summariseP95 } from './quota-workload.ts';
 import { summarise } from './stats.ts';
+import { arrivalCount, arrivals, baseline, burst, removeSessions } from './workloads.ts';
+import type { SessionRun } from './workloads.ts';
 
-const N = Number(process.env.BENCH_N ?? 100);
+const OPTIONS = benchOptions(process.argv.slice(2), process.env);
+const N = OPTIONS.n;
 const CONCURRENCY = 16;
 const RESULTS = join(REPO_ROOT, 'bench', 'results');
+const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
 const log = (msg: string) => console.error(`sessionbench: ${msg}`);
+const round1 = (x: number) => Math.round(x * 10) / 10;
 
-type Obj = { metadata: { name: string }; status?: { conditions?: Array<{ type: string; status: string }> } };
-const isReady = (o: Obj) => o.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+/** What a session workload cost the operator, measured around it. */
+interface Cost { writes: number; cpuSeconds: number; peakRssMb: number; peakRssSince: string }
 
-/** Records, per object name, when it was first seen, first scheduled (pods) and first Ready, from a watch on `path`. */
-async function watchReady(kc: KubeConfig, path: string, into: Map<string, number>, seen?: Map<string, number>, scheduled?: Map<string, number>): Promise<AbortController> {
-  return new Watch(kc).watch(path, {}, (_type, obj: Obj & { spec?: { nodeName?: string } }) => {
-    const now = performance.now();
-    const name = obj.metadata.name;
-    if (seen && !seen.has(name)) seen.set(name, now);
-    if (scheduled && !scheduled.has(name) && obj.spec?.nodeName) scheduled.set(name, now);
-    if (!into.has(name) && isReady(obj)) into.set(name, now);
-  }, () => undefined);
+/** Runs `work` on `op`, measuring the operator's writes, CPU seconds and peak RSS meanwhile. */
+async function costOf<T>(op: OperatorProcess, work: () => Promise<T>): Promise<[T, Cost]> {
+  const pid = op.child.pid!;
+  const writes0 = await writes(op.port);
+  const cpu0 = cpuSeconds(pid);
+  const peakRssSince = resetPeakRss(pid) ? 'workload start' : 'operator start';
+  const out = await work();
+  return [out, { writes: (await writes(op.port)) - writes0, cpuSeconds: cpuSeconds(pid) - cpu0, peakRssMb: peakRssMb(pid), peakRssSince }];
 }
 
-/** Runs `task(i)` for i < n with at most `limit` in flight. */
-async function pool(n: number, limit: number, task: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < n) await task(next++);
-  }));
-}
-
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-function peakRssMb(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Math.round(Number(m?.[1] ?? 0) / 1024);
-}
-
-async function writes(port: number): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  return [...text.matchAll(/^controller_runtime_kube_writes_total\{[^}]*\} (\d+)/gm)].reduce((a, m) => a + Number(m[1]), 0);
-}
-
-async function startOperator(kubeconfig: string): Promise<{ child: ChildProcess; port: number; readyMs: number }> {
-  const port = await freePort();
-  const started = performance.now();
-  const child = spawnOperator({ kubeconfig, port, args: ['--resync-seconds', '5'] });
-  await waitFor('the operator', async () => (await probe(`http://127.0.0.1:${port}/readyz`)) === 200, 60_000, '', 50);
-  return { child, port, readyMs: Math.round(performance.now() - started) };
-}
-
-/** A namespace; sessions go into proposal namespaces (the operator caches Secrets only there). */
-async function namespace(core: CoreV1Api, name: string, labels: Record<string, string> = {}): Promise<void> {
-  await core.createNamespace({ body: { metadata: { name, labels } } });
-  await waitFor(`namespace ${name}`, async () => Boolean(await core.readNamespacedServiceAccount({ name: 'default', namespace: name })), 30_000);
-}
-
-/** The loader creates what a session needs without the operator; `withClaim` adds a home PVC (B1). */
-async function baseline(kc: KubeConfig, ns: string, withClaim: boolean): Promise<number[]> {
-  const core = kc.makeApiClient(CoreV1Api);
-  await namespace(core, ns);
-  const sent = new Map<string, number>();
-  const ready = new Map<string, number>();
-  const watch = await watchReady(kc, `/api/v1/namespaces/${ns}/pods`, ready);
-  await pool(N, CONCURRENCY, async (i) => {
-    const name = `b${i}`;
-    sent.set(name, performance.now());
-    if (withClaim) await core.createNamespacedPersistentVolumeClaim({ namespace: ns, body: { metadata: { name }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '10Gi' } } } } });
-    const volumes = withClaim ? [{ name: 'home', persistentVolumeClaim: { claimName: name } }] : [];
-    await core.createNamespacedPod({ namespace: ns, body: { metadata: { name, labels: { app: name } }, spec: { volumes, containers: [{ name: 'c', image: 'registry.invalid/x', resources: { requests: { cpu: '10m', memory: '16Mi' } } }] } } });
-    await core.createNamespacedService({ namespace: ns, body: { metadata: { name }, spec: { selector: { app: name }, ports: [{ port: 8888 }] } } });
-  });
-  await waitFor('all baseline pods Ready', async () => ready.size >= N, 600_000, '', 100);
-  watch.abort();
-  return [...sent].map(([name, t]) => ready.get(name)! - t);
-}
-
-interface SessionRun { podSeen: number[]; podScheduled: number[]; podReady: number[]; sessionReady: number[]; overhead: number[]; seconds: number }
-
-async function sessions(kc: KubeConfig, ns: string): Promise<SessionRun> {
-  const core = kc.makeApiClient(CoreV1Api);
-  await namespace(core, ns, { [LABELS.proposal]: '20231234' }); // alice's proposal in the demo configuration
-  const custom = kc.makeApiClient(CustomObjectsApi);
-  const sent = new Map<string, number>();
-  const pods = new Map<string, number>();
-  const podSeen = new Map<string, number>();
-  const podScheduled = new Map<string, number>();
-  const ready = new Map<string, number>();
-  const w1 = await watchReady(kc, `/api/v1/namespaces/${ns}/pods`, pods, podSeen, podScheduled);
-  const w2 = await watchReady(kc, `/apis/panalysis.io/v1alpha1/namespaces/${ns}/analysissessions`, ready);
-  const started = performance.now();
-  await pool(N, CONCURRENCY, async (i) => {
-    const name = `s${i}`;
-    sent.set(name, performance.now());
-    const body = { apiVersion: 'panalysis.io/v1alpha1', kind: 'AnalysisSession', metadata: { name }, spec: { user: 'alice', type: 'jupyter', profile: 'jupyter-scipy', resources: { cpu: '100m', memory: '256Mi' } } };
-    await custom.createNamespacedCustomObject({ group: 'panalysis.io', version: 'v1alpha1', plural: 'analysissessions', namespace: ns, body });
-  });
-  await waitFor('all sessions Ready', async () => ready.size >= N, 900_000, '', 100);
-  const seconds = (performance.now() - started) / 1000;
-  w1.abort();
-  w2.abort();
-  const names = [...sent.keys()];
+/** Latency percentiles (with p95), throughput and cost of `n` sessions. */
+function sessionFigures(n: number, r: SessionRun, c: Cost) {
   return {
-    podSeen: names.map((n) => podSeen.get(n)! - sent.get(n)!),
-    podScheduled: names.map((n) => podScheduled.get(n)! - sent.get(n)!),
-    podReady: names.map((n) => pods.get(n)! - sent.get(n)!),
-    sessionReady: names.map((n) => ready.get(n)! - sent.get(n)!),
-    overhead: names.map((n) => ready.get(n)! - pods.get(n)!),
-    seconds,
+    createToPodCreatedMs: summariseP95(r.podSeen),
+    createToPodScheduledMs: summariseP95(r.podScheduled),
+    createToPodReadyMs: summariseP95(r.podReady),
+    createToSessionReadyMs: summariseP95(r.sessionReady),
+    operatorOverheadMs: summariseP95(r.overhead),
+    sessionsPerSecond: round1(n / r.seconds),
+    writesPerSession: round1(c.writes / n),
+    operatorCpuSecondsPerSession: Math.round((c.cpuSeconds / n) * 1000) / 1000,
+    operatorPeakRssMb: c.peakRssMb,
+    operatorPeakRssSince: c.peakRssSince,
   };
 }
 
@@ -147,82 +79,125 @@ function stack(svgs: string[]): string {
 }
 
 async function main(): Promise<void> {
-  const cluster = process.env.KUBECONFIG ? undefined : await startLocalCluster({ name: 'bench' });
+  const o = OPTIONS;
+  const nodes = nodeLayoutFor(o);
+  if (o.quick) log('quick smoke run');
+  const cluster = process.env.KUBECONFIG ? undefined : await startLocalCluster({ name: 'bench', nodes });
   const kubeconfig = process.env.KUBECONFIG ?? cluster!.kubeconfig;
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfig);
   const run = Date.now().toString(36);
   try {
     log(`B0: ${N} pods + services created by the loader`);
-    const b0 = await baseline(kc, `bench-b0-${run}`, false);
+    const b0 = await baseline(kc, `bench-b0-${run}`, N, CONCURRENCY, false, new Progress('B0', N));
     log(`B1: ${N} home claims + pods + services created by the loader`);
-    const b1 = await baseline(kc, `bench-b1-${run}`, true);
-    log(`W1: ${N} sessions through the operator`);
+    const b1 = await baseline(kc, `bench-b1-${run}`, N, CONCURRENCY, true, new Progress('B1', N));
     const op = await startOperator(kubeconfig);
-    const cpu0 = cpuSeconds(op.child.pid!);
-    const w1 = await sessions(kc, `bench-w1-${run}`);
+    const bursts: Array<{ size: number; run: SessionRun; cost: Cost }> = [];
+    let previous: string | undefined;
+    for (const [k, size] of o.sizes.entries()) {
+      if (previous) {
+        log(`W1: removing the ${bursts.at(-1)!.size} sessions of the previous burst`);
+        await removeSessions(kc, previous);
+      }
+      previous = k === 0 ? `bench-w1-${run}` : `bench-w1-${k}-${run}`;
+      log(`W1: ${size} sessions through the operator`);
+      const ns = previous;
+      const [r, cost] = await costOf(op, () => burst(kc, ns, size, CONCURRENCY, new Progress(`W1 ${size}`, size)));
+      bursts.push({ size, run: r, cost });
+    }
+    const first = bursts[0]!;
     const writesAfterW1 = await writes(op.port);
-    const cpuW1 = cpuSeconds(op.child.pid!) - cpu0;
-    log('W4: 15 s idle (three resyncs)');
-    await new Promise((r) => setTimeout(r, 15_000));
+    log(`W4: ${o.idleSeconds} s idle (resync every 5 s)`);
+    await new Promise((r) => setTimeout(r, o.idleSeconds * 1000));
     const idleWrites = (await writes(op.port)) - writesAfterW1;
     const rss = peakRssMb(op.child.pid!);
-    op.child.kill('SIGTERM');
-    await new Promise((r) => op.child.once('exit', r));
+    await stopOperator(op);
     log('W3: restart');
     const again = await startOperator(kubeconfig);
     await new Promise((r) => setTimeout(r, 10_000));
     const restartWrites = await writes(again.port);
-    again.child.kill('SIGTERM');
-    await new Promise((r) => again.child.once('exit', r));
+    await stopOperator(again);
     log(`Q1: ${N} sessions contending for proposal quotas of ${QUOTA_LIMIT} sessions`);
     const qop = await startOperator(kubeconfig);
     const qcpu0 = cpuSeconds(qop.child.pid!);
-    const q1 = await quotaWorkload({ kc, operatorPort: qop.port, n: N, prefix: `bench-q1-${run}`, concurrency: CONCURRENCY });
+    const q1 = await quotaWorkload({ kc, operatorPort: qop.port, n: N, prefix: `bench-q1-${run}`, concurrency: CONCURRENCY, progress: new Progress('Q1', N) });
     const qcpu = cpuSeconds(qop.child.pid!) - qcpu0;
     const qrss = peakRssMb(qop.child.pid!);
-    qop.child.kill('SIGTERM');
-    await new Promise((r) => qop.child.once('exit', r));
+    await stopOperator(qop);
+    const wop = await startOperator(kubeconfig);
+    const steady: Array<{ rate: number; run: SessionRun; cost: Cost }> = [];
+    for (const [k, rate] of o.rates.entries()) {
+      const n = arrivalCount(rate, o.arrivalSeconds);
+      log(`W2: ${n} sessions at ${rate}/s for ${o.arrivalSeconds} s`);
+      const ns = `bench-w2-${k}-${run}`;
+      const [r, cost] = await costOf(wop, () => arrivals(kc, ns, rate, o.arrivalSeconds, new Progress(`W2 ${rate}/s`, n)));
+      steady.push({ rate, run: r, cost });
+      await removeSessions(kc, ns);
+    }
+    await stopOperator(wop);
     const result = {
       date: new Date().toISOString(),
       machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
+      quick: o.quick,
+      nodes,
       n: N,
       concurrency: CONCURRENCY,
       b0: { what: 'pod + service, created by the loader', createToPodReadyMs: summarise(b0) },
       b1: { what: 'home PVC + pod + service, created by the loader', createToPodReadyMs: summarise(b1) },
       w1: {
-        createToPodCreatedMs: summarise(w1.podSeen),
-        createToPodScheduledMs: summarise(w1.podScheduled),
-        createToPodReadyMs: summarise(w1.podReady),
-        createToSessionReadyMs: summarise(w1.sessionReady),
-        operatorOverheadMs: summarise(w1.overhead),
-        sessionsPerSecond: Math.round((N / w1.seconds) * 10) / 10,
-        writesPerSession: Math.round((writesAfterW1 / N) * 10) / 10,
-        operatorCpuSecondsPerSession: Math.round((cpuW1 / N) * 1000) / 1000,
-        operatorPeakRssMb: rss,
+        createToPodCreatedMs: summarise(first.run.podSeen),
+        createToPodScheduledMs: summarise(first.run.podScheduled),
+        createToPodReadyMs: summarise(first.run.podReady),
+        createToSessionReadyMs: summarise(first.run.sessionReady),
+        operatorOverheadMs: summarise(first.run.overhead),
+        sessionsPerSecond: round1(first.size / first.run.seconds),
+        writesPerSession: round1(first.cost.writes / first.size),
+        operatorCpuSecondsPerSession: Math.round((first.cost.cpuSeconds / first.size) * 1000) / 1000,
+        operatorPeakRssMb: o.sizes.length === 1 ? rss : first.cost.peakRssMb,
       },
-      w4: { idleSeconds: 15, resyncSeconds: 5, writes: idleWrites },
+      w1BySize: bursts.map((b) => ({ size: b.size, ...sessionFigures(b.size, b.run, b.cost) })),
+      w4: { idleSeconds: o.idleSeconds, resyncSeconds: 5, writes: idleWrites },
       w3: { restartToReadyMs: again.readyMs, writesIn10sAfterRestart: restartWrites },
       q1: { ...q1.result, operatorCpuSecondsPerSession: Math.round((qcpu / N) * 1000) / 1000, operatorPeakRssMb: qrss },
+      w2: {
+        what: `sessions created at a steady rate (createsPerSecond: between the first and the last create call returned) for ${o.arrivalSeconds} s each (open loop: session i is sent at i/rate s), on a fresh operator with the last W1 burst still running; each rate's sessions are removed before the next`,
+        arrivalSeconds: o.arrivalSeconds,
+        byRate: steady.map((s) => ({
+          targetPerSecond: s.rate,
+          sessions: s.run.podSeen.length,
+          createsPerSecond: round1((s.run.podSeen.length - 1) / s.run.createSeconds),
+          ...sessionFigures(s.run.podSeen.length, s.run, s.cost),
+        })),
+      },
     };
     mkdirSync(RESULTS, { recursive: true });
-    writeFileSync(join(RESULTS, 'sessionbench.json'), JSON.stringify(result, null, 2) + '\n');
-    const overview = cdfChart(`sessionbench: N=${N} on ${cpus().length} cores (kwok nodes)`, [
-      { label: 'B0 loader: pod → pod Ready', values: b0, color: '#999999' },
-      { label: 'B1 loader: PVC + pod → pod Ready', values: b1, color: '#2ca02c' },
-      { label: 'session: create → pod Ready', values: w1.podReady, color: '#1f77b4' },
-      { label: 'session: create → session Ready', values: w1.sessionReady, color: '#d62728' },
-    ]);
-    const quota = cdfChart(`Q1: ${N} sessions, ${q1.result.proposals} proposal quotas of ${QUOTA_LIMIT} sessions`, [
-      { label: 'Q1: create → admitted (reservation in the ledger)', values: q1.admissionWait, color: '#ff7f0e' },
-      { label: 'Q1: create → session Ready', values: q1.createToReady, color: '#9467bd' },
-    ]).replace('latency from create to Ready (ms)', 'latency from create (ms)').replace('share of objects Ready', 'share of sessions');
-    writeFileSync(join(RESULTS, 'sessionbench.svg'), stack([overview, quota]));
+    writeFileSync(join(RESULTS, `${o.resultName}.json`), JSON.stringify(result, null, 2) + '\n');
+    writeFileSync(join(RESULTS, `${o.resultName}.svg`), stack(charts(b0, b1, first.run, bursts, steady, q1)));
     console.log(JSON.stringify(result, null, 2));
     console.error(describeQuotaWorkload(q1.result, N));
   } finally {
     await cluster?.stop(true);
   }
+}
+
+/** The pictures of one run, top to bottom: baselines and the first burst, Q1, bursts by size (if several), W2 by rate. */
+function charts(b0: number[], b1: number[], w1: SessionRun, bursts: Array<{ size: number; run: SessionRun }>, steady: Array<{ rate: number; run: SessionRun }>, q1: Awaited<ReturnType<typeof quotaWorkload>>): string[] {
+  const overview = cdfChart(`sessionbench: N=${N} on ${cpus().length} cores (kwok nodes)`, [
+    { label: 'B0 loader: pod → pod Ready', values: b0, color: '#999999' },
+    { label: 'B1 loader: PVC + pod → pod Ready', values: b1, color: '#2ca02c' },
+    { label: 'session: create → pod Ready', values: w1.podReady, color: '#1f77b4' },
+    { label: 'session: create → session Ready', values: w1.sessionReady, color: '#d62728' },
+  ]);
+  const quota = cdfChart(`Q1: ${N} sessions, ${q1.result.proposals} proposal quotas of ${QUOTA_LIMIT} sessions`, [
+    { label: 'Q1: create → admitted (reservation in the ledger)', values: q1.admissionWait, color: '#ff7f0e' },
+    { label: 'Q1: create → session Ready', values: q1.createToReady, color: '#9467bd' },
+  ]).replace('latency from create to Ready (ms)', 'latency from create (ms)').replace('share of objects Ready', 'share of sessions');
+  const out = [overview, quota];
+  const series = <T>(xs: T[], label: (x: T) => string, values: (x: T) => number[]): Series[] => xs.map((x, i) => ({ label: label(x), values: values(x), color: COLORS[i % COLORS.length]! }));
+  if (bursts.length > 1) out.push(cdfChart('W1 by burst size: create → session Ready', series(bursts, (b) => `burst of ${b.size}`, (b) => b.run.sessionReady)));
+  if (steady.length > 0) out.push(cdfChart(`W2 steady arrivals (${OPTIONS.arrivalSeconds} s each): create → session Ready`, series(steady, (s) => `${s.rate} sessions/s`, (s) => s.run.sessionReady)));
+  return out;
 }
 
 main().catch((err: unknown) => {
