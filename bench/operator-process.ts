@@ -4,6 +4,7 @@ import type { ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { freePort, probe, waitFor } from '../src/cluster/wait.ts';
 import { spawnOperator } from '../src/operator/spawn.ts';
+import { operatorMetrics, sumBy } from './metrics-text.ts';
 
 export interface OperatorProcess {
   child: ChildProcess;
@@ -53,6 +54,10 @@ export function resetPeakRss(pid: number): boolean {
 
 /** The operator's API writes so far (controller_runtime_kube_writes_total, all verbs). */
 export async function writes(port: number): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  return [...text.matchAll(/^controller_runtime_kube_writes_total\{[^}]*\} (\d+)/gm)].reduce((a, m) => a + Number(m[1]), 0);
+  return Object.values(await writesByVerb(port)).reduce((a, b) => a + b, 0);
+}
+
+/** The operator's API writes so far, by verb. */
+export async function writesByVerb(port: number): Promise<Record<string, number>> {
+  return sumBy(await operatorMetrics(port), 'controller_runtime_kube_writes_total', 'verb');
 }

@@ -19,7 +19,8 @@ import { REPO_ROOT } from '../src/cluster/binaries.ts';
 import { startLocalCluster } from '../src/cluster/local-cluster.ts';
 import { cdfChart } from './chart.ts';
 import type { Series } from './chart.ts';
-import { cpuSeconds, peakRssMb, resetPeakRss, startOperator, stopOperator, writes } from './operator-process.ts';
+import { delta } from './metrics-text.ts';
+import { cpuSeconds, peakRssMb, resetPeakRss, startOperator, stopOperator, writes, writesByVerb } from './operator-process.ts';
 import type { OperatorProcess } from './operator-process.ts';
 import { benchOptions, nodeLayoutFor } from './options.ts';
 import { Progress } from './progress.ts';
@@ -37,16 +38,17 @@ const log = (msg: string) => console.error(`sessionbench: ${msg}`);
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
 /** What a session workload cost the operator, measured around it. */
-interface Cost { writes: number; cpuSeconds: number; peakRssMb: number; peakRssSince: string }
+interface Cost { writes: number; writesByVerb: Record<string, number>; cpuSeconds: number; peakRssMb: number; peakRssSince: string }
 
 /** Runs `work` on `op`, measuring the operator's writes, CPU seconds and peak RSS meanwhile. */
 async function costOf<T>(op: OperatorProcess, work: () => Promise<T>): Promise<[T, Cost]> {
   const pid = op.child.pid!;
-  const writes0 = await writes(op.port);
+  const writes0 = await writesByVerb(op.port);
   const cpu0 = cpuSeconds(pid);
   const peakRssSince = resetPeakRss(pid) ? 'workload start' : 'operator start';
   const out = await work();
-  return [out, { writes: (await writes(op.port)) - writes0, cpuSeconds: cpuSeconds(pid) - cpu0, peakRssMb: peakRssMb(pid), peakRssSince }];
+  const byVerb = delta(writes0, await writesByVerb(op.port));
+  return [out, { writes: Object.values(byVerb).reduce((a, b) => a + b, 0), writesByVerb: byVerb, cpuSeconds: cpuSeconds(pid) - cpu0, peakRssMb: peakRssMb(pid), peakRssSince }];
 }
 
 /** Latency percentiles (with p95), throughput and cost of `n` sessions. */
@@ -59,6 +61,7 @@ function sessionFigures(n: number, r: SessionRun, c: Cost) {
     operatorOverheadMs: summariseP95(r.overhead),
     sessionsPerSecond: round1(n / r.seconds),
     writesPerSession: round1(c.writes / n),
+    writesByVerb: c.writesByVerb,
     operatorCpuSecondsPerSession: Math.round((c.cpuSeconds / n) * 1000) / 1000,
     operatorPeakRssMb: c.peakRssMb,
     operatorPeakRssSince: c.peakRssSince,
