@@ -12,6 +12,7 @@ import { startOperator } from './operator.ts';
 import type { OperatorProcess } from './operator.ts';
 import { createSession, deleteSession, getSession } from './sessions.ts';
 import { deleteFreshNamespaces } from './cleanup.ts';
+import { settled, writesDuringPasses } from './settle.ts';
 import { createQuota, getQuota, watchPeaks } from './quota.ts';
 import { creationOrder, sessionsOf } from './quota-admission-helpers.ts';
 
@@ -22,7 +23,7 @@ const quotaReason = (s: AnalysisSession) => s.status?.conditions?.find((c) => c.
 
 
 beforeAll(async () => {
-  operator = await startOperator();
+  operator = await startOperator({ resyncSeconds: 2 });
 });
 afterAll(async () => {
   await deleteFreshNamespaces();
@@ -60,5 +61,18 @@ describe('ResourceQuota (panalysis.io) admission', () => {
     } finally {
       peaks.stop();
     }
+  });
+
+  it('costs no write on a resync once nothing changes: not the quota, not its running or waiting sessions', async () => {
+    const ns = await freshNamespace('quota-idle', { 'panalysis.io/proposal': '20231234' });
+    await createQuota(ns, 'policy', { hard: { sessions: 1, gpus: 1 }, budgets: { cpuHours: 1000 } });
+    await createSession(ns, 'idle-a', { user: 'alice', type: 'jupyter', profile: 'jupyter-scipy' });
+    await waitFor('idle-a running', async () => (await getSession(ns, 'idle-a')).status?.phase === 'Running', 60_000);
+    await createSession(ns, 'idle-b', { user: 'bob', type: 'jupyter', profile: 'jupyter-scipy' });
+    await waitFor('idle-b waiting', async () => quotaReason(await getSession(ns, 'idle-b'))?.reason === 'SessionLimitReached', 60_000);
+    await settled(operator);
+    const before = (await getQuota(ns, 'policy')).metadata.resourceVersion;
+    expect(await writesDuringPasses(operator, 3)).toBe(0);
+    expect((await getQuota(ns, 'policy')).metadata.resourceVersion).toBe(before);
   });
 });

@@ -5,6 +5,7 @@ import type { BudgetView } from '../../policy/quota-admission.ts';
 import { hours } from '../../policy/quota-admission.ts';
 import type { LimitsInForce } from '../../policy/quota-limits.ts';
 import { toRfc3339 } from '../../policy/quota-limits.ts';
+import { canonicalJson } from '../../runtime/apply-memo.ts';
 import { setCondition } from '../../runtime/conditions.ts';
 import type { Condition } from '../../runtime/conditions.ts';
 
@@ -32,12 +33,15 @@ export function quotaConditions(q: ResourceQuota, ready: { status: 'True' | 'Fal
   return out;
 }
 
-/** Everything but the time stamps that change by themselves, to decide whether a write is needed. */
+/**
+ * Everything but the time stamps that change by themselves, as canonical JSON (keys sorted: the apiserver returns
+ * them in its own order), to decide whether a write is needed.
+ */
 export function comparable(status: ResourceQuotaStatus | undefined): string {
   const { budgets, conditions, ...rest } = status ?? {};
   const { asOf: _asOf, ...budgetRest } = budgets ?? { gpuSecondsConsumed: 0, cpuMilliSecondsConsumed: 0 };
   const conds = (conditions ?? []).map(({ lastTransitionTime: _t, ...c }) => c);
-  return JSON.stringify({ ...rest, budgets: budgetRest, conditions: conds });
+  return canonicalJson({ ...rest, budgets: budgetRest, conditions: conds });
 }
 
 export { toRfc3339 };
