@@ -14,7 +14,7 @@
 import { formatDuration } from '../api/quantity.ts';
 import type { OnExceeded, QuotaBudgets, QuotaUsed, Rejection, Reservation, Waiting } from '../api/v1alpha1/resource-quota.ts';
 import type { Limits, LimitsInForce } from './quota-limits.ts';
-import { toRfc3339 } from './quota-limits.ts';
+import { formatTime } from '../runtime/conditions.ts';
 
 /** What a waiting session asks for. */
 export interface Demand {
@@ -200,7 +200,7 @@ export function decideAdmission(input: AdmissionInput): AdmissionDecision {
     if (full.length === 0 && behind.length === 0) {
       const r: Reservation = {
         uid: d.uid, session: d.session, user: d.user, run: decision.nextRun++,
-        cpuMillis: d.cpuMillis, memoryBytes: d.memoryBytes, gpus: d.gpus, admittedAt: toRfc3339(input.now),
+        cpuMillis: d.cpuMillis, memoryBytes: d.memoryBytes, gpus: d.gpus, admittedAt: formatTime(input.now),
         ...(d.profile ? { profile: d.profile } : {}), ...(d.type ? { type: d.type } : {}), ...(d.flavour && d.gpus > 0 ? { flavour: d.flavour } : {}),
       };
       decision.admitted.push(r);
@@ -224,7 +224,7 @@ export function decideAdmission(input: AdmissionInput): AdmissionDecision {
       uid: d.uid, session: d.session, position, reason: first.reason,
       // The position is in the quota's waiting list, not in the message: every admission would otherwise rewrite the status of every waiting session.
       message: `Waiting for quota: ${first.message} The session starts in creation order when room frees up.`,
-      since: d.waitingSince ?? toRfc3339(input.now),
+      since: d.waitingSince ?? formatTime(input.now),
     });
     for (const dim of [...full.map((f) => f.dim), ...behind]) blocked.set(dim, (blocked.get(dim) ?? 0) + 1);
   }

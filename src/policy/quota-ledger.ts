@@ -14,6 +14,9 @@
 import type { AnalysisSession } from '../api/v1alpha1/analysis-session.ts';
 import type { Rejection, Reservation, ResourceQuota, Waiting } from '../api/v1alpha1/resource-quota.ts';
 
+/** The session condition that says whether the quota admitted it (and, while False, which limit is full). */
+export const QUOTA_CONDITION = 'QuotaAdmitted';
+
 /** Label of a quota written from the facility default; any other quota of the namespace wins over it. */
 export const DEFAULT_QUOTA_LABEL = 'panalysis.io/default-quota';
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { describe, expect, it } from 'vitest';
-import { chargeOf, envelopeOf, limitsInForce, limitsOf, toRfc3339 } from './quota-limits.ts';
+import { chargeOf, envelopeOf, limitsInForce, limitsOf } from './quota-limits.ts';
+import { formatTime } from '../runtime/conditions.ts';
 import type { ResourceQuotaSpec } from '../api/v1alpha1/resource-quota.ts';
 
 const at = (hhmmss: string): number => Date.parse(`2026-11-30T${hhmmss}Z`);
@@ -136,13 +137,13 @@ describe('chargeOf', () => {
 
   it('gives the same charge as the instants a usage record would carry', () => {
     const end = at('13:30:00');
-    expect(chargeOf(run, Date.parse(toRfc3339(end))).gpuSeconds).toBe(10_800);
+    expect(chargeOf(run, Date.parse(formatTime(end))).gpuSeconds).toBe(10_800);
   });
 });
 
-describe('toRfc3339', () => {
+describe('formatTime', () => {
   it('writes an instant to the second, truncating milliseconds', () => {
-    expect(toRfc3339(at('12:00:00'))).toBe('2026-11-30T12:00:00Z');
-    expect(toRfc3339(at('12:00:00.999'))).toBe('2026-11-30T12:00:00Z');
+    expect(formatTime(at('12:00:00'))).toBe('2026-11-30T12:00:00Z');
+    expect(formatTime(at('12:00:00.999'))).toBe('2026-11-30T12:00:00Z');
   });
 });

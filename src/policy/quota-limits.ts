@@ -105,7 +105,3 @@ export function chargeOf(r: Pick<Reservation, 'gpus' | 'cpuMillis' | 'admittedAt
   return { seconds, gpuSeconds: seconds * r.gpus, cpuMilliSeconds: seconds * r.cpuMillis };
 }
 
-/** An instant as the API writes it, to the second (`2026-11-30T12:00:00Z`). */
-export function toRfc3339(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-}

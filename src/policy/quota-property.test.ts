@@ -9,7 +9,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { budgetView, byCreation, decideAdmission } from './quota-admission.ts';
 import type { Demand } from './quota-admission.ts';
-import { chargeOf, envelopeOf, limitsInForce, toRfc3339 } from './quota-limits.ts';
+import { chargeOf, envelopeOf, limitsInForce } from './quota-limits.ts';
+import { formatTime } from '../runtime/conditions.ts';
 import type { Limits } from './quota-limits.ts';
 import type { QuotaLimits, Rejection, Reservation, ResourceQuotaSpec, Waiting } from '../api/v1alpha1/resource-quota.ts';
 
@@ -87,7 +88,7 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
 const specAt = (edit: ResourceQuotaSpec & { windowsAt?: Array<[number, number, QuotaLimits | undefined]> }, now: number): ResourceQuotaSpec => {
   const { windowsAt, ...spec } = edit;
   const base = Math.floor(now / QUARTER) * QUARTER;
-  const windows = (windowsAt ?? []).map(([s, e, hard], i) => ({ name: `w${i}`, start: toRfc3339(base + s * QUARTER), end: toRfc3339(base + e * QUARTER), ...(hard ? { hard } : {}) }));
+  const windows = (windowsAt ?? []).map(([s, e, hard], i) => ({ name: `w${i}`, start: formatTime(base + s * QUARTER), end: formatTime(base + e * QUARTER), ...(hard ? { hard } : {}) }));
   return windows.length > 0 ? { ...spec, windows } : spec;
 };
 

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /** Runs `panalysis operator` as a real child process for integration tests. */
 import type { ChildProcess } from 'node:child_process';
-import { inject } from 'vitest';
+import { afterAll, afterEach, inject } from 'vitest';
 import { freePort, probe, waitFor } from '../../src/cluster/wait.ts';
 import { DEMO_CONFIG, spawnOperator } from '../../src/operator/spawn.ts';
+import { deleteFreshNamespaces } from './cleanup.ts';
 
 export { DEMO_CONFIG };
 
@@ -43,6 +44,25 @@ export async function stopLeftoverOperators(): Promise<number> {
   const left = [...running];
   await Promise.all(left.map((p) => p.stop('SIGKILL')));
   return left.length;
+}
+
+/**
+ * For a file whose tests each start their own operators (restarts, replicas, a killed leader):
+ * the operators a test started are killed after it, and at the end the file's namespaces are
+ * deleted with a fresh operator (session finalizers need one to let them go).
+ */
+export function operatorsPerTest(): void {
+  afterEach(async () => {
+    await stopLeftoverOperators();
+  });
+  afterAll(async () => {
+    const cleaner = await startOperator();
+    try {
+      await deleteFreshNamespaces();
+    } finally {
+      await cleaner.stop();
+    }
+  });
 }
 
 /** Starts the operator and waits until its caches are synced. */

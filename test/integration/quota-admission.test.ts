@@ -6,36 +6,18 @@
  * leader killed while admitting; `onExceeded: Reject`; a window boundary; a stopped
  * session giving its room to the next and queueing again when resumed.
  */
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AnalysisSession } from '../../src/api/v1alpha1/analysis-session.ts';
-import { toRfc3339 } from '../../src/policy/quota-limits.ts';
+import { formatTime } from '../../src/runtime/conditions.ts';
 import { freshNamespace, kubectl, waitFor } from './helpers.ts';
-import { startOperator } from './operator.ts';
-import type { OperatorOptions, OperatorProcess } from './operator.ts';
+import { operatorsPerTest, startOperator } from './operator.ts';
+import type { OperatorProcess } from './operator.ts';
 import { createSession, deleteSession, getSession, isPhase, patchSession, waitSession } from './sessions.ts';
-import { deleteFreshNamespaces } from './cleanup.ts';
 import { createQuota, editQuota, getQuota } from './quota.ts';
 import { creationOrder, jupyter, numbered, quotaCondition, sessionsOf, usageRecordsOf, watchLedger } from './quota-admission-helpers.ts';
 
 const USERS = ['alice', 'bob', 'dave'];
-const running: OperatorProcess[] = [];
-async function operator(o: OperatorOptions = {}): Promise<OperatorProcess> {
-  const p = await startOperator(o);
-  running.push(p);
-  return p;
-}
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((o) => o.stop('SIGKILL')));
-});
-// Session finalizers need an operator to let the namespaces go.
-afterAll(async () => {
-  const cleaner = await startOperator();
-  try {
-    await deleteFreshNamespaces();
-  } finally {
-    await cleaner.stop();
-  }
-});
+operatorsPerTest();
 
 const proposalNamespace = (prefix: string) => freshNamespace(prefix, { 'panalysis.io/proposal': '20231234' });
 const phaseOf = (all: AnalysisSession[], phase: string) => all.filter((s) => s.status?.phase === phase).map((s) => s.metadata.name!).sort();
@@ -44,7 +26,7 @@ const waitingReason = (reason: string) => (s: AnalysisSession) => s.status?.phas
 describe('ResourceQuota (panalysis.io) admission', () => {
   it('holds at most 2 GPUs under gpus: 2, starts CPU-only sessions past the GPU queue, and refuses at once a session asking for 3 GPUs', async () => {
     const ns = await proposalNamespace('qgpu');
-    await operator();
+    await startOperator();
     await createQuota(ns, 'policy', { hard: { gpus: 2 } });
     const ledger = await watchLedger(ns);
     try {
@@ -86,7 +68,7 @@ describe('ResourceQuota (panalysis.io) admission', () => {
 
   it('admits 50 sessions against sessions: 4 in creation order with two replicas, the leader killed while admitting', async () => {
     const ns = await proposalNamespace('qlead');
-    const replicas = await Promise.all(['a', 'b'].map((id) => operator({ leaderElect: true, id, leaseNamespace: ns })));
+    const replicas = await Promise.all(['a', 'b'].map((id) => startOperator({ leaderElect: true, id, leaseNamespace: ns })));
     await waitFor('a leader', async () => (await Promise.all(replicas.map((r) => r.leading()))).some(Boolean), 30_000);
     await createQuota(ns, 'policy', { hard: { sessions: 4 } });
     const ledger = await watchLedger(ns);
@@ -128,7 +110,7 @@ describe('ResourceQuota (panalysis.io) admission', () => {
 
   it('under onExceeded: Reject runs 4 of 50, refuses 46 for good, and admits a refused session that asks again when room is free', async () => {
     const ns = await proposalNamespace('qrej');
-    await operator();
+    await startOperator();
     await createQuota(ns, 'policy', { hard: { sessions: 4 }, onExceeded: 'Reject' });
     const ledger = await watchLedger(ns);
     try {
@@ -169,17 +151,17 @@ describe('ResourceQuota (panalysis.io) admission', () => {
 
   it('switches limits at a window boundary without any other change, and shows the window', async () => {
     const ns = await proposalNamespace('qwin');
-    await operator();
+    await startOperator();
     const created = await createQuota(ns, 'policy', { hard: { sessions: 1 } });
     // The apiserver's clock, to the second: the window starts 15 s after the quota was created.
     const start = Date.parse(created.metadata.creationTimestamp!) + 15_000;
-    await editQuota(ns, 'policy', (spec) => ({ ...spec, windows: [{ name: 'beamtime', start: toRfc3339(start), end: toRfc3339(start + 3_600_000), hard: { sessions: 3 } }] }));
+    await editQuota(ns, 'policy', (spec) => ({ ...spec, windows: [{ name: 'beamtime', start: formatTime(start), end: formatTime(start + 3_600_000), hard: { sessions: 3 } }] }));
     for (const n of numbered('w', 3)) await createSession(ns, n, jupyter('alice'));
     await waitSession(ns, 'w-00', 'Running', isPhase('Running'));
     for (const n of ['w-01', 'w-02']) await waitSession(ns, n, 'waiting for the session limit', waitingReason('SessionLimitReached'));
     const before = await getQuota(ns, 'policy');
     expect(before.status?.window).toBeUndefined();
-    expect(before.status?.nextChange).toBe(toRfc3339(start));
+    expect(before.status?.nextChange).toBe(formatTime(start));
     expect(Date.parse(before.status!.reservations![0]!.admittedAt)).toBeLessThan(start);
 
     for (const n of ['w-01', 'w-02']) await waitSession(ns, n, 'Running in the window', isPhase('Running'), 60_000);
@@ -198,7 +180,7 @@ describe('ResourceQuota (panalysis.io) admission', () => {
 
   it('admits waiting sessions when the quota is raised', async () => {
     const ns = await proposalNamespace('qraise');
-    await operator();
+    await startOperator();
     await createQuota(ns, 'policy', { hard: { sessions: 1 } });
     for (const n of numbered('e', 3)) await createSession(ns, n, jupyter('bob'));
     await waitSession(ns, 'e-00', 'Running', isPhase('Running'));
@@ -210,7 +192,7 @@ describe('ResourceQuota (panalysis.io) admission', () => {
 
   it('releases the room of a stopped session to the next one, and queues it again when resumed', async () => {
     const ns = await proposalNamespace('qstop');
-    await operator();
+    await startOperator();
     await createQuota(ns, 'policy', { hard: { sessions: 1 } });
     const ledger = await watchLedger(ns);
     try {

@@ -5,35 +5,16 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { inject } from 'vitest';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { probe } from '../../src/cluster/wait.ts';
 import { core, freshNamespace, kubeConfig, waitFor } from './helpers.ts';
-import { startOperator } from './operator.ts';
-import type { OperatorProcess } from './operator.ts';
+import { operatorsPerTest, startOperator } from './operator.ts';
 import { createSession, getSession, isPhase, patchSession, waitSession } from './sessions.ts';
 import { startTcpProxy } from './tcp-proxy.ts';
-import { deleteFreshNamespaces } from './cleanup.ts';
 
-const running: OperatorProcess[] = [];
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((o) => o.stop('SIGKILL')));
-});
-// The tests' operators are gone by now; session finalizers need one to let the namespaces go.
-afterAll(async () => {
-  const cleaner = await startOperator();
-  try {
-    await deleteFreshNamespaces();
-  } finally {
-    await cleaner.stop();
-  }
-});
-async function operator(o: Parameters<typeof startOperator>[0] = {}): Promise<OperatorProcess> {
-  const p = await startOperator(o);
-  running.push(p);
-  return p;
-}
+operatorsPerTest();
 
 /** Children of every session in `ns`, as `kind/name` (sorted), to compare convergence. */
 async function children(ns: string): Promise<string[]> {
@@ -50,14 +31,14 @@ async function children(ns: string): Promise<string[]> {
 describe('operator resilience', () => {
   it('converges to the same objects after being killed in the middle of reconciles', async () => {
     const ns = await freshNamespace('kill');
-    const first = await operator();
+    const first = await startOperator();
     const names = Array.from({ length: 12 }, (_, i) => `s${i}`);
     await Promise.all(names.map((n) => createSession(ns, n, { user: 'alice', type: 'jupyter', profile: 'jupyter-scipy' })));
     await waitFor('some sessions to be partly reconciled', async () => (await first.writes()) >= 5, 30_000, '', 20);
     await first.stop('SIGKILL');
     const partial = await children(ns);
     expect(partial.length).toBeLessThan(names.length * 4);
-    await operator();
+    await startOperator();
     for (const n of names) await waitSession(ns, n, 'Running', isPhase('Running'));
     const want = names.flatMap((n) => [`Pod/${n}`, `Service/${n}`, `Secret/${n}-credentials`, `PVC/${n}-home`]).sort();
     expect(await children(ns)).toEqual(want);
@@ -65,8 +46,8 @@ describe('operator resilience', () => {
 
   it('runs one leader among two replicas; the other takes over within the lease time when the leader is killed', async () => {
     const ns = await freshNamespace('lease');
-    const a = await operator({ leaderElect: true, leaseNamespace: ns, id: 'replica-a' });
-    const b = await operator({ leaderElect: true, leaseNamespace: ns, id: 'replica-b' });
+    const a = await startOperator({ leaderElect: true, leaseNamespace: ns, id: 'replica-a' });
+    const b = await startOperator({ leaderElect: true, leaseNamespace: ns, id: 'replica-b' });
     const leases = kubeConfig().makeApiClient(CoordinationV1Api);
     let holder = '';
     await waitFor('a leader', async () => {
@@ -97,9 +78,9 @@ describe('operator resilience', () => {
 
   it('hands the lease over at once on a graceful stop', async () => {
     const ns = await freshNamespace('lease2');
-    const a = await operator({ leaderElect: true, leaseNamespace: ns, id: 'replica-a' });
+    const a = await startOperator({ leaderElect: true, leaseNamespace: ns, id: 'replica-a' });
     await waitFor('a to lead', () => a.leading(), 30_000);
-    const b = await operator({ leaderElect: true, leaseNamespace: ns, id: 'replica-b' });
+    const b = await startOperator({ leaderElect: true, leaseNamespace: ns, id: 'replica-b' });
     const leases = kubeConfig().makeApiClient(CoordinationV1Api);
     const held = (await leases.readNamespacedLease({ name: 'panalysis-operator', namespace: ns })).spec!;
     expect(held.holderIdentity).toBe('replica-a');
@@ -121,7 +102,7 @@ describe('operator resilience', () => {
     onTestFinished(() => proxy.close());
     const proxied = join(inject('clusterDir'), 'proxied.kubeconfig');
     writeFileSync(proxied, kubeconfigText.replace(`127.0.0.1:${apiPort}`, `127.0.0.1:${proxy.port}`));
-    const op = await operator({ kubeconfig: proxied });
+    const op = await startOperator({ kubeconfig: proxied });
     await createSession(ns, 'gone', { user: 'alice', type: 'jupyter', profile: 'jupyter-scipy' });
     await waitSession(ns, 'gone', 'Running', isPhase('Running'));
     const oldPod = (await core().readNamespacedPod({ name: 'gone', namespace: ns })).metadata!.uid;

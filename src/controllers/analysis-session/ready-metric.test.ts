@@ -5,20 +5,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { AnalysisSession } from '../../api/v1alpha1/analysis-session.ts';
-import { StaticDirectory } from '../../identity/static-directory.ts';
-import { StaticProposals } from '../../identity/proposals.ts';
-import { EventRecorder } from '../../runtime/events.ts';
 import { MetricsRegistry } from '../../runtime/metrics.ts';
-import type { KubeObject, ObjectRef } from '../../runtime/resource.ts';
-import { FakeKube } from '../../runtime/testing/fake-kube.ts';
-import { demoConfig } from '../../../test/fixtures/session.ts';
+import type { KubeObject } from '../../runtime/resource.ts';
+import { fakeSessionDeps } from '../../../test/fixtures/session-deps.ts';
 import { reconcileSession } from './reconcile.ts';
-import type { SessionDeps } from './reconcile.ts';
 import { readySeconds, sessionReadyMetric } from './ready-metric.ts';
 
 const NS = 'proposal-1';
 const NOW = Date.parse('2026-12-01T12:00:00Z');
-const key = (r: ObjectRef) => `${r.kind}/${r.namespace ?? ''}/${r.name}`;
 const session = (name: string, created: string): AnalysisSession => ({
   apiVersion: 'panalysis.io/v1alpha1', kind: 'AnalysisSession',
   metadata: { name, namespace: NS, creationTimestamp: created },
@@ -26,28 +20,8 @@ const session = (name: string, created: string): AnalysisSession => ({
 });
 
 function setup() {
-  const kube = new FakeKube();
-  const cache = new Map<string, KubeObject>();
-  kube.onChange((type, obj) => {
-    const k = key({ apiVersion: obj.apiVersion!, kind: obj.kind!, namespace: obj.metadata?.namespace, name: obj.metadata!.name! });
-    if (type === 'DELETED') cache.delete(k);
-    else cache.set(k, structuredClone(obj));
-  });
   const metrics = new MetricsRegistry();
-  const deps: SessionDeps = {
-    kube,
-    config: demoConfig,
-    directory: () => new StaticDirectory({ users: [{ name: 'alice', uid: 20001, gid: 20001 }] }),
-    proposals: () => new StaticProposals([]),
-    datasets: () => [],
-    quota: () => ({ kind: 'unlimited' as const }),
-    events: new EventRecorder({ sink: { create: async () => undefined, patch: async () => undefined }, reportingController: 'test', reportingInstance: 'test' }),
-    now: () => NOW,
-    lookup: (r) => cache.get(key(r)),
-    get: (r) => kube.get(r),
-    session: (namespace, name) => cache.get(key({ apiVersion: 'panalysis.io/v1alpha1', kind: 'AnalysisSession', namespace, name })) as AnalysisSession | undefined,
-    readyMetric: sessionReadyMetric(metrics),
-  };
+  const { kube, deps } = fakeSessionDeps(NOW, { readyMetric: sessionReadyMetric(metrics) });
   const reconcile = (name: string) => reconcileSession({ key: `${NS}/${name}`, namespace: NS, name }, deps);
   /** The kubelet's part: the pod is placed and turns Ready. */
   const podReady = async (name: string) => {

@@ -6,43 +6,17 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { AnalysisSession } from '../../api/v1alpha1/analysis-session.ts';
-import { StaticDirectory } from '../../identity/static-directory.ts';
-import { StaticProposals } from '../../identity/proposals.ts';
-import { EventRecorder } from '../../runtime/events.ts';
-import type { KubeObject, ObjectRef } from '../../runtime/resource.ts';
-import { FakeKube } from '../../runtime/testing/fake-kube.ts';
-import { demoConfig } from '../../../test/fixtures/session.ts';
+import type { KubeObject } from '../../runtime/resource.ts';
+import { fakeSessionDeps } from '../../../test/fixtures/session-deps.ts';
 import { SESSION_FINALIZER } from './decide.ts';
 import { reconcileSession } from './reconcile.ts';
-import type { SessionDeps } from './reconcile.ts';
 
 const NS = 'proposal-1';
-const key = (r: ObjectRef) => `${r.kind}/${r.namespace ?? ''}/${r.name}`;
 const session = (name: string): AnalysisSession => ({ apiVersion: 'panalysis.io/v1alpha1', kind: 'AnalysisSession', metadata: { name, namespace: NS }, spec: { user: 'alice', type: 'jupyter', profile: 'jupyter-scipy' } });
 
 /** A FakeKube with a cache that, like the operator's, holds sessions and only children with our labels. */
 function setup() {
-  const kube = new FakeKube();
-  const cache = new Map<string, KubeObject>();
-  kube.onChange((type, obj) => {
-    const ours = obj.kind === 'AnalysisSession' || obj.metadata?.labels?.['app.kubernetes.io/managed-by'] === 'panalysis';
-    const k = key({ apiVersion: obj.apiVersion!, kind: obj.kind!, namespace: obj.metadata?.namespace, name: obj.metadata!.name! });
-    if (type === 'DELETED' || !ours) cache.delete(k);
-    else cache.set(k, structuredClone(obj));
-  });
-  const deps: SessionDeps = {
-    kube,
-    config: demoConfig,
-    directory: () => new StaticDirectory({ users: [{ name: 'alice', uid: 20001, gid: 20001 }] }),
-    proposals: () => new StaticProposals([]),
-    datasets: () => [],
-    quota: () => ({ kind: 'unlimited' as const }),
-    events: new EventRecorder({ sink: { create: async () => undefined, patch: async () => undefined }, reportingController: 'test', reportingInstance: 'test' }),
-    now: () => Date.parse('2026-12-01T12:00:00Z'),
-    lookup: (r) => cache.get(key(r)),
-    get: (r) => kube.get(r),
-    session: (namespace, name) => cache.get(key({ apiVersion: 'panalysis.io/v1alpha1', kind: 'AnalysisSession', namespace, name })) as AnalysisSession | undefined,
-  };
+  const { kube, deps } = fakeSessionDeps(Date.parse('2026-12-01T12:00:00Z'));
   const read = (kind: string, name: string, apiVersion = 'v1') => kube.get<KubeObject & Record<string, any>>({ apiVersion, kind, namespace: NS, name });
   const reconcile = (name: string) => reconcileSession({ key: `${NS}/${name}`, namespace: NS, name }, deps);
   return { kube, deps, read, reconcile };

@@ -26,6 +26,7 @@ import type { GatherDeps } from './gather.ts';
 import { deletionPlan } from './plans.ts';
 import { SESSION_FIELD_MANAGER, sessionRef } from './resources.ts';
 import { eventFor } from './events.ts';
+import { formatTime } from '../../runtime/conditions.ts';
 import { withQuotaStatus } from './quota-gate.ts';
 import type { SessionReadyObserver } from './ready-metric.ts';
 
@@ -127,7 +128,7 @@ const QUOTA_RELEASE_POLL_MS = 10_000;
 async function endRun(session: AnalysisSession, plan: SessionPlan, deps: SessionDeps): Promise<void> {
   if (plan.endRun === undefined || plan.status.quota?.doneRun === plan.endRun) return;
   if (await podLeft(session, deps)) return;
-  plan.status.quota = { ...plan.status.quota, doneRun: plan.endRun, endedAt: new Date(Math.floor(deps.now() / 1000) * 1000).toISOString().replace('.000Z', 'Z') };
+  plan.status.quota = { ...plan.status.quota, doneRun: plan.endRun, endedAt: formatTime(deps.now()) };
 }
 
 /** The session may be gone by now (its last finalizer removed): nothing left to report. */

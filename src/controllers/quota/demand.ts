@@ -9,10 +9,8 @@ import { cpuMillis, memoryBytes } from '../../api/quantity.ts';
 import type { ResourceQuota } from '../../api/v1alpha1/resource-quota.ts';
 import type { OperatorConfig } from '../../config/schema.ts';
 import type { Demand } from '../../policy/quota-admission.ts';
-import { rejectionOf, reservationOf, waitingOf } from '../../policy/quota-ledger.ts';
+import { QUOTA_CONDITION, rejectionOf, reservationOf, waitingOf } from '../../policy/quota-ledger.ts';
 import { isRefusal, resolveRequest } from '../analysis-session/request.ts';
-
-export const QUOTA_CONDITION = 'QuotaAdmitted';
 
 /** True when the session waits for admission by `quota`. */
 export function isWaitingForQuota(s: AnalysisSession, quota: ResourceQuota): boolean {

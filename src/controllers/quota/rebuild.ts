@@ -9,9 +9,9 @@ import type { AnalysisSession } from '../../api/v1alpha1/analysis-session.ts';
 import type { Reservation } from '../../api/v1alpha1/resource-quota.ts';
 import type { UsageRecord } from '../../api/v1alpha1/usage-record.ts';
 import type { OperatorConfig } from '../../config/schema.ts';
-import { doneRunOf, heldRunOf } from '../../policy/quota-ledger.ts';
-import { toRfc3339 } from '../../policy/quota-limits.ts';
-import { demandOf, QUOTA_CONDITION } from './demand.ts';
+import { doneRunOf, heldRunOf, QUOTA_CONDITION } from '../../policy/quota-ledger.ts';
+import { formatTime } from '../../runtime/conditions.ts';
+import { demandOf } from './demand.ts';
 
 export interface RebuiltLedger {
   reservations: Reservation[];
@@ -51,8 +51,8 @@ export function rebuildLedger(sessions: readonly AnalysisSession[], records: rea
   };
   for (const s of sessions) {
     const run = heldRunOf(s);
-    if (run !== undefined && !closed.has(`${s.metadata.uid}/${run}`)) entry(s, run, s.status?.quota?.admittedAt ?? toRfc3339(now));
+    if (run !== undefined && !closed.has(`${s.metadata.uid}/${run}`)) entry(s, run, s.status?.quota?.admittedAt ?? formatTime(now));
   }
-  for (const s of [...sessions].filter(admittedWithoutRun).sort((a, b) => (a.metadata.name! < b.metadata.name! ? -1 : 1))) entry(s, ++maxRun, toRfc3339(now));
+  for (const s of [...sessions].filter(admittedWithoutRun).sort((a, b) => (a.metadata.name! < b.metadata.name! ? -1 : 1))) entry(s, ++maxRun, formatTime(now));
   return { reservations, consumed, nextRun: maxRun + 1 };
 }

@@ -19,7 +19,8 @@ import type { OperatorConfig } from '../../config/schema.ts';
 import { budgetActions, budgetView, decideAdmission, usedBy } from '../../policy/quota-admission.ts';
 import type { AdmissionDecision, BudgetActions } from '../../policy/quota-admission.ts';
 import { DEFAULT_QUOTA_LABEL, doneRunOf, governingQuota } from '../../policy/quota-ledger.ts';
-import { chargeOf, envelopeOf, limitsInForce, toRfc3339 } from '../../policy/quota-limits.ts';
+import { chargeOf, envelopeOf, limitsInForce } from '../../policy/quota-limits.ts';
+import { formatTime } from '../../runtime/conditions.ts';
 import type { ReconcileRequest } from '../../runtime/controller.ts';
 import { done, requeueAfter } from '../../runtime/errors.ts';
 import type { ReconcileResult } from '../../runtime/errors.ts';
@@ -140,7 +141,7 @@ async function release(q: ResourceQuota, proposal: string, ledger: Ledger, sessi
 function markStops(reservations: Reservation[], actions: BudgetActions, now: number): Reservation[] {
   const stop = new Set(actions.stop.map((r) => r.uid));
   const message = 'The proposal has used up its budget (spec.budgets, onExhausted: Stop); the session was stopped after the grace period. Its home is kept.';
-  return reservations.map((r) => (stop.has(r.uid) && !r.stop ? { ...r, stop: { reason: 'BudgetExhausted', message, at: toRfc3339(now) } } : r));
+  return reservations.map((r) => (stop.has(r.uid) && !r.stop ? { ...r, stop: { reason: 'BudgetExhausted', message, at: formatTime(now) } } : r));
 }
 
 /** Keeps the refusals of sessions that still exist at the refused generation, and adds the new ones. */
@@ -174,6 +175,7 @@ async function pass(q: ResourceQuota, deps: QuotaDeps): Promise<ReconcileResult>
     reservations: ledger.reservations, pending, budgets: before, nextRun: ledger.nextRun, now,
   });
   const reservations = [...ledger.reservations, ...decision.admitted];
+  const used = usedBy(reservations);
   const view = budgetView(q.spec?.budgets, ledger.consumed, reservations, now);
   const unknown = unknownFlavours(q, config);
   const ready = unknown.length > 0
@@ -183,9 +185,9 @@ async function pass(q: ResourceQuota, deps: QuotaDeps): Promise<ReconcileResult>
   const status: ResourceQuotaStatus = {
     observedGeneration: q.metadata.generation,
     ...(inForce.window ? { window: inForce.window } : {}),
-    ...(inForce.nextChange !== undefined ? { nextChange: toRfc3339(inForce.nextChange) } : {}),
+    ...(inForce.nextChange !== undefined ? { nextChange: formatTime(inForce.nextChange) } : {}),
     hard: inForce.hard,
-    used: usedBy(reservations),
+    used,
     nextRun: decision.nextRun,
     reservations,
     waiting: decision.waiting,
@@ -193,10 +195,10 @@ async function pass(q: ResourceQuota, deps: QuotaDeps): Promise<ReconcileResult>
     budgets: {
       gpuSecondsConsumed: ledger.consumed.gpuSeconds, cpuMilliSecondsConsumed: ledger.consumed.cpuMilliSeconds,
       ...(actions.gpuWarned ? { gpuWarned: actions.gpuWarned } : {}), ...(actions.cpuWarned ? { cpuWarned: actions.cpuWarned } : {}),
-      ...(actions.exhaustedAt !== undefined ? { exhaustedAt: toRfc3339(actions.exhaustedAt) } : {}),
-      asOf: toRfc3339(now),
+      ...(actions.exhaustedAt !== undefined ? { exhaustedAt: formatTime(actions.exhaustedAt) } : {}),
+      asOf: formatTime(now),
     },
-    summary: summaryOf(usedBy(reservations), inForce, view, decision.waiting.length),
+    summary: summaryOf(used, inForce, view, decision.waiting.length),
     conditions: quotaConditions(q, ready, exhausted, now),
   };
   const waits = [inForce.nextChange !== undefined ? inForce.nextChange - now : undefined, actions.nextCheckMs].filter((ms): ms is number => ms !== undefined);

@@ -4,7 +4,6 @@ import type { QuotaUsed, ResourceQuota, ResourceQuotaStatus } from '../../api/v1
 import type { BudgetView } from '../../policy/quota-admission.ts';
 import { hours } from '../../policy/quota-admission.ts';
 import type { LimitsInForce } from '../../policy/quota-limits.ts';
-import { toRfc3339 } from '../../policy/quota-limits.ts';
 import { canonicalJson } from '../../runtime/apply-memo.ts';
 import { setCondition } from '../../runtime/conditions.ts';
 import type { Condition } from '../../runtime/conditions.ts';
@@ -44,4 +43,3 @@ export function comparable(status: ResourceQuotaStatus | undefined): string {
   return canonicalJson({ ...rest, budgets: budgetRest, conditions: conds });
 }
 
-export { toRfc3339 };

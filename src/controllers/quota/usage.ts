@@ -4,7 +4,8 @@ import type { AnalysisSession } from '../../api/v1alpha1/analysis-session.ts';
 import { API_VERSION, LABELS } from '../../api/v1alpha1/group.ts';
 import type { Reservation, ResourceQuota } from '../../api/v1alpha1/resource-quota.ts';
 import type { UsageRecord, UsageRecordSpec } from '../../api/v1alpha1/usage-record.ts';
-import { chargeOf, toRfc3339 } from '../../policy/quota-limits.ts';
+import { chargeOf } from '../../policy/quota-limits.ts';
+import { formatTime } from '../../runtime/conditions.ts';
 
 /** The name of the record of run `run` of the session with `uid`: one per run, so writing it twice is a no-op. */
 export function usageRecordName(session: string, uid: string, run: number): string {
@@ -33,7 +34,7 @@ export function buildUsageRecord(quota: ResourceQuota, proposal: string, r: Rese
   const spec: UsageRecordSpec = {
     proposal, quota: quota.metadata.name!, session: r.session, sessionUID: r.uid, run: r.run, user: r.user,
     gpus: r.gpus, cpuMillis: r.cpuMillis, memoryBytes: r.memoryBytes,
-    start: r.admittedAt, end: toRfc3339(end), gpuSeconds: charge.gpuSeconds, cpuMilliSeconds: charge.cpuMilliSeconds,
+    start: r.admittedAt, end: formatTime(end), gpuSeconds: charge.gpuSeconds, cpuMilliSeconds: charge.cpuMilliSeconds,
     endReason: endReasonOf(r, s),
     ...(r.profile ? { profile: r.profile } : {}), ...(r.type ? { type: r.type } : {}), ...(r.flavour ? { gpuFlavour: r.flavour } : {}),
     ...(s?.status?.image ? { image: s.status.image } : {}), ...(s?.status?.imageDigest ? { imageDigest: s.status.imageDigest } : {}),
