@@ -98,6 +98,13 @@ describe('the quota gate of a session', () => {
     expect(plan.endRun).toBe(3);
   });
 
+  it('ends the run of a stopped session while the directory cannot be reached, so its room goes to the next', () => {
+    const s = session().stopped().status({ quota: { name: 'policy', run: 3, admittedAt: '2026-11-25T11:00:00Z' } }).obj();
+    const plan = decideSession(s, facts(quota({ nextRun: 4, reservations: [entry()] }), { identity: { kind: 'unavailable', message: 'ldap down' } }), config, NOW);
+    expect(kinds(plan)).toEqual([]);
+    expect(plan.endRun).toBe(3);
+  });
+
   it('waits for the facility default quota where one will be written, and runs unlimited where none is', () => {
     expect(quotaCondition(decideSession(session().obj(), facts({ kind: 'awaitingDefault' }), config, NOW))).toMatchObject({ status: 'False', reason: 'AwaitingQuota' });
     const free = decideSession(session().obj(), facts({ kind: 'unlimited' }), config, NOW);

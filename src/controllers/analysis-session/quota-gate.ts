@@ -12,13 +12,13 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { AnalysisSession, AnalysisSessionStatus } from '../../api/v1alpha1/analysis-session.ts';
 import type { ResourceQuota } from '../../api/v1alpha1/resource-quota.ts';
-import { heldRunOf, rejectionOf, reservationOf, waitingOf } from '../../policy/quota-ledger.ts';
+import { heldRunOf, QUOTA_CONDITION, rejectionOf, reservationOf, waitingOf } from '../../policy/quota-ledger.ts';
 import type { SessionPlan } from './decide.ts';
 import type { Verdict } from './observe-pod.ts';
 import { mustStop, refusedPlan } from './plans.ts';
 import { CONDITIONS, podRef, withConditions } from './running-plan.ts';
 
-export const QUOTA_CONDITION = 'QuotaAdmitted';
+export { QUOTA_CONDITION };
 
 /** The quota of the session's namespace, as the caches show it. */
 export type QuotaFact =
@@ -109,7 +109,8 @@ export function withQuotaStatus(s: AnalysisSession, fact: QuotaFact | undefined,
   }
   const held = heldRunOf({ ...s, status: { ...s.status, quota } });
   const podLeft = (pod !== undefined) || plan.apply.some((o) => o.kind === 'Pod');
-  const ended = ENDED_PHASES.includes(plan.status.phase ?? '') || Boolean(entry?.stop);
+  // Stopped or expired ends the run on every path, also while the directory cannot be reached (the phase then says Pending).
+  const ended = ENDED_PHASES.includes(plan.status.phase ?? '') || Boolean(entry?.stop) || mustStop(s, now) !== undefined;
   if (held !== undefined && ended && !podLeft) plan.endRun = held;
   // A stop by the quota outlives the run's release: the session stays stopped until its spec changes.
   if (entry?.stop && !podLeft) quota.stop = { reason: entry.stop.reason, message: entry.stop.message, generation: s.metadata.generation ?? 0 };
