@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-/** The operator under benchmark as a child process: start, stop, CPU time, peak RSS and its write counter. */
+/** The operator under benchmark as a child process: start, stop, CPU time, RSS, V8 heap, its write and reconcile counters. */
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { freePort, probe, waitFor } from '../src/cluster/wait.ts';
 import { spawnOperator } from '../src/operator/spawn.ts';
 import { operatorMetrics, sumBy } from './metrics-text.ts';
@@ -12,15 +15,31 @@ export interface OperatorProcess {
   port: number;
   /** Spawn → /readyz answered 200. */
   readyMs: number;
+  /** Where heap-probe.ts writes the operator's memory figures. */
+  heapFile: string;
 }
 
-/** Starts the operator (resync every 5 s) and waits until it is ready. */
+const PROBE = pathToFileURL(join(import.meta.dirname, 'heap-probe.ts')).href;
+
+/** Starts the operator (resync every 5 s, heap-probe.ts loaded) and waits until it is ready. */
 export async function startOperator(kubeconfig: string): Promise<OperatorProcess> {
   const port = await freePort();
+  const heapFile = join(mkdtempSync(join(tmpdir(), 'sessionbench-')), 'heap.json');
   const started = performance.now();
-  const child = spawnOperator({ kubeconfig, port, args: ['--resync-seconds', '5'] });
-  await waitFor('the operator', async () => (await probe(`http://127.0.0.1:${port}/readyz`)) === 200, 60_000, '', 50);
-  return { child, port, readyMs: Math.round(performance.now() - started) };
+  const saved = { NODE_OPTIONS: process.env.NODE_OPTIONS, BENCH_HEAP_FILE: process.env.BENCH_HEAP_FILE };
+  process.env.NODE_OPTIONS = `${saved.NODE_OPTIONS ?? ''} --import=${PROBE}`.trim();
+  process.env.BENCH_HEAP_FILE = heapFile;
+  let child: ChildProcess;
+  try {
+    child = spawnOperator({ kubeconfig, port, args: ['--resync-seconds', '5'] });
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+  await waitFor('the operator', async () => (await probe(`http://127.0.0.1:${port}/readyz`)) === 200, 120_000, '', 50);
+  return { child, port, readyMs: Math.round(performance.now() - started), heapFile };
 }
 
 /** Stops the operator (SIGTERM) and waits until it has exited. */
@@ -28,6 +47,7 @@ export async function stopOperator(op: OperatorProcess): Promise<void> {
   const exited = new Promise((r) => op.child.once('exit', r));
   op.child.kill('SIGTERM');
   await exited;
+  rmSync(join(op.heapFile, '..'), { recursive: true, force: true });
 }
 
 /** User + system CPU seconds of process `pid` so far. */
@@ -36,10 +56,28 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+function statusKb(pid: number, field: string): number {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m?.[1] ?? 0);
+}
+
 /** Peak resident set size of `pid` in MB, since it started or since {@link resetPeakRss}. */
 export function peakRssMb(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Math.round(Number(m?.[1] ?? 0) / 1024);
+  return Math.round(statusKb(pid, 'VmHWM') / 1024);
+}
+
+/** Resident set size of `pid` now, in MB (one decimal). */
+export function rssMb(pid: number): number {
+  return Math.round(statusKb(pid, 'VmRSS') / 102.4) / 10;
+}
+
+/** The operator's V8 heap in use, in MB (one decimal), as heap-probe.ts last wrote it; undefined before it wrote. */
+export function heapUsedMb(op: OperatorProcess): number | undefined {
+  try {
+    return Math.round(JSON.parse(readFileSync(op.heapFile, 'utf8')).heapUsed / 104857.6) / 10;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Resets the peak RSS of `pid` to its current RSS; false where the kernel does not allow it. */
@@ -60,4 +98,12 @@ export async function writes(port: number): Promise<number> {
 /** The operator's API writes so far, by verb. */
 export async function writesByVerb(port: number): Promise<Record<string, number>> {
   return sumBy(await operatorMetrics(port), 'controller_runtime_kube_writes_total', 'verb');
+}
+
+/** The operator's session reconciles so far (controller_runtime_reconcile_total{controller="analysissession"}, all results) and the session queue's depth, unfinished and delayed keys. */
+export async function sessionReconciles(port: number): Promise<{ reconciles: number; queued: number }> {
+  const text = await operatorMetrics(port);
+  const reconciles = sumBy(text, 'controller_runtime_reconcile_total', undefined, { controller: 'analysissession' })[''] ?? 0;
+  const queued = ['workqueue_depth', 'workqueue_unfinished_work'].reduce((a, m) => a + (sumBy(text, m, undefined, { name: 'analysissession' })[''] ?? 0), 0);
+  return { reconciles, queued };
 }

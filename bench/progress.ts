@@ -42,6 +42,11 @@ export class Progress {
     this.ready = ready;
   }
 
+  /** Objects created and Ready so far, as last {@link Progress.set}. */
+  counts(): { created: number; ready: number } {
+    return { created: this.created, ready: this.ready };
+  }
+
   /** Draws the final line and stops. */
   done(): void {
     clearInterval(this.timer);

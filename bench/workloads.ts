@@ -16,11 +16,12 @@ const G = { group: 'panalysis.io', version: 'v1alpha1', plural: 'analysissession
 type Obj = { metadata: { name: string }; status?: { conditions?: Array<{ type: string; status: string }> } };
 const isReady = (o: Obj) => o.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
-/** Records, per object name, when it was first seen, first scheduled (pods) and first Ready, from a watch on `path`; calls `changed` after each event. */
-async function watchReady(kc: KubeConfig, path: string, into: Map<string, number>, seen?: Map<string, number>, scheduled?: Map<string, number>, changed?: () => void): Promise<AbortController> {
+/** Records, per object name (those `keep` accepts), when it was first seen, first scheduled (pods) and first Ready, from a watch on `path`; calls `changed` after each event. */
+async function watchReady(kc: KubeConfig, path: string, into: Map<string, number>, seen?: Map<string, number>, scheduled?: Map<string, number>, changed?: () => void, keep: (name: string) => boolean = () => true): Promise<AbortController> {
   return new Watch(kc).watch(path, {}, (_type, obj: Obj & { spec?: { nodeName?: string } }) => {
     const now = performance.now();
     const name = obj.metadata.name;
+    if (!keep(name)) return;
     if (seen && !seen.has(name)) seen.set(name, now);
     if (scheduled && !scheduled.has(name) && obj.spec?.nodeName) scheduled.set(name, now);
     if (!into.has(name) && isReady(obj)) into.set(name, now);
@@ -42,14 +43,23 @@ async function namespace(core: CoreV1Api, name: string, labels: Record<string, s
   await waitFor(`namespace ${name}`, async () => Boolean(await core.readNamespacedServiceAccount({ name: 'default', namespace: name })), 30_000);
 }
 
-/** The loader creates what a session needs without the operator; `withClaim` adds a home PVC (B1). Latencies create → pod Ready. */
-export async function baseline(kc: KubeConfig, ns: string, n: number, concurrency: number, withClaim: boolean, progress: Progress): Promise<number[]> {
+/** A loader baseline: per object, ms from the create call to pod Ready; first create → last pod Ready. */
+export interface BaselineRun {
+  podReady: number[];
+  seconds: number;
+  /** Writes the loader sent (its creates). */
+  loaderWrites: number;
+}
+
+/** The loader creates what a session needs without the operator; `withClaim` adds a home PVC (B1). */
+export async function baseline(kc: KubeConfig, ns: string, n: number, concurrency: number, withClaim: boolean, progress: Progress): Promise<BaselineRun> {
   const core = kc.makeApiClient(CoreV1Api);
   await namespace(core, ns);
   const sent = new Map<string, number>();
   const ready = new Map<string, number>();
   let created = 0;
   const watch = await watchReady(kc, `/api/v1/namespaces/${ns}/pods`, ready, undefined, undefined, () => progress.set(created, ready.size));
+  const started = performance.now();
   await pool(n, concurrency, async (i) => {
     const name = `b${i}`;
     sent.set(name, performance.now());
@@ -62,7 +72,11 @@ export async function baseline(kc: KubeConfig, ns: string, n: number, concurrenc
   await waitFor('all baseline pods Ready', async () => ready.size >= n, 600_000, '', 100);
   watch.abort();
   progress.done();
-  return [...sent].map(([name, t]) => ready.get(name)! - t);
+  return {
+    podReady: [...sent].map(([name, t]) => ready.get(name)! - t),
+    seconds: (Math.max(...ready.values()) - started) / 1000,
+    loaderWrites: n * (withClaim ? 3 : 2),
+  };
 }
 
 /** Per session, ms from the create call: pod seen, scheduled, Ready, session Ready; and session Ready − pod Ready. */
@@ -76,12 +90,21 @@ export interface SessionRun {
   seconds: number;
   /** First create call returned → last one returned. */
   createSeconds: number;
+  /** Seconds from the first create sent to each session Ready, ascending. */
+  readyTimes: number[];
 }
 
-/** Creates `n` sessions in a fresh proposal namespace `ns`; `drive` sends the creations, calling `create(i)` when it wants session i. */
-async function measure(kc: KubeConfig, ns: string, n: number, progress: Progress, drive: (create: (i: number) => Promise<void>) => Promise<void>): Promise<SessionRun> {
+/** Where {@link burst} puts its sessions: names s<first>… in namespace `ns`, created unless `existing`. */
+export interface Placement {
+  first?: number;
+  existing?: boolean;
+}
+
+/** Creates `n` sessions in proposal namespace `ns` (fresh unless `at.existing`); `drive` sends the creations, calling `create(i)` when it wants session i. */
+async function measure(kc: KubeConfig, ns: string, n: number, progress: Progress, drive: (create: (i: number) => Promise<void>) => Promise<void>, at: Placement = {}): Promise<SessionRun> {
   const core = kc.makeApiClient(CoreV1Api);
-  await namespace(core, ns, { [LABELS.proposal]: '20231234' }); // alice's proposal in the demo configuration
+  if (!at.existing) await namespace(core, ns, { [LABELS.proposal]: '20231234' }); // alice's proposal in the demo configuration
+  const first = at.first ?? 0;
   const custom = kc.makeApiClient(CustomObjectsApi);
   const sent = new Map<string, number>();
   const pods = new Map<string, number>();
@@ -90,13 +113,17 @@ async function measure(kc: KubeConfig, ns: string, n: number, progress: Progress
   const ready = new Map<string, number>();
   let created = 0;
   const changed = () => progress.set(created, ready.size);
-  const w1 = await watchReady(kc, `/api/v1/namespaces/${ns}/pods`, pods, podSeen, podScheduled);
-  const w2 = await watchReady(kc, `/apis/${G.group}/${G.version}/namespaces/${ns}/${G.plural}`, ready, undefined, undefined, changed);
+  const own = (name: string) => {
+    const k = Number(name.slice(1));
+    return k >= first && k < first + n;
+  };
+  const w1 = await watchReady(kc, `/api/v1/namespaces/${ns}/pods`, pods, podSeen, podScheduled, undefined, own);
+  const w2 = await watchReady(kc, `/apis/${G.group}/${G.version}/namespaces/${ns}/${G.plural}`, ready, undefined, undefined, changed, own);
   const started = performance.now();
   let firstCreated: number | undefined;
   let lastCreated = started;
   await drive(async (i) => {
-    const name = `s${i}`;
+    const name = `s${first + i}`;
     sent.set(name, performance.now());
     const body = { apiVersion: 'panalysis.io/v1alpha1', kind: 'AnalysisSession', metadata: { name }, spec: { user: 'alice', type: 'jupyter', profile: 'jupyter-scipy', resources: { cpu: '100m', memory: '256Mi' } } };
     await custom.createNamespacedCustomObject({ ...G, namespace: ns, body });
@@ -105,12 +132,12 @@ async function measure(kc: KubeConfig, ns: string, n: number, progress: Progress
     firstCreated ??= lastCreated;
     changed();
   });
-  await waitFor('all sessions Ready', async () => ready.size >= n, 900_000, '', 100);
-  const seconds = (Math.max(...ready.values()) - started) / 1000;
+  await waitFor('all sessions Ready', async () => ready.size >= n, 3_600_000, '', 100);
+  const names = [...sent.keys()];
+  const seconds = (Math.max(...names.map((s) => ready.get(s)!)) - started) / 1000;
   w1.abort();
   w2.abort();
   progress.done();
-  const names = [...sent.keys()];
   return {
     podSeen: names.map((s) => podSeen.get(s)! - sent.get(s)!),
     podScheduled: names.map((s) => podScheduled.get(s)! - sent.get(s)!),
@@ -119,12 +146,13 @@ async function measure(kc: KubeConfig, ns: string, n: number, progress: Progress
     overhead: names.map((s) => ready.get(s)! - pods.get(s)!),
     seconds,
     createSeconds: (lastCreated - (firstCreated ?? started)) / 1000,
+    readyTimes: names.map((s) => (ready.get(s)! - started) / 1000).sort((a, b) => a - b),
   };
 }
 
 /** W1: `n` sessions created at once, at most `concurrency` creations in flight. */
-export function burst(kc: KubeConfig, ns: string, n: number, concurrency: number, progress: Progress): Promise<SessionRun> {
-  return measure(kc, ns, n, progress, (create) => pool(n, concurrency, create));
+export function burst(kc: KubeConfig, ns: string, n: number, concurrency: number, progress: Progress, at: Placement = {}): Promise<SessionRun> {
+  return measure(kc, ns, n, progress, (create) => pool(n, concurrency, create), at);
 }
 
 /** Sessions W2 creates at `rate` per second for `seconds`. */
