@@ -26,6 +26,14 @@ export const SERVICE_CIDR = '10.96.0.0/16';
 /** Pod IPs kwok hands out. */
 export const POD_CIDR = '10.244.0.0/16';
 
+/**
+ * Client limits of the controller manager and the scheduler. Their defaults (20 and 50
+ * requests per second) make the persistent-volume binder and the scheduler, not the
+ * apiserver, the bottleneck of a burst of claims; a cluster of hundreds of nodes raises them
+ * the same way, so sessions are measured against the platform rather than a client limit.
+ */
+export const PLATFORM_CLIENT_LIMITS = ['--kube-api-qps=500', '--kube-api-burst=1000'];
+
 export function etcdSpec(bin: Binaries, l: ClusterLayout): ProcessSpec {
   const peer = `http://127.0.0.1:${l.etcdPeerPort}`;
   const client = `http://127.0.0.1:${l.etcdPort}`;
@@ -69,7 +77,7 @@ export function controllerManagerSpec(bin: Binaries, l: ClusterLayout, pki: Pki)
       '--leader-elect=false', '--bind-address=127.0.0.1', `--secure-port=${l.controllerManagerPort}`,
       `--root-ca-file=${pki.caCert}`, `--service-account-private-key-file=${pki.serviceAccountKey}`,
       '--use-service-account-credentials=true', `--cluster-signing-cert-file=${pki.caCert}`, `--cluster-signing-key-file=${pki.caKey}`,
-      `--service-cluster-ip-range=${SERVICE_CIDR}`, '--node-monitor-grace-period=60s', '--v=1',
+      `--service-cluster-ip-range=${SERVICE_CIDR}`, '--node-monitor-grace-period=60s', '--enable-hostpath-provisioner=true', ...PLATFORM_CLIENT_LIMITS, '--v=1',
     ],
   };
 }
@@ -81,7 +89,7 @@ export function schedulerSpec(bin: Binaries, l: ClusterLayout): ProcessSpec {
     command: bin.kubeScheduler,
     args: [
       `--kubeconfig=${kc}`, `--authentication-kubeconfig=${kc}`, `--authorization-kubeconfig=${kc}`,
-      '--leader-elect=false', '--bind-address=127.0.0.1', `--secure-port=${l.schedulerPort}`, '--v=1',
+      '--leader-elect=false', '--bind-address=127.0.0.1', `--secure-port=${l.schedulerPort}`, ...PLATFORM_CLIENT_LIMITS, '--v=1',
     ],
   };
 }

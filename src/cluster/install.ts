@@ -32,12 +32,17 @@ export async function createNodes(kubeconfig: string, layout: NodeLayout): Promi
   }
 }
 
-/** The default StorageClass of a local cluster; kwok provisions and binds its claims. */
-export const KWOK_STORAGE_CLASS = {
+/**
+ * The default StorageClass of a local cluster: the controller manager's own host-path provisioner
+ * (`--enable-hostpath-provisioner`, directories under /tmp of the machine) provisions its claims and its volume
+ * binder binds them, concurrently, as a CSI provisioner with many workers would. (kwok's volume stages play one
+ * claim at a time, which made the emulation, not the operator, the limit of a burst of claims.)
+ */
+export const LOCAL_STORAGE_CLASS = {
   apiVersion: 'storage.k8s.io/v1',
   kind: 'StorageClass',
-  metadata: { name: 'kwok-volume', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
-  provisioner: 'kwok.x-k8s.io/volume',
+  metadata: { name: 'standard', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
+  provisioner: 'kubernetes.io/host-path',
   reclaimPolicy: 'Delete',
   volumeBindingMode: 'Immediate',
 };

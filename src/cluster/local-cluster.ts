@@ -11,7 +11,7 @@ import { ensureBinaries } from './binaries.ts';
 import type { Binaries } from './binaries.ts';
 import { apiserverSpec, controllerManagerSpec, etcdSpec, kwokSpec, schedulerSpec } from './components.ts';
 import type { ClusterLayout } from './components.ts';
-import { applyObjects, installCrds, installPlatform, createNodes, KWOK_STORAGE_CLASS, waitNodesReady } from './install.ts';
+import { applyObjects, installCrds, installPlatform, createNodes, LOCAL_STORAGE_CLASS, waitNodesReady } from './install.ts';
 import { BUILTIN_USERS, buildKubeconfig, buildTokenFile, newToken, writeKubeconfig } from './kubeconfig.ts';
 import type { LocalUser } from './kubeconfig.ts';
 import { DEFAULT_NODE_LAYOUT } from './nodes.ts';
@@ -122,7 +122,7 @@ async function startComponents(st: PreparedState, binaries: Binaries, supervisor
   await waitFor('kube-controller-manager', healthy(layout.controllerManagerPort), 60_000, logOf('kube-controller-manager'));
   await waitFor('kube-scheduler', healthy(layout.schedulerPort), 60_000, logOf('kube-scheduler'));
   await createNodes(kubeconfig, opts.nodes ?? DEFAULT_NODE_LAYOUT);
-  await applyObjects(kubeconfig, [KWOK_STORAGE_CLASS]);
+  await applyObjects(kubeconfig, [LOCAL_STORAGE_CLASS]);
   await waitNodesReady(kubeconfig, 60_000, logOf('kwok'));
   if (opts.installCrds !== false) {
     await installCrds(kubeconfig);

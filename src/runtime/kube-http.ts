@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 import { HttpMethod, IsomorphicFetchHttpLibrary, RequestContext, type KubeConfig } from '@kubernetes/client-node';
 
+type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
+
 /** One HTTP request to the API server; `body` is sent as JSON under `contentType`. */
 export interface KubeRequest {
   readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -76,16 +78,34 @@ export interface KubeTransportOptions {
 }
 
 /**
+ * What decides the TLS identity of a connection to the current context: the server, its CA and the client
+ * certificate. A change of any of them (a rewritten kubeconfig) makes {@link createKubeTransport} open new
+ * connections; a bearer token does not, it travels in a header.
+ */
+function tlsIdentity(kc: KubeConfig): string {
+  const c = kc.getCurrentCluster();
+  const u = kc.getCurrentUser();
+  return JSON.stringify([c?.server, c?.caData, c?.caFile, c?.skipTLSVerify, c?.tlsServerName, c?.proxyUrl, u?.certData, u?.certFile, u?.keyData, u?.keyFile]);
+}
+
+/**
  * The transport over client-node's own HTTP stack: the current context's server, credentials and TLS settings
  * (`KubeConfig.applySecurityAuthentication`) and its undici-based `IsomorphicFetchHttpLibrary`, i.e. exactly what
  * the generated API classes use, minus their typed serialisation (which drops unknown fields and turns timestamps
  * into `Date`s).
  *
- * Assumptions: `kc` has a current cluster. Credentials are re-applied per request, so rotated tokens are picked up.
+ * Connections are kept and reused: client-node builds a new undici agent, hence a new TLS connection, for every
+ * request; here the first agent is kept for all later requests with the same TLS identity (server, CA, client
+ * certificate), so a burst of requests shares a few HTTP/2 or keep-alive connections instead of paying a TLS
+ * handshake each.
+ *
+ * Assumptions: `kc` has a current cluster. Credentials are re-applied per request, so rotated tokens are picked up;
+ * a client certificate that only an exec plugin returns is taken from the first request.
  */
 export function createKubeTransport(kc: KubeConfig, options: KubeTransportOptions = {}): KubeTransport {
   const http = new IsomorphicFetchHttpLibrary();
   const timeoutMs = options.timeoutMs ?? 30_000;
+  let kept: { identity: string; dispatcher: Dispatcher } | undefined;
   return {
     async request<T>(req: KubeRequest): Promise<T> {
       const server = kc.getCurrentCluster()?.server;
@@ -102,6 +122,14 @@ export function createKubeTransport(kc: KubeConfig, options: KubeTransportOption
       }
       ctx.setSignal(AbortSignal.timeout(timeoutMs));
       await kc.applySecurityAuthentication(ctx);
+      const identity = tlsIdentity(kc);
+      const fresh = ctx.getDispatcher();
+      if (fresh && kept?.identity !== identity) {
+        const old = kept?.dispatcher;
+        kept = { identity, dispatcher: fresh };
+        void old?.close().catch(() => undefined);
+      }
+      if (fresh && kept) ctx.setDispatcher(kept.dispatcher);
       const response = await http.send(ctx).toPromise();
       const text = await response.body.text();
       if (response.httpStatusCode < 200 || response.httpStatusCode > 299) {
