@@ -4,12 +4,14 @@
  * its REST API into a fresh namespace of the benchmark's cluster, timed from a pod watch and the
  * hub's own answers (client clock).
  */
-import { CoreV1Api, KubeConfig, Watch } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
 import { waitFor } from '../../src/cluster/wait.ts';
 import { cpuSeconds, peakRssMb } from '../operator-process.ts';
 import { summariseHubRun } from './figures.ts';
 import type { HubRun, HubTimes } from './figures.ts';
 import { hubApi } from './hub-api.ts';
+import { watchPods } from './pod-watch.ts';
 import type { HubApi } from './hub-api.ts';
 import { startHub } from './hub.ts';
 import type { Hub } from './hub.ts';
@@ -30,9 +32,8 @@ export interface BurstOptions {
   onProgress?: (created: number, ready: number) => void;
 }
 
-type Pod = { metadata: { name: string; annotations?: Record<string, string> }; status?: { conditions?: Array<{ type: string; status: string }> } };
-const podUser = (p: Pod) => p.metadata.annotations?.['hub.jupyter.org/username'] ?? p.metadata.name.replace(/^jupyter-/, '');
-const isReady = (p: Pod) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+const podUser = (p: V1Pod) => p.metadata?.annotations?.['hub.jupyter.org/username'] ?? p.metadata?.name?.replace(/^jupyter-/, '') ?? '';
+const isReady = (p: V1Pod) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 const pidCpu = (pid: number | undefined) => {
   try {
     return pid ? cpuSeconds(pid) : 0;
@@ -117,13 +118,13 @@ export async function kubespawnerBurst(o: BurstOptions): Promise<HubRun> {
   await createNamespace(core, o.namespace);
   const t: HubTimes = { sent: new Map(), podCreated: new Map(), podReady: new Map(), serverReady: new Map() };
   const report = () => o.onProgress?.(t.podCreated.size, t.serverReady.size);
-  const watch = await new Watch(kc).watch(`/api/v1/namespaces/${o.namespace}/pods`, {}, (_type: string, pod: Pod) => {
+  const watch = await watchPods(kc, o.namespace, (pod) => {
     const now = performance.now();
     const user = podUser(pod);
     if (!t.podCreated.has(user)) t.podCreated.set(user, now);
     if (!t.podReady.has(user) && isReady(pod)) t.podReady.set(user, now);
     report();
-  }, () => undefined);
+  });
   let hub: Hub | undefined;
   const users = Array.from({ length: o.size }, (_, i) => `u${i}`);
   try {
@@ -142,7 +143,7 @@ export async function kubespawnerBurst(o: BurstOptions): Promise<HubRun> {
     await removeUsers(api, users);
     return run;
   } finally {
-    watch.abort();
+    watch.stop();
     await hub?.stop();
     await deleteNamespace(core, o.namespace);
   }
