@@ -48,6 +48,7 @@ export const sessionControllerRules: PolicyRule[] = [
   { apiGroups: [GROUP], resources: ['analysissessions/finalizers'], verbs: ['update'], why: 'Session controller: owner references that block deletion of children.' },
   { apiGroups: [''], resources: ['pods', 'services', 'persistentvolumeclaims'], verbs: READ, why: 'Session controller: watch its children (label-selected); DatasetMount controller: claims of pvc sources, pods that still mount a dataset.' },
   { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: READ, why: 'Session controller: watch the session NetworkPolicies (label-selected).' },
+  { apiGroups: ['storage.k8s.io'], resources: ['storageclasses'], verbs: READ, why: 'Session controller: whether a home claim binds before its pod exists (the pod is created once such a claim is bound).' },
 ];
 
 /** Cluster-wide rules of the DatasetMount controller. */

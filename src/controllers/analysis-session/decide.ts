@@ -29,6 +29,7 @@ import type { Refusal, ResolvedRequest } from './request.ts';
 import { baseStatus, CONDITIONS, keptChildren, runningPlan } from './running-plan.ts';
 import { QUOTA_CONDITION, quotaGate, withQuotaStatus } from './quota-gate.ts';
 import type { QuotaFact } from './quota-gate.ts';
+import type { StorageClassFact } from './home-volume.ts';
 
 export { CONDITIONS } from './running-plan.ts';
 export { SESSION_FINALIZER } from './plans.ts';
@@ -56,6 +57,8 @@ export interface SessionFacts {
   availableDatasets?: string[];
   /** The quota of the namespace; undefined is treated as unlimited. */
   quota?: QuotaFact;
+  /** The cluster's StorageClasses (whether the home claim binds before its pod exists); undefined: not known. */
+  storageClasses?: readonly StorageClassFact[];
 }
 
 /** A delete the plan asks for, always with the UID of the exact object (a precondition). */

@@ -17,6 +17,7 @@ import type { DatasetMount } from '../../api/v1alpha1/dataset-mount.ts';
 import { LABELS } from '../../api/v1alpha1/group.ts';
 import type { ProposalDirectory } from '../../identity/proposals.ts';
 import type { QuotaFact } from './quota-gate.ts';
+import type { StorageClassFact } from './home-volume.ts';
 
 /** What gather reads from: the directory, the proposal source and the manager's caches. */
 export interface GatherDeps {
@@ -32,6 +33,8 @@ export interface GatherDeps {
   datasets: (namespace: string) => DatasetMount[];
   /** The quota that governs a namespace, from the cache. */
   quota: (namespace: string) => QuotaFact;
+  /** The cluster's StorageClasses, from the cache; absent: not known (the pod is then created with its claim). */
+  storageClasses?: () => readonly StorageClassFact[];
 }
 
 /** VNC authentication uses the first 8 characters of a password; Jupyter tokens are longer. */
@@ -108,6 +111,7 @@ export async function gatherSessionFacts(s: AnalysisSession, deps: GatherDeps): 
     datasets: new Map(wanted.map((name) => [name, inNamespace.find((d) => d.metadata.name === name)])),
     availableDatasets: inNamespace.map((d) => d.metadata.name!).sort(),
     quota: deps.quota(namespace),
+    storageClasses: deps.storageClasses?.(),
   };
   return withChildren(s, facts, children);
 }

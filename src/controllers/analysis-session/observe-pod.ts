@@ -6,6 +6,7 @@
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import type { GpuFlavour } from '../../config/schema.ts';
+import { SCHEDULING } from './home-volume.ts';
 
 /** One condition's verdict. */
 export interface Verdict {
@@ -67,7 +68,7 @@ export function observePod(pod: V1Pod | undefined, flavour?: GpuFlavour, gpuCoun
   let scheduled: Verdict;
   if (node) scheduled = { status: 'True', reason: 'Scheduled', message: `Placed on node ${node}.` };
   else if (scheduledCond?.status === 'False' && scheduledCond.reason === 'Unschedulable') scheduled = explainUnschedulable(scheduledCond.message ?? '', flavour, gpuCount);
-  else scheduled = { status: 'Unknown', reason: 'Scheduling', message: 'Waiting for the scheduler to place the session.' };
+  else scheduled = SCHEDULING;
   const main = pod.status?.containerStatuses?.find((c) => c.name === 'jupyter' || c.name === 'desktop');
   let ready: Verdict;
   if (terminating) ready = { status: 'False', reason: 'PodTerminating', message: 'The session pod is shutting down.' };

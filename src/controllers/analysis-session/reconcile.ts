@@ -45,8 +45,8 @@ export async function reconcileSession(req: ReconcileRequest, deps: SessionDeps)
   const session = deps.session(req.namespace!, req.name);
   if (!session) return done();
   if (session.metadata.deletionTimestamp) return finishDeletion(session, deps);
-  await addFinalizer(session, deps);
-  const plan = await decideWithLiveChildren(session, deps);
+  // Independent: the finalizer patch and the reads of a first pass share one round trip.
+  const [, plan] = await Promise.all([addFinalizer(session, deps), decideWithLiveChildren(session, deps)]);
   await carryOut(plan, deps);
   await endRun(session, plan, deps);
   await writeStatus(session, plan.status, deps);
@@ -75,11 +75,13 @@ async function carryOut(plan: SessionPlan, deps: SessionDeps): Promise<void> {
     if (uid) await deps.kube.delete(target, { preconditions: { uid } });
   }
   await Promise.all(plan.replace.map((obj) => deps.kube.replace(obj)));
-  // Children are independent of each other except the pod, which mounts the secret and the claims: apply the
-  // others together, then the pod.
-  const pods = plan.apply.filter((o) => o.kind === 'Pod');
-  await Promise.all(plan.apply.filter((o) => o.kind !== 'Pod').map((obj) => deps.kube.apply(obj as KubeObject, { fieldManager: SESSION_FIELD_MANAGER })));
-  for (const obj of pods) await deps.kube.apply(obj as KubeObject, { fieldManager: SESSION_FIELD_MANAGER });
+  // The pod mounts the secret and the claims, and its NetworkPolicy must be in force before it runs: those go
+  // first, together; then the pod with its Service (the apiserver allocates a Service's cluster IP slowly under
+  // load, and nothing in the pod waits for it).
+  const apply = (obj: KubeObject) => deps.kube.apply(obj, { fieldManager: SESSION_FIELD_MANAGER });
+  const last = (o: { kind?: string }) => o.kind === 'Pod' || o.kind === 'Service';
+  await Promise.all(plan.apply.filter((o) => !last(o)).map((obj) => apply(obj as KubeObject)));
+  await Promise.all(plan.apply.filter(last).map((obj) => apply(obj as KubeObject)));
 }
 
 /** Adds the operator's finalizer to a live session that lacks it (a `test` op guards against a stale view). */

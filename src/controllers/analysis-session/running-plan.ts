@@ -3,7 +3,7 @@
  * The plan of a session that may run (pure): its objects, pod replacement on change,
  * stop and lifetime expiry, and the status derived from the pod.
  */
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1PersistentVolumeClaim, V1Pod } from '@kubernetes/client-node';
 import type { AnalysisSession, AnalysisSessionStatus, SessionPhase } from '../../api/v1alpha1/analysis-session.ts';
 import type { OperatorConfig } from '../../config/schema.ts';
 import { sessionNames, sessionPath } from '../../desired/names.ts';
@@ -18,6 +18,7 @@ import { podDiffers, repairOf } from './drift.ts';
 import type { ChildKind } from './children.ts';
 import type { AccessDecision } from './access.ts';
 import type { DeleteRef, IdentityFact, SessionFacts, SessionPlan } from './decide.ts';
+import { homeVolumeWait, homeVolumeWakeup, SCHEDULING } from './home-volume.ts';
 import { observePod } from './observe-pod.ts';
 import type { Verdict } from './observe-pod.ts';
 import type { ResolvedRequest } from './request.ts';
@@ -91,7 +92,7 @@ interface Summary {
   scheduled: Verdict;
 }
 
-function summarise(wantPod: boolean, expired: boolean, live: V1Pod | undefined, obs: ReturnType<typeof observePod>, stale: boolean): Summary {
+function summarise(wantPod: boolean, expired: boolean, live: V1Pod | undefined, obs: ReturnType<typeof observePod>, stale: boolean, waiting: Verdict = SCHEDULING): Summary {
   const idle: Verdict = { status: 'False', reason: 'NotScheduled', message: 'No pod is running.' };
   if (!wantPod) {
     const reason = expired ? 'LifetimeExpired' : 'Stopped';
@@ -100,7 +101,9 @@ function summarise(wantPod: boolean, expired: boolean, live: V1Pod | undefined, 
     return { phase: expired ? 'Expired' : 'Stopped', scheduled: idle, ready: { status: 'False', reason, message } };
   }
   if (stale) return { phase: 'Starting', scheduled: obs.scheduled, ready: { status: 'False', reason: 'Restarting', message: 'The session changed (request or data access); its pod is replaced.' } };
-  if (!live || obs.terminating) return { phase: 'Pending', scheduled: obs.scheduled, ready: { status: 'False', reason: 'PodCreating', message: 'The session pod is being created.' } };
+  // Before the pod exists (or while its home claim is bound) the session reads as the pod will right after: waiting to be placed.
+  if (!live) return { phase: 'Pending', scheduled: waiting, ready: { ...waiting, status: 'False' } };
+  if (obs.terminating) return { phase: 'Pending', scheduled: obs.scheduled, ready: { status: 'False', reason: 'PodCreating', message: 'The session pod is being created.' } };
   if (obs.ready.status === 'True') return { phase: 'Running', scheduled: obs.scheduled, ready: obs.ready };
   return { phase: obs.scheduled.status === 'True' ? 'Starting' : 'Pending', scheduled: obs.scheduled, ready: obs.ready };
 }
@@ -118,9 +121,12 @@ export function runningPlan(s: AnalysisSession, facts: SessionFacts, config: Ope
   const wantPod = !stopped && !expired;
   const stale = live !== undefined && !obs.terminating && (live.metadata?.annotations?.[POD_SPEC_HASH] !== pod.metadata!.annotations![POD_SPEC_HASH] || podDiffers(pod as KubeObject, live as KubeObject));
   if (live && !obs.terminating && (!wantPod || stale)) plan.delete.push(podRef(s, live));
-  if (wantPod && !live) plan.apply.push(pod as KubeObject);
-  const summary = summarise(wantPod, expired, live, obs, stale);
+  const homeClaim = facts.children?.PersistentVolumeClaim as V1PersistentVolumeClaim | undefined;
+  const homeWait = wantPod && !live ? homeVolumeWait(homeClaim, buildHomeClaim(inputs), facts.storageClasses, now) : undefined;
+  if (wantPod && !live && !homeWait) plan.apply.push(pod as KubeObject);
+  const summary = summarise(wantPod, expired, live, obs, stale, homeWait);
   const wakeups: number[] = [];
+  if (homeWait) wakeups.push(homeVolumeWakeup(homeClaim, now));
   if (summary.phase === 'Running' && obs.readySince) {
     status.startedAt = obs.readySince;
     status.expiresAt = rfc3339(Date.parse(obs.readySince) + r.lifetimeMs);
