@@ -95,10 +95,14 @@ export function reportPaths(quick: boolean): { results: string; combined: string
   return { results, combined: join(REPO_ROOT, 'bench', 'results', quick ? 'sessionbench-quick.json' : 'sessionbench.json'), page: quick ? join(results, 'benchmarks.md') : join(REPO_ROOT, 'docs', 'benchmarks.md') };
 }
 
-/** Redraws the pictures from the per-workload files and writes the page; returns the page's path. */
+/**
+ * Redraws the pictures from the per-workload files and writes the page; returns the page's path.
+ * @throws Error when the combined result is missing or from an older sessionbench.
+ */
 export function writeReport(quick: boolean): string {
   const p = reportPaths(quick);
   const b = JSON.parse(readFileSync(p.combined, 'utf8')) as Bundle;
+  if (!Array.isArray(b.workloads)) throw new Error(`${p.combined} has no per-workload results (written by an older sessionbench): run npm run bench first`);
   for (const w of b.workloads) {
     const file = join(p.results, `${w.id}.json`);
     if (!existsSync(file)) continue;

@@ -231,7 +231,7 @@ async function restart(op: OperatorProcess, kubeconfig: string, ns: string, runn
       seen = await sessionReconciles(again.port);
       p.set(o.stored, Math.min(o.stored, seen.reconciles));
       return seen.reconciles >= o.stored && seen.queued === 0;
-    }, 600_000, '', 100);
+    }, 600_000, '', 250);
     reconciledAllMs = Math.round(performance.now() - t0);
   } catch {
     log(`W3: only ${seen.reconciles} reconciles after 10 min`);

@@ -133,6 +133,8 @@ async function measure(kc: KubeConfig, ns: string, n: number, progress: Progress
     changed();
   });
   await waitFor('all sessions Ready', async () => ready.size >= n, 3_600_000, '', 100);
+  // The pod watch may trail the session watch (it starts with every pod already in the namespace); a Ready session has a Ready pod.
+  await waitFor('every session pod seen Ready', async () => pods.size >= n, 120_000, '', 50);
   const names = [...sent.keys()];
   const seconds = (Math.max(...names.map((s) => ready.get(s)!)) - started) / 1000;
   w1.abort();
@@ -182,5 +184,5 @@ export async function removeSessions(kc: KubeConfig, ns: string): Promise<void> 
     const list = (await custom.listNamespacedCustomObject({ ...G, namespace: ns })) as { items: unknown[] };
     const pods = await core.listNamespacedPod({ namespace: ns });
     return list.items.length === 0 && pods.items.length === 0;
-  }, 600_000, '', 500);
+  }, 3_600_000, '', 1000);
 }
