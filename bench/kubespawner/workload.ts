@@ -14,6 +14,7 @@ import { hubApi } from './hub-api.ts';
 import { watchPods } from './pod-watch.ts';
 import type { HubApi } from './hub-api.ts';
 import { startHub } from './hub.ts';
+import { installHub } from './install.ts';
 import type { Hub } from './hub.ts';
 
 export type { HubRun } from './figures.ts';
@@ -107,11 +108,13 @@ async function removeUsers(api: HubApi, users: string[]): Promise<void> {
  *
  * Never throws for the hub's own failures (an HTTP error such as 429, a failed or timed-out spawn,
  * the hub process ending): the run then stops sending, waits for the spawns already accepted, and
- * returns what was reached with `failed`. Afterwards it deletes the users (stopping their servers),
- * stops the hub and proxy and deletes the namespace.
- * @throws Error only for what precedes the burst: installing or starting the hub, creating the namespace.
+ * returns what was reached with `failed`; so does a hub that does not start (with its log's tail)
+ * or refuses the users. Afterwards it deletes the users (stopping their servers), stops the hub and
+ * proxy and deletes the namespace (waiting up to 5 min until it is gone).
+ * @throws Error only when the baseline cannot be installed or the namespace cannot be created.
  */
 export async function kubespawnerBurst(o: BurstOptions): Promise<HubRun> {
+  await installHub();
   const kc = new KubeConfig();
   kc.loadFromFile(o.kubeconfig);
   const core = kc.makeApiClient(CoreV1Api);
@@ -127,16 +130,25 @@ export async function kubespawnerBurst(o: BurstOptions): Promise<HubRun> {
   });
   let hub: Hub | undefined;
   const users = Array.from({ length: o.size }, (_, i) => `u${i}`);
+  const none = { hubCpuSeconds: 0, hubPeakRssMb: 0, proxyCpuSeconds: 0 };
   try {
-    hub = await startHub(o);
+    try {
+      hub = await startHub(o);
+    } catch (err) {
+      return summariseHubRun(o.size, o.withStorage, t, none, `the hub did not start: ${(err as Error).message}`);
+    }
     const api = hubApi(hub.url, hub.token);
-    const made = await api.call('POST', '/users', { usernames: users });
-    if (made.status !== 201) throw new Error(`creating ${o.size} hub users answered HTTP ${made.status}: ${made.text.slice(0, 300)}`);
+    const made = await api.call('POST', '/users', { usernames: users }).catch((err: Error) => ({ status: 0, text: err.message }));
+    if (made.status !== 201) return summariseHubRun(o.size, o.withStorage, t, none, `creating ${o.size} hub users answered HTTP ${made.status}: ${made.text.slice(0, 300)}`);
     const hubPid = hub.child.pid!;
     const cpu0 = pidCpu(hubPid);
     const proxyCpu0 = pidCpu(hub.proxyPid());
     const failure = await spawnAll(api, hub, users, o, t, report);
-    const costs = { hubCpuSeconds: pidCpu(hubPid) - cpu0, hubPeakRssMb: peakRssMbOf(hubPid), proxyCpuSeconds: pidCpu(hub.proxyPid()) - proxyCpu0 };
+    const costs = {
+      hubCpuSeconds: Math.max(0, pidCpu(hubPid) - cpu0),
+      hubPeakRssMb: peakRssMbOf(hubPid),
+      proxyCpuSeconds: Math.max(0, pidCpu(hub.proxyPid()) - proxyCpu0),
+    };
     // The pod watch may trail the hub by a moment; a ready server implies a Ready pod.
     await waitFor('pod watch', async () => t.podReady.size >= t.serverReady.size, 10_000, '', 50).catch(() => undefined);
     const run = summariseHubRun(o.size, o.withStorage, t, costs, failure);
