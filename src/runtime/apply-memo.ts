@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import { createHash } from 'node:crypto';
 
 /** JSON with object keys sorted and `undefined` members dropped, so equal values give equal strings. */
 export function canonicalJson(value: unknown): string {
@@ -47,7 +48,8 @@ function containsArray(live: readonly unknown[], desired: readonly unknown[]): b
 
 /**
  * Remembers, per object and field manager, the last body applied successfully, to skip applies that would
- * change nothing.
+ * change nothing. It keeps a SHA-256 digest of the body's {@link canonicalJson}, not the body (about 60 bytes
+ * per slot, whatever the body's size).
  *
  * The skip rule: an apply is skipped when (1) the body is canonically equal to the last one this process
  * applied for the same object, field manager and subresource, and (2) the live object (from the caller's
@@ -71,7 +73,7 @@ export class ApplyMemo {
   canSkip(objectId: string, slot: string, body: unknown, live: unknown): boolean {
     if (live === undefined) return false;
     const slots = this.#entries.get(objectId);
-    if (slots?.get(slot) !== canonicalJson(body)) return false;
+    if (slots?.get(slot) !== digestOf(body)) return false;
     this.#touch(objectId, slots);
     return containsFields(live, body);
   }
@@ -79,7 +81,7 @@ export class ApplyMemo {
   /** Records a successful apply. */
   remember(objectId: string, slot: string, body: unknown): void {
     const slots = this.#entries.get(objectId) ?? new Map<string, string>();
-    slots.set(slot, canonicalJson(body));
+    slots.set(slot, digestOf(body));
     this.#touch(objectId, slots);
     if (this.#entries.size > this.#capacity) {
       const oldest = this.#entries.keys().next().value;
@@ -97,4 +99,9 @@ export class ApplyMemo {
     this.#entries.delete(objectId);
     this.#entries.set(objectId, slots);
   }
+}
+
+/** SHA-256 (base64) of the canonical JSON of `body`: equal for canonically equal bodies. */
+function digestOf(body: unknown): string {
+  return createHash('sha256').update(canonicalJson(body)).digest('base64');
 }

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { systemClock, type Clock } from './clock.ts';
 import { Controller, type ControllerOptions } from './controller.ts';
+import { slimObject } from './cache-transform.ts';
 import { EventRecorder, eventSinkFromKube, type EventSink } from './events.ts';
 import { createKubeClient, type KubeClient } from './kube.ts';
 import { createKubeTransport } from './kube-http.ts';
@@ -54,6 +55,11 @@ export interface ManagerOptions {
    * kinds the operator may only read where RBAC grants it per namespace (Secrets).
    */
   readonly namespaceScoped?: { readonly plurals: readonly string[]; readonly namespaceSelector: string };
+  /**
+   * Applied by every source to each object before its store keeps it (see `ReflectorOptions.transform`);
+   * default {@link slimObject} with one interner for all sources; `false` keeps objects whole.
+   */
+  readonly transform?: ((obj: KubeObject) => KubeObject) | false;
 }
 
 /** A controller declared against watch specs; the manager shares one reflector per spec. */
@@ -95,6 +101,7 @@ export class Manager {
   readonly #reflectors = new Map<string, SourceLike<KubeObject>>();
   readonly #controllers: Array<Controller<KubeObject>> = [];
   readonly #recorders: EventRecorder[] = [];
+  readonly #transform: ((obj: KubeObject) => KubeObject) | undefined;
   #elector: LeaderElector | undefined;
   #server: ProbeServer | undefined;
   #started = false;
@@ -107,6 +114,7 @@ export class Manager {
     this.kube = options.kube;
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger ?? jsonLogger();
+    this.#transform = options.transform === false ? undefined : (options.transform ?? slimObject());
     registerRuntimeMetrics(this.metrics, {
       kube: this.kube,
       controllers: () => this.#controllers,
@@ -172,7 +180,8 @@ export class Manager {
       list: (o) => source.list(o).finally(settled),
       watch: (o, onEvent, onDone) => source.watch(o, onEvent, onDone),
     };
-    return new Reflector({ ...this.#o.reflector, spec, source: listed, clock: this.#clock, logger: this.#logger, ...this.#random() });
+    const transform = this.#transform ? { transform: this.#transform } : {};
+    return new Reflector({ ...this.#o.reflector, ...transform, spec, source: listed, clock: this.#clock, logger: this.#logger, ...this.#random() });
   }
 
   /** The cached object for `ref` from any source of its kind, if one holds it. */

@@ -48,6 +48,20 @@ describe('Reflector', () => {
     expect(rvOf(reflector, 'f')).toBe('106');
   });
 
+  it('strips managedFields and applies the transform to listed and watched objects before the store keeps them', async () => {
+    const transform = (o: KubeObject): KubeObject => ({ ...o, spec: { image: `slim-${(o as ReturnType<typeof pod>).spec.image}` } }) as KubeObject;
+    const { clock, source, reflector } = setup({ transform });
+    source.upsert({ ...pod('a'), metadata: { name: 'a', namespace: 'ns', managedFields: [{ manager: 'm' }] } });
+    reflector.start();
+    await reflector.waitForSync();
+    await clock.advance(0);
+    source.upsert(pod('b', 'x'));
+    const a = reflector.store.get('ns', 'a') as ReturnType<typeof pod>;
+    expect(a.metadata).not.toHaveProperty('managedFields');
+    expect(a.spec.image).toBe('slim-a');
+    expect((reflector.store.get('ns', 'b') as ReturnType<typeof pod>).spec.image).toBe('slim-x');
+  });
+
   it('resumes from the last resourceVersion (bookmarks included) after a normal close', async () => {
     const { clock, source, reflector } = setup();
     source.upsert(pod('a'));

@@ -4,7 +4,7 @@ import { KubeApiError, isGone } from './kube-http.ts';
 import type { ListWatchSource, WatchEvent, WatchHandle, WatchSpec } from './list-watch.ts';
 import { noopLogger, type Logger } from './log.ts';
 import type { KubeObject } from './resource.ts';
-import { MemoryStore, type Store } from './store.ts';
+import { MemoryStore, withoutManagedFields, type Store } from './store.ts';
 
 /** Options of {@link Reflector}; durations in milliseconds unless named otherwise. */
 export interface ReflectorOptions<T> {
@@ -23,6 +23,12 @@ export interface ReflectorOptions<T> {
   readonly backoffMaxMs?: number;
   /** List page size; default 500. */
   readonly pageSize?: number;
+  /**
+   * Shrinks each listed or watched object before anything keeps it (after `managedFields` are dropped), e.g.
+   * {@link slimObject}. Must be pure and keep `apiVersion`, `kind`, `metadata.name`, `metadata.namespace`
+   * and `metadata.resourceVersion`; what it drops is invisible to every reader of the store.
+   */
+  readonly transform?: (obj: T) => T;
 }
 
 /** Counters for metrics and tests. */
@@ -59,6 +65,8 @@ const SHORT_WATCH_MS = 1_000;
  *   resets once a watch delivers something.
  * - A watch silent for longer than the watchdog period is closed and reopened from the last resourceVersion.
  * - Objects missing `apiVersion`/`kind` (list items) get them from `spec.resource`.
+ * - Every object is stripped of `managedFields` and passed through `transform` as soon as it arrives (each list
+ *   page, each event), so a relist never holds more than one page of full objects.
  * Caveats: the store may lag the server by up to one watchdog period when a connection dies silently.
  */
 export class Reflector<T extends KubeObject> {
@@ -162,7 +170,7 @@ export class Reflector<T extends KubeObject> {
     let resourceVersion: string;
     do {
       const page = await this.#source.list({ limit: this.#options.pageSize ?? 500, continue: token });
-      for (const item of page.items) items.push(this.#withTypeMeta(item));
+      for (const item of page.items) items.push(this.#admit(item));
       resourceVersion = page.resourceVersion;
       token = page.continue;
     } while (token && !this.#stopping.signal.aborted);
@@ -219,7 +227,7 @@ export class Reflector<T extends KubeObject> {
       case 'ADDED':
       case 'MODIFIED':
       case 'DELETED': {
-        const obj = this.#withTypeMeta(event.object);
+        const obj = this.#admit(event.object);
         this.#store.apply(event.type, obj);
         this.#resourceVersion = obj.metadata?.resourceVersion ?? this.#resourceVersion;
         return;
@@ -253,6 +261,12 @@ export class Reflector<T extends KubeObject> {
     };
     timer = this.#clock.after(periodMs, check);
     return { cancel: () => timer.cancel() };
+  }
+
+  #admit(obj: T): T {
+    const transform = this.#options.transform;
+    const slim = withoutManagedFields(this.#withTypeMeta(obj));
+    return transform ? transform(slim) : slim;
   }
 
   #withTypeMeta(obj: T): T {

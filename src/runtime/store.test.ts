@@ -60,6 +60,29 @@ describe('MemoryStore', () => {
     expect(store.keys().sort()).toEqual(['node', 'x/a', 'y/b']);
   });
 
+  it('keeps its namespace index in step with adds, updates, deletes and relists, in first-added order', () => {
+    const store = new MemoryStore<KubeObject>();
+    store.replace([pod('a', '1', 'x'), pod('b', '1', 'y'), pod('c', '1', 'x')]);
+    store.apply('MODIFIED', pod('a', '2', 'x'));
+    store.apply('ADDED', pod('d', '1', 'x'));
+    store.apply('DELETED', pod('c', '1', 'x'));
+    expect(store.list('x').map((o) => [o.metadata?.name, o.metadata?.resourceVersion])).toEqual([['a', '2'], ['d', '1']]);
+    store.replace([pod('d', '1', 'x'), pod('e', '1', 'z')]);
+    expect(store.list('x').map((o) => o.metadata?.name)).toEqual(['d']);
+    expect(store.list('y')).toEqual([]);
+    expect(store.list('z').map((o) => o.metadata?.name)).toEqual(['e']);
+    expect(store.list().map((o) => o.metadata?.name)).toEqual(['d', 'e']);
+    expect(store.list('')).toEqual([]);
+  });
+
+  it('returns a new array from list, so callers may change it', () => {
+    const store = new MemoryStore<KubeObject>();
+    store.replace([pod('a', '1', 'x')]);
+    store.list('x').pop();
+    store.list().pop();
+    expect(store.list('x')).toHaveLength(1);
+  });
+
   it('keeps notifying when one listener throws, and stops after unsubscribe', () => {
     const store = new MemoryStore<KubeObject>();
     store.onChange(() => {

@@ -21,7 +21,7 @@ export type ChangeListener<T> = (type: ChangeType, obj: T, old: T | undefined) =
 export interface Store<T extends KubeObject> {
   /** The object `namespace/name` (namespace `undefined` for cluster-scoped kinds). */
   get(namespace: string | undefined, name: string): T | undefined;
-  /** All objects, or those of one namespace. */
+  /** All objects, or those of one namespace (cost proportional to the objects returned, not to the store). */
   list(namespace?: string): T[];
   /** The keys (`namespace/name`) of all objects. */
   keys(): string[];
@@ -40,10 +40,14 @@ export interface Store<T extends KubeObject> {
  * - `replace` (a relist) emits `ADDED` for new objects, `MODIFIED` for objects whose resourceVersion changed,
  *   and `DELETED` (with the last known state) for objects that vanished; listeners run after the whole list
  *   is in place.
+ * - Objects are indexed by namespace: `list(namespace)` does not scan other namespaces. Both `list` forms
+ *   return objects in the order they were first added.
  * Assumptions: the store takes ownership of the objects given to it (it freezes them).
  */
 export class MemoryStore<T extends KubeObject> implements Store<T> {
   readonly #objects = new Map<string, T>();
+  /** The same objects by namespace (`undefined` for cluster-scoped ones), each map in insertion order. */
+  readonly #byNamespace = new Map<string | undefined, Map<string, T>>();
   readonly #listeners = new Set<ChangeListener<T>>();
   readonly #logger: Logger;
   #synced = false;
@@ -57,8 +61,9 @@ export class MemoryStore<T extends KubeObject> implements Store<T> {
   }
 
   list(namespace?: string): T[] {
-    const all = [...this.#objects.values()];
-    return namespace === undefined ? all : all.filter((obj) => obj.metadata?.namespace === namespace);
+    if (namespace === undefined) return [...this.#objects.values()];
+    const inNamespace = this.#byNamespace.get(namespace);
+    return inNamespace ? [...inNamespace.values()] : [];
   }
 
   keys(): string[] {
@@ -80,14 +85,14 @@ export class MemoryStore<T extends KubeObject> implements Store<T> {
     const old = this.#objects.get(key);
     if (type === 'DELETED') {
       if (old === undefined) return;
-      this.#objects.delete(key);
+      this.#delete(key, old);
       this.#emit('DELETED', old, undefined);
       return;
     }
     const change = classify(old, obj);
     if (change === undefined) return;
-    const stored = prepare(obj);
-    this.#objects.set(key, stored);
+    const stored = this.#prepare(obj);
+    this.#set(key, stored);
     this.#emit(change, stored, old);
   }
 
@@ -101,17 +106,37 @@ export class MemoryStore<T extends KubeObject> implements Store<T> {
       const old = this.#objects.get(key);
       const change = classify(old, obj);
       if (change === undefined) continue;
-      const stored = prepare(obj);
-      this.#objects.set(key, stored);
+      const stored = this.#prepare(obj);
+      this.#set(key, stored);
       events.push([change, stored, old]);
     }
     for (const [key, old] of this.#objects) {
       if (seen.has(key)) continue;
-      this.#objects.delete(key);
+      this.#delete(key, old);
       events.push(['DELETED', old, undefined]);
     }
     this.#synced = true;
     for (const [type, obj, old] of events) this.#emit(type, obj, old);
+  }
+
+  #prepare(obj: T): T {
+    return deepFreeze(withoutManagedFields(obj));
+  }
+
+  #set(key: string, obj: T): void {
+    this.#objects.set(key, obj);
+    const namespace = obj.metadata?.namespace;
+    let inNamespace = this.#byNamespace.get(namespace);
+    if (!inNamespace) this.#byNamespace.set(namespace, (inNamespace = new Map()));
+    inNamespace.set(key, obj);
+  }
+
+  #delete(key: string, old: T): void {
+    this.#objects.delete(key);
+    const namespace = old.metadata?.namespace;
+    const inNamespace = this.#byNamespace.get(namespace);
+    inNamespace?.delete(key);
+    if (inNamespace?.size === 0) this.#byNamespace.delete(namespace);
   }
 
   #emit(type: ChangeType, obj: T, old: T | undefined): void {
@@ -130,12 +155,11 @@ function classify<T extends KubeObject>(old: T | undefined, obj: T): ChangeType 
   return old.metadata?.resourceVersion === obj.metadata?.resourceVersion ? undefined : 'MODIFIED';
 }
 
-function prepare<T extends KubeObject>(obj: T): T {
-  if (obj.metadata?.managedFields !== undefined) {
-    const { managedFields: _dropped, ...metadata } = obj.metadata;
-    obj = { ...obj, metadata };
-  }
-  return deepFreeze(obj);
+/** `obj` without `metadata.managedFields` (a shallow copy when it had them; `obj` itself otherwise). */
+export function withoutManagedFields<T extends KubeObject>(obj: T): T {
+  if (obj.metadata?.managedFields === undefined) return obj;
+  const { managedFields: _dropped, ...metadata } = obj.metadata;
+  return { ...obj, metadata };
 }
 
 function deepFreeze<T>(value: T): T {
