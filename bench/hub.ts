@@ -24,7 +24,7 @@ export interface HubRun {
 }
 
 export interface HubModule {
-  kubespawnerBurst(o: { kubeconfig: string; namespace: string; size: number; withStorage: boolean; concurrency?: number; onProgress?: (created: number, ready: number) => void }): Promise<HubRun>;
+  kubespawnerBurst(o: { kubeconfig: string; namespace: string; size: number; withStorage: boolean; concurrency?: number; concurrentSpawnLimit?: number; onProgress?: (created: number, ready: number) => void }): Promise<HubRun>;
   KUBESPAWNER_VERSIONS: { jupyterhub: string; kubespawner: string; configurableHttpProxy: string };
 }
 

@@ -176,6 +176,9 @@ async function main(): Promise<void> {
   }
 }
 
+/** JupyterHub's default `concurrent_spawn_limit`. */
+const HUB_DEFAULT_SPAWN_LIMIT = 100;
+
 /** The hub's burst(s) of `size` after W1's: with a home PVC per user, and at the first size also without storage; the size it failed at, if it did. */
 async function hubBursts(hub: HubModule, kubeconfig: string, size: number, first: boolean, run: string, c: ObserveContext, save: (w: WorkloadResult) => void): Promise<number | undefined> {
   for (const withStorage of first ? [true, false] : [true]) {
@@ -185,7 +188,7 @@ async function hubBursts(hub: HubModule, kubeconfig: string, size: number, first
     const p = new Progress(`KubeSpawner ${size}`, size);
     let obs;
     try {
-      obs = await observe(c, () => p.counts(), () => hub.kubespawnerBurst({ kubeconfig, namespace, size, withStorage, concurrency: CONCURRENCY, onProgress: (created, ready) => p.set(created, ready) }), () => ({ sessions: size, loaderWrites: 0 }));
+      obs = await observe(c, () => p.counts(), () => hub.kubespawnerBurst({ kubeconfig, namespace, size, withStorage, concurrency: size, concurrentSpawnLimit: Math.max(HUB_DEFAULT_SPAWN_LIMIT, size), onProgress: (created, ready) => p.set(created, ready) }), () => ({ sessions: size, loaderWrites: 0 }));
     } catch (err) {
       p.done();
       const reason = (err instanceof Error ? err.message : String(err)).split('\n').slice(0, 3).join(' ').slice(0, 400);
@@ -195,7 +198,7 @@ async function hubBursts(hub: HubModule, kubeconfig: string, size: number, first
     }
     p.done();
     const h = obs.out;
-    const w = workloadResult({ id, system: 'kubespawner', sessions: size, seconds: h.seconds, title: `JupyterHub + KubeSpawner: burst of ${size}${withStorage ? ' (home PVC)' : ' (no storage)'}`, what: `${size} users' servers spawned at once through JupyterHub's REST API (KubeSpawner, kwok pods${withStorage ? ', a home PVC per user' : ', no storage'}) by bench/kubespawner (a fresh hub and proxy per burst, in a namespace of its own on the same cluster, removed afterwards), right after W1's burst of the same size. API figures count the hub's requests (there is no loader write); CPU and API figures span the hub's start and stop too, the latencies only the spawns.`, extra: { hubCpuSeconds: h.hubCpuSeconds, hubPeakRssMb: h.hubPeakRssMb, proxyCpuSeconds: h.proxyCpuSeconds, serversPerSecond: h.serversPerSecond } }, { podCreated: h.podCreated, podReady: h.podReady, sessionReady: h.serverReady }, obs);
+    const w = workloadResult({ id, system: 'kubespawner', sessions: size, seconds: h.seconds, title: `JupyterHub + KubeSpawner: burst of ${size}${withStorage ? ' (home PVC)' : ' (no storage)'}`, what: `${size} users' servers spawned at once through JupyterHub's REST API (every spawn request sent at once, as ${size} users pressing start together: the hub answers a request only once its server is ready, so requests a client held back would hide their wait from the latencies; concurrent_spawn_limit raised from its default ${HUB_DEFAULT_SPAWN_LIMIT} to ${Math.max(HUB_DEFAULT_SPAWN_LIMIT, size)}, since with the default the hub answers 429 to the request after the ${HUB_DEFAULT_SPAWN_LIMIT}th; KubeSpawner, kwok pods${withStorage ? ', a home PVC per user' : ', no storage'}) by bench/kubespawner (a fresh hub and proxy per burst, in a namespace of its own on the same cluster, removed afterwards), right after W1's burst of the same size. API figures count the hub's requests (there is no loader write); CPU and API figures span the hub's start and stop too, the latencies only the spawns.`, extra: { hubCpuSeconds: h.hubCpuSeconds, hubPeakRssMb: h.hubPeakRssMb, proxyCpuSeconds: h.proxyCpuSeconds, serversPerSecond: h.serversPerSecond } }, { podCreated: h.podCreated, podReady: h.podReady, sessionReady: h.serverReady }, obs);
     if (h.seconds > 0) w.sessionsPerSecond = h.serversPerSecond;
     if (h.failed) w.failed = h.failed;
     save(w);
