@@ -90,6 +90,28 @@ describe('Manager', () => {
     expect(() => manager.source({ resource: SESSIONS, labelSelector: 'a=b' })).toThrow('before start()');
   });
 
+  it('serves a label-selected source from the unselected source of the same kind: one list, one cache', async () => {
+    const w = world();
+    w.api.upsert({ ...session('mine'), metadata: { name: 'mine', namespace: 'ns', labels: { owner: 'us' } } });
+    const specs: WatchSpec[] = [];
+    const manager = new Manager({ kube: new FakeKube(), listWatch: (spec) => (specs.push(spec), w.api), clock: w.clock, logger: noopLogger });
+    managers.push(manager);
+    const selected = manager.source({ resource: SESSIONS, labelSelector: 'owner=us' });
+    const seen: string[] = [];
+    selected.store.onChange((type, obj) => seen.push(`${type} ${obj.metadata?.name}`));
+    const all = manager.source({ resource: SESSIONS });
+    const alone = manager.source({ resource: SESSIONS, namespace: 'ns', labelSelector: 'owner=us' });
+    void manager.start();
+    await w.clock.advance(0);
+    expect(manager.isReady()).toBe(true);
+    expect(specs.map((s) => [s.namespace, s.labelSelector])).toEqual([[undefined, undefined], ['ns', 'owner=us']]);
+    expect(all.store.keys().sort()).toEqual(['ns/mine', 'ns/s1']);
+    expect(selected.store.keys()).toEqual(['ns/mine']);
+    expect(alone.store.keys()).toEqual(['ns/mine']);
+    expect(seen).toEqual(['ADDED mine']);
+    expect(manager.lookup({ apiVersion: SESSIONS.apiVersion, kind: SESSIONS.kind, namespace: 'ns', name: 's1' })?.metadata?.name).toBe('s1');
+  });
+
   it('runs controllers on the leader only, and hands over at once when the leader stops', async () => {
     const w = world();
     const a = replica(w, 'a');

@@ -14,6 +14,7 @@ import { MetricsRegistry } from './metrics.ts';
 import { NamespaceFanout, type SourceLike } from './namespace-fanout.ts';
 import { startProbeServer, type ProbeServer } from './probe-server.ts';
 import { Reflector, type ReflectorOptions } from './reflector.ts';
+import { SelectedView, parseLabelSelector } from './selected-view.ts';
 import type { KubeObject, ObjectRef } from './resource.ts';
 import { registerRuntimeMetrics } from './runtime-metrics.ts';
 
@@ -99,6 +100,8 @@ export class Manager {
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #reflectors = new Map<string, SourceLike<KubeObject>>();
+  /** Label-selected sources, bound at start to a source of the same scope without selector, or their own reflector. */
+  readonly #views = new Map<string, SelectedView<KubeObject>>();
   readonly #controllers: Array<Controller<KubeObject>> = [];
   readonly #recorders: EventRecorder[] = [];
   readonly #transform: ((obj: KubeObject) => KubeObject) | undefined;
@@ -152,25 +155,48 @@ export class Manager {
 
   /**
    * The shared reflector for `spec` (created on first use); for a kind in `namespaceScoped`
-   * without a namespace, a {@link NamespaceFanout} over the selected namespaces.
+   * without a namespace, a {@link NamespaceFanout} over the selected namespaces. A spec with an
+   * equality-based label selector gets a {@link SelectedView}: at `start()` it is served from the source
+   * of the same kind and scope without selector if one was declared (one cache instead of two), else
+   * from a reflector of its own.
    */
   source<T extends KubeObject>(spec: WatchSpec): SourceLike<T> {
-    const key = JSON.stringify([spec.resource.apiVersion, spec.resource.kind, spec.namespace, spec.labelSelector, spec.fieldSelector]);
-    let reflector = this.#reflectors.get(key);
-    if (!reflector) {
-      if (this.#started) throw new Error('Sources must be added before start()');
-      const scoped = this.#o.namespaceScoped;
-      reflector = scoped && spec.resource.namespaced && spec.namespace === undefined && scoped.plurals.includes(spec.resource.plural)
-        ? new NamespaceFanout<KubeObject>({
-          spec,
-          namespaces: this.source({ resource: NAMESPACE, labelSelector: scoped.namespaceSelector }),
-          reflector: (s, settled) => this.#reflector(s, settled),
-          logger: this.#logger,
-        })
-        : this.#reflector(spec);
-      this.#reflectors.set(key, reflector);
+    const key = sourceKey(spec);
+    const existing = this.#views.get(key) ?? this.#reflectors.get(key);
+    if (existing) return existing as unknown as SourceLike<T>;
+    if (this.#started) throw new Error('Sources must be added before start()');
+    const scoped = this.#o.namespaceScoped;
+    const fanout = scoped && spec.resource.namespaced && spec.namespace === undefined && scoped.plurals.includes(spec.resource.plural);
+    const requirements = spec.labelSelector && !fanout ? parseLabelSelector(spec.labelSelector) : undefined;
+    if (requirements) {
+      const view = new SelectedView<KubeObject>(spec, requirements, this.#logger);
+      this.#views.set(key, view);
+      return view as unknown as SourceLike<T>;
     }
+    const reflector: SourceLike<KubeObject> = fanout
+      ? new NamespaceFanout<KubeObject>({
+        spec,
+        namespaces: this.source({ resource: NAMESPACE, labelSelector: scoped.namespaceSelector }),
+        reflector: (s, settled) => this.#reflector(s, settled),
+        logger: this.#logger,
+      })
+      : this.#reflector(spec);
+    this.#reflectors.set(key, reflector);
     return reflector as unknown as SourceLike<T>;
+  }
+
+  /** Gives every selected view its parent: the unselected source of its scope, or a reflector of its own. */
+  #bindViews(): void {
+    for (const [key, view] of this.#views) {
+      const unselected = this.#reflectors.get(sourceKey({ ...view.spec, labelSelector: undefined }));
+      if (unselected && !(unselected instanceof NamespaceFanout)) {
+        view.bind(unselected);
+        continue;
+      }
+      const own = this.#reflector(view.spec);
+      this.#reflectors.set(key, own);
+      view.bind(own);
+    }
   }
 
   /** A reflector for `spec`; `settled` (if given) is called when its first list succeeds or fails. */
@@ -241,6 +267,7 @@ export class Manager {
       this.#server = await startProbeServer(server.port, server.host, handlers);
       this.#logger.info('Started probe server', { port: this.#server.port });
     }
+    this.#bindViews();
     for (const reflector of this.#reflectors.values()) reflector.start();
     const synced = await Promise.all([...this.#reflectors.values()].map((r) => r.waitForSync()));
     if (synced.includes(false) || this.#stopping) return this.#stopped;
@@ -316,4 +343,8 @@ export class Manager {
   #random(): { random?: () => number } {
     return this.#o.random ? { random: this.#o.random } : {};
   }
+}
+
+function sourceKey(spec: WatchSpec): string {
+  return JSON.stringify([spec.resource.apiVersion, spec.resource.kind, spec.namespace, spec.labelSelector, spec.fieldSelector]);
 }
