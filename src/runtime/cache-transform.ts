@@ -54,13 +54,14 @@ export interface InternerOptions {
 
 /**
  * Makes equal strings one string and equal small JSON parts (objects and arrays, compared with key order)
- * one frozen object across everything it has seen (hash-consing). The part table holds a 32-bit hash of each
- * part's JSON, not the JSON, so a part seen once costs one table entry.
+ * one frozen object across everything it has seen (hash-consing). Parts are built bottom-up, so two equal
+ * parts have identical members: a 32-bit hash finds the candidate and a shallow identity comparison confirms
+ * it; no JSON text is made.
  *
  * Guarantees: `intern(v)` is deeply equal to `v`, with the same key order; members whose value is
  * `undefined` are dropped (as JSON would). Every object or array it returns that may be shared is frozen, so
  * the caller must never mutate the result (the store freezes what it keeps). The input is not changed.
- * Memory of the tables is bounded by `maxEntries`.
+ * Memory of the tables is bounded by `maxEntries`; cost is linear in the size of `v`.
  * Assumptions: `v` is JSON data (no cycles, no class instances).
  * Caveats: after the tables are emptied, values seen before are no longer shared with new ones; two parts
  * whose hashes collide are simply not shared.
@@ -70,7 +71,12 @@ export class Interner {
   readonly #maxPart: number;
   readonly #maxEntries: number;
   #strings = new Map<string, string>();
-  #parts = new Map<number, unknown>();
+  #parts = new Map<number, object>();
+  /** Hashes of member names (few distinct ones: the schema's field names and label keys). */
+  #names = new Map<string, number>();
+  /** Hash and approximate JSON length of the value {@link Interner.#value} returned last. */
+  #hash = 0;
+  #size = 0;
 
   constructor(options: InternerOptions = {}) {
     this.#maxString = options.maxStringLength ?? 256;
@@ -80,7 +86,7 @@ export class Interner {
 
   /** Entries held now (strings and parts). */
   get size(): number {
-    return this.#strings.size + this.#parts.size;
+    return this.#strings.size + this.#parts.size + this.#names.size;
   }
 
   /** `value` with equal strings and small parts shared (see the class guarantees). */
@@ -88,55 +94,64 @@ export class Interner {
     if (this.size > this.#maxEntries) {
       this.#strings = new Map();
       this.#parts = new Map();
+      this.#names = new Map();
     }
-    return this.#value(value)[0] as T;
+    return this.#value(value) as T;
   }
 
-  /** The interned copy of `value` and its JSON when that is at most `maxPartLength` long. */
-  #value(value: unknown): [unknown, string | undefined] {
+  #value(value: unknown): unknown {
     if (typeof value === 'string') {
       const s = this.#string(value);
-      return [s, s.length <= this.#maxPart ? JSON.stringify(s) : undefined];
+      this.#hash = fnv1a(s, 0x73);
+      this.#size = s.length + 2;
+      return s;
     }
-    if (value === null || typeof value !== 'object') return [value, JSON.stringify(value)];
-    let key: string | undefined;
-    let copy: unknown;
+    if (value === null || typeof value !== 'object') {
+      this.#hash = fnv1a(String(value), 0x6e);
+      this.#size = 8;
+      return value;
+    }
+    let hash: number;
+    let size = 2;
+    let copy: unknown[] | Json;
     if (Array.isArray(value)) {
-      const items = value.map((v) => this.#value(v));
-      copy = items.map(([v]) => v);
-      key = this.#join('[', items.map(([, k]) => k), ']');
+      hash = 0x5b;
+      copy = new Array<unknown>(value.length);
+      for (let i = 0; i < value.length; i++) {
+        copy[i] = this.#value(value[i]);
+        hash = mix(hash, this.#hash);
+        size += this.#size + 1;
+      }
     } else {
-      const out: Json = {};
-      const keys: Array<string | undefined> = [];
+      hash = 0x7b;
+      copy = {};
       for (const [k, v] of Object.entries(value)) {
         if (v === undefined) continue;
-        const [child, childKey] = this.#value(v);
+        const child = this.#value(v);
         const name = this.#string(k);
-        out[name] = child;
-        keys.push(childKey === undefined ? undefined : `${JSON.stringify(name)}:${childKey}`);
+        copy[name] = child;
+        hash = mix(mix(hash, this.#nameHash(name)), this.#hash);
+        size += this.#size + name.length + 4;
       }
-      copy = out;
-      key = this.#join('{', keys, '}');
     }
-    return [key === undefined ? copy : this.#share(copy, key), key];
+    this.#hash = hash;
+    this.#size = size;
+    return size > this.#maxPart ? copy : this.#share(copy, hash);
   }
 
-  #join(open: string, keys: ReadonlyArray<string | undefined>, close: string): string | undefined {
-    let length = 2;
-    for (const k of keys) {
-      if (k === undefined) return undefined;
-      length += k.length + 1;
-      if (length > this.#maxPart) return undefined;
-    }
-    return open + keys.join(',') + close;
-  }
-
-  #share(copy: unknown, key: string): unknown {
-    const hash = fnv1a(key);
+  #share(copy: object, hash: number): object {
     const shared = this.#parts.get(hash);
-    if (shared !== undefined && JSON.stringify(shared) === key) return shared;
-    if (shared === undefined) this.#parts.set(hash, Object.freeze(copy));
-    return copy;
+    if (shared === undefined) {
+      this.#parts.set(hash, Object.freeze(copy));
+      return copy;
+    }
+    return sameMembers(shared, copy) ? shared : copy;
+  }
+
+  #nameHash(name: string): number {
+    let hash = this.#names.get(name);
+    if (hash === undefined) this.#names.set(name, (hash = fnv1a(name, 0x6b)));
+    return hash;
   }
 
   #string(s: string): string {
@@ -148,14 +163,28 @@ export class Interner {
   }
 }
 
-/** 32-bit FNV-1a over UTF-16 code units. */
-function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
+/** True when `a` and `b` are both arrays or both plain objects with identical members in the same order. */
+function sameMembers(a: object, b: object): boolean {
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  for (let i = 0; i < ka.length; i++) {
+    if (ka[i] !== kb[i] || (a as Json)[ka[i]!] !== (b as Json)[kb[i]!]) return false;
   }
+  return true;
+}
+
+/** 32-bit FNV-1a over UTF-16 code units, seeded with a type tag. */
+function fnv1a(s: string, tag: number): number {
+  let h = Math.imul(0x811c9dc5 ^ tag, 0x01000193);
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
   return h >>> 0;
+}
+
+/** Order-dependent combination of two 32-bit hashes. */
+function mix(h: number, x: number): number {
+  return (Math.imul(h ^ x, 0x01000193) + ((h << 6) ^ (h >>> 2))) >>> 0;
 }
 
 /**
