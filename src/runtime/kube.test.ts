@@ -37,6 +37,18 @@ describe('KubeClient adapter', () => {
     expect(kube.writes.apply).toBe(1);
   });
 
+  it('creates with POST (never over an existing object) and skips applying the same body afterwards', async () => {
+    const { transport, live, kube } = setup();
+    const outcome = await kube.createApplied(configMap({ a: '1' }), MANAGER);
+    expect(outcome.written).toBe(true);
+    expect(transport.requests[0]).toMatchObject({ method: 'POST', path: '/api/v1/namespaces/ns/configmaps', query: { fieldManager: 'session-controller', fieldValidation: 'Strict' } });
+    live.set('ConfigMap/cm', configMap({ a: '1' }));
+    expect((await kube.apply(configMap({ a: '1' }), MANAGER)).written).toBe(false);
+    transport.handler = () => ({ error: new KubeApiError(409, 'AlreadyExists', 'configmaps "cm" already exists') });
+    await expect(kube.createApplied(configMap({ a: '2' }), MANAGER)).rejects.toMatchObject({ code: 409 });
+    expect(transport.writes().map((r) => r.method)).toEqual(['POST', 'POST']);
+  });
+
   it('skips an unchanged apply while the live object still holds our fields', async () => {
     const { transport, live, kube } = setup();
     await kube.apply(configMap({ a: '1' }), MANAGER);

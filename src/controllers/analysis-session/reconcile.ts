@@ -15,12 +15,12 @@ import { done, requeueAfter } from '../../runtime/errors.ts';
 import type { ReconcileResult } from '../../runtime/errors.ts';
 import type { EventRecorder } from '../../runtime/events.ts';
 import type { KubeClient } from '../../runtime/kube.ts';
-import { isNotFound } from '../../runtime/kube-http.ts';
+import { isConflict, isNotFound } from '../../runtime/kube-http.ts';
 import type { KubeObject } from '../../runtime/resource.ts';
 import { CHILD_KINDS, childRefs, judgeChildren } from './children.ts';
 import type { ChildKind } from './children.ts';
 import { decideSession, SESSION_FINALIZER } from './decide.ts';
-import type { SessionPlan } from './decide.ts';
+import type { SessionFacts, SessionPlan } from './decide.ts';
 import { gatherChildren, gatherSessionFacts, recheckChildren } from './gather.ts';
 import type { GatherDeps } from './gather.ts';
 import { deletionPlan } from './plans.ts';
@@ -45,31 +45,48 @@ export async function reconcileSession(req: ReconcileRequest, deps: SessionDeps)
   const session = deps.session(req.namespace!, req.name);
   if (!session) return done();
   if (session.metadata.deletionTimestamp) return finishDeletion(session, deps);
-  // Independent: the finalizer patch and the reads of a first pass share one round trip.
-  const [, plan] = await Promise.all([addFinalizer(session, deps), decideWithLiveChildren(session, deps)]);
-  await carryOut(plan, deps);
+  // The finalizer patch goes out with the first reads; nothing is written before it is in place.
+  const finalizer = addFinalizer(session, deps);
+  finalizer.catch(() => undefined);
+  const plan = await decideAndCarryOut(session, deps, finalizer);
   await endRun(session, plan, deps);
   await writeStatus(session, plan.status, deps);
   return plan.requeueAfterMs ? requeueAfter(plan.requeueAfterMs) : done();
 }
 
 /**
- * Decides from the cache; when the plan would create children the cache does not hold (or
- * some name is taken), reads those names live first (the cache holds only objects with our labels) and decides
- * again if something is there: nothing is ever applied over an object we do not own.
+ * Decides from the cache and carries the plan out. A child the cache does not hold (it holds only objects with our
+ * labels) is created, never applied: a name taken by an object we do not own, or by our own object applied a moment
+ * ago, then answers 409 and nothing is written over it. On a 409 the names are read live and the plan is decided
+ * again from what is there (a conflict, or our own child, whose Secret token is kept).
  */
-async function decideWithLiveChildren(session: AnalysisSession, deps: SessionDeps): Promise<SessionPlan> {
+async function decideAndCarryOut(session: AnalysisSession, deps: SessionDeps, finalizer: Promise<void>): Promise<SessionPlan> {
   const facts = await gatherSessionFacts(session, deps);
-  const plan = decideSession(session, facts, deps.config(), deps.now());
   // In a conflict every name is read, so the condition names each object in the way at once.
-  const wanted = facts.conflicts && facts.conflicts.length > 0 ? [...CHILD_KINDS] : plan.apply.map((o) => o.kind as ChildKind);
-  const unseen = wanted.filter((kind) => CHILD_KINDS.includes(kind) && !facts.children?.[kind]);
-  if (unseen.length === 0) return plan;
-  const checked = await recheckChildren(session, facts, deps, unseen);
-  return checked === facts ? plan : decideSession(session, checked, deps.config(), deps.now());
+  if (facts.conflicts && facts.conflicts.length > 0) return decideLive(session, facts, deps, [...CHILD_KINDS], finalizer);
+  const plan = decideSession(session, facts, deps.config(), deps.now());
+  const unseen = new Set(plan.apply.map((o) => o.kind as ChildKind).filter((kind) => CHILD_KINDS.includes(kind) && !facts.children?.[kind]));
+  await finalizer;
+  try {
+    await carryOut(plan, deps, unseen);
+    return plan;
+  } catch (err) {
+    if (!isConflict(err) || unseen.size === 0) throw err;
+    return decideLive(session, facts, deps, [...unseen], Promise.resolve());
+  }
 }
 
-async function carryOut(plan: SessionPlan, deps: SessionDeps): Promise<void> {
+/** Reads the children of `kinds` live, decides again with what is there and carries that plan out (applies only). */
+async function decideLive(session: AnalysisSession, facts: SessionFacts, deps: SessionDeps, kinds: readonly ChildKind[], finalizer: Promise<void>): Promise<SessionPlan> {
+  const checked = await recheckChildren(session, facts, deps, kinds);
+  const plan = decideSession(session, checked, deps.config(), deps.now());
+  await finalizer;
+  await carryOut(plan, deps);
+  return plan;
+}
+
+/** Deletes, replaces, then applies `plan`; objects of the kinds in `create` are created instead (409 when the name is taken). */
+async function carryOut(plan: SessionPlan, deps: SessionDeps, create: ReadonlySet<ChildKind> = new Set()): Promise<void> {
   for (const ref of plan.delete) {
     const { uid, ...target } = ref;
     if (uid) await deps.kube.delete(target, { preconditions: { uid } });
@@ -78,10 +95,18 @@ async function carryOut(plan: SessionPlan, deps: SessionDeps): Promise<void> {
   // The pod mounts the secret and the claims, and its NetworkPolicy must be in force before it runs: those go
   // first, together; then the pod with its Service (the apiserver allocates a Service's cluster IP slowly under
   // load, and nothing in the pod waits for it).
-  const apply = (obj: KubeObject) => deps.kube.apply(obj, { fieldManager: SESSION_FIELD_MANAGER });
+  const options = { fieldManager: SESSION_FIELD_MANAGER };
+  const write = (obj: KubeObject) => (create.has(obj.kind as ChildKind) ? deps.kube.createApplied(obj, options) : deps.kube.apply(obj, options));
   const last = (o: { kind?: string }) => o.kind === 'Pod' || o.kind === 'Service';
-  await Promise.all(plan.apply.filter((o) => !last(o)).map((obj) => apply(obj as KubeObject)));
-  await Promise.all(plan.apply.filter(last).map((obj) => apply(obj as KubeObject)));
+  await settleAll(plan.apply.filter((o) => !last(o)).map((obj) => write(obj as KubeObject)));
+  await settleAll(plan.apply.filter(last).map((obj) => write(obj as KubeObject)));
+}
+
+/** Waits for every write, then rethrows the first failure (a 409 first, so the caller can read the names live). */
+async function settleAll(writes: Array<Promise<unknown>>): Promise<void> {
+  const results = await Promise.allSettled(writes);
+  const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown);
+  if (failures.length > 0) throw failures.find(isConflict) ?? failures[0];
 }
 
 /** Adds the operator's finalizer to a live session that lacks it (a `test` op guards against a stale view). */

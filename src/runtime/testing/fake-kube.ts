@@ -89,6 +89,12 @@ export class FakeKube implements KubeClient {
     return this.#store(obj, undefined) as T;
   }
 
+  async createApplied<T extends KubeObject>(desired: T, options: ApplyOptions): Promise<ApplyOutcome<T>> {
+    const object = await this.create(desired);
+    this.#memo.remember(idOf(refOf(desired)), `${options.fieldManager}/`, desired);
+    return { written: true, object };
+  }
+
   async replace<T extends KubeObject>(obj: T): Promise<T> {
     this.writes.replace += 1;
     const old = this.#require(refOf(obj));
