@@ -179,9 +179,10 @@ async function main(): Promise<void> {
 /** JupyterHub's default `concurrent_spawn_limit`. */
 const HUB_DEFAULT_SPAWN_LIMIT = 100;
 
-/** The hub's burst(s) of `size` after W1's: with a home PVC per user, and at the first size also without storage; the size it failed at, if it did. */
+/** The hub's burst(s) of `size` after W1's: with a home PVC per user (at the first size also without storage, when asked); the size it failed at, if it did. */
 async function hubBursts(hub: HubModule, kubeconfig: string, size: number, first: boolean, run: string, c: ObserveContext, save: (w: WorkloadResult) => void): Promise<number | undefined> {
-  for (const withStorage of first ? [true, false] : [true]) {
+  // Without storage only when asked (BENCH_HUB_NOSTORAGE=1): the like-for-like baseline has a home claim per user, as sessions have.
+  for (const withStorage of first && process.env.BENCH_HUB_NOSTORAGE === '1' ? [true, false] : [true]) {
     const id = `kubespawner-${size}${withStorage ? '' : '-nostorage'}`;
     const namespace = `bench-hub-${size}${withStorage ? '' : '-ns'}-${run}`;
     log(`KubeSpawner: ${size} servers through JupyterHub${withStorage ? ', a home PVC each' : ', no storage'}`);
