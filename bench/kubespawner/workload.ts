@@ -84,9 +84,23 @@ async function spawnAll(api: HubApi, hub: Hub, users: string[], o: BurstOptions,
     }
     report();
   });
-  await Promise.all(pending);
+  // A spawn whose progress never ends must not hold the benchmark forever: give up after the deadline.
+  const deadlineMs = Math.max(SPAWN_DEADLINE_MIN_MS, users.length * 1000);
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      fail(`${t.serverReady.size} of ${users.length} servers ready when the burst's deadline of ${deadlineMs / 1000} s passed`);
+      streams.abort();
+      resolve();
+    }, deadlineMs);
+  });
+  await Promise.race([Promise.all(pending), expired]);
+  clearTimeout(timer);
   return failure;
 }
+
+/** The least time a burst is given before it counts as failed (the longer of this and 1 s per server). */
+const SPAWN_DEADLINE_MIN_MS = 600_000;
 
 /** Stops every user's server and deletes the users (retrying while a server is still stopping). */
 async function removeUsers(api: HubApi, users: string[]): Promise<void> {
