@@ -17,7 +17,8 @@
  * static directory knows that proposal (alice, bob, dave are members); quotas are per
  * namespace, so each namespace is its own contention domain all the same.
  */
-import { CoreV1Api, CustomObjectsApi, Watch } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { keepWatching } from './keep-watch.ts';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { LABELS } from '../src/api/v1alpha1/group.ts';
 import type { ResourceQuota } from '../src/api/v1alpha1/resource-quota.ts';
@@ -137,8 +138,7 @@ export async function quotaWorkload(o: QuotaWorkloadOptions): Promise<QuotaWorkl
   let created = 0;
   let readyCount = 0;
   const deleteErrors: unknown[] = [];
-  const watch = new Watch(o.kc);
-  const quotaWatch = await watch.watch(`/apis/${G.group}/${G.version}/resourcequotas`, {}, (_type: string, q: ResourceQuota) => {
+  const quotaWatch = await keepWatching(o.kc, `/apis/${G.group}/${G.version}/resourcequotas`, {}, (_type: string, q: ResourceQuota) => {
     const ns = q.metadata.namespace!;
     if (!mine.has(ns)) return;
     const now = performance.now();
@@ -154,9 +154,9 @@ export async function quotaWorkload(o: QuotaWorkloadOptions): Promise<QuotaWorkl
       const t = track.get(`${ns}/${w.session}`);
       if (t) t.waited = true;
     }
-  }, () => undefined);
+  });
   type Session = { metadata: { name: string; namespace: string; creationTimestamp?: string }; status?: { conditions?: Array<{ type: string; status: string }> } };
-  const sessionWatch = await watch.watch(`/apis/${G.group}/${G.version}/analysissessions`, {}, (type: string, s: Session) => {
+  const sessionWatch = await keepWatching(o.kc, `/apis/${G.group}/${G.version}/analysissessions`, {}, (type: string, s: Session) => {
     const t = mine.has(s.metadata.namespace) ? track.get(`${s.metadata.namespace}/${s.metadata.name}`) : undefined;
     if (!t) return;
     const now = performance.now();
@@ -171,8 +171,8 @@ export async function quotaWorkload(o: QuotaWorkloadOptions): Promise<QuotaWorkl
       t.deleting = true;
       custom.deleteNamespacedCustomObject({ ...G, plural: 'analysissessions', namespace: t.ns, name: t.name }).catch((err: unknown) => deleteErrors.push(err));
     }
-  }, () => undefined);
-  const podWatch = await watch.watch('/api/v1/pods', { labelSelector: 'app.kubernetes.io/name=panalysis-session' }, (type: string, pod: { metadata: { name: string; namespace: string } }) => {
+  });
+  const podWatch = await keepWatching(o.kc, '/api/v1/pods', { labelSelector: 'app.kubernetes.io/name=panalysis-session' }, (type: string, pod: { metadata: { name: string; namespace: string } }) => {
     const ns = pod.metadata.namespace;
     if (!mine.has(ns)) return;
     const set = pods.get(ns) ?? new Set<string>();
@@ -180,7 +180,7 @@ export async function quotaWorkload(o: QuotaWorkloadOptions): Promise<QuotaWorkl
     if (type === 'DELETED') set.delete(pod.metadata.name);
     else set.add(pod.metadata.name);
     maxPods = Math.max(maxPods, set.size);
-  }, () => undefined);
+  });
 
   const before = await scrape(o.kc, o.operatorPort);
   const t0 = performance.now();

@@ -5,10 +5,12 @@
  * `concurrency` creations in flight) and W2 (sessions created at a steady rate), and the
  * removal of a workload's sessions before the next one.
  */
-import { CoreV1Api, CustomObjectsApi, Watch } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { LABELS } from '../src/api/v1alpha1/group.ts';
 import { waitFor } from '../src/cluster/wait.ts';
+import { keepWatching } from './keep-watch.ts';
+import type { KeptWatch } from './keep-watch.ts';
 import type { Progress } from './progress.ts';
 
 const G = { group: 'panalysis.io', version: 'v1alpha1', plural: 'analysissessions' };
@@ -17,8 +19,8 @@ type Obj = { metadata: { name: string }; status?: { conditions?: Array<{ type: s
 const isReady = (o: Obj) => o.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
 /** Records, per object name (those `keep` accepts), when it was first seen, first scheduled (pods) and first Ready, from a watch on `path`; calls `changed` after each event. */
-async function watchReady(kc: KubeConfig, path: string, into: Map<string, number>, seen?: Map<string, number>, scheduled?: Map<string, number>, changed?: () => void, keep: (name: string) => boolean = () => true): Promise<AbortController> {
-  return new Watch(kc).watch(path, {}, (_type, obj: Obj & { spec?: { nodeName?: string } }) => {
+async function watchReady(kc: KubeConfig, path: string, into: Map<string, number>, seen?: Map<string, number>, scheduled?: Map<string, number>, changed?: () => void, keep: (name: string) => boolean = () => true): Promise<KeptWatch> {
+  return keepWatching(kc, path, {}, (_type, obj: Obj & { spec?: { nodeName?: string } }) => {
     const now = performance.now();
     const name = obj.metadata.name;
     if (!keep(name)) return;
@@ -26,7 +28,7 @@ async function watchReady(kc: KubeConfig, path: string, into: Map<string, number
     if (scheduled && !scheduled.has(name) && obj.spec?.nodeName) scheduled.set(name, now);
     if (!into.has(name) && isReady(obj)) into.set(name, now);
     changed?.();
-  }, () => undefined);
+  });
 }
 
 /** Runs `task(i)` for i < n with at most `limit` in flight. */
