@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { freePort, probe, waitFor } from '../src/cluster/wait.ts';
+import { parse } from 'yaml';
+import { REPO_ROOT } from '../src/cluster/binaries.ts';
 import { spawnOperator } from '../src/operator/spawn.ts';
 import { operatorMetrics, sumBy } from './metrics-text.ts';
 
@@ -19,6 +21,15 @@ export interface OperatorProcess {
   heapFile: string;
 }
 
+/** The operator's heap limit as the Helm chart sets it (values.yaml operator.heapMb). */
+export const OPERATOR_HEAP = `--max-old-space-size=${chartHeapMb()} --max-semi-space-size=4`;
+
+/** operator.heapMb of the chart's values.yaml. */
+function chartHeapMb(): number {
+  const values = parse(readFileSync(join(REPO_ROOT, 'charts', 'panalysis', 'values.yaml'), 'utf8')) as { operator: { heapMb: number } };
+  return values.operator.heapMb;
+}
+
 const PROBE = pathToFileURL(join(import.meta.dirname, 'heap-probe.ts')).href;
 
 /** Starts the operator (resync every 5 s, heap-probe.ts loaded) and waits until it is ready. */
@@ -27,7 +38,7 @@ export async function startOperator(kubeconfig: string): Promise<OperatorProcess
   const heapFile = join(mkdtempSync(join(tmpdir(), 'sessionbench-')), 'heap.json');
   const started = performance.now();
   const saved = { NODE_OPTIONS: process.env.NODE_OPTIONS, BENCH_HEAP_FILE: process.env.BENCH_HEAP_FILE };
-  process.env.NODE_OPTIONS = `${saved.NODE_OPTIONS ?? ''} --import=${PROBE}`.trim();
+  process.env.NODE_OPTIONS = `${saved.NODE_OPTIONS ?? ''} ${OPERATOR_HEAP} --import=${PROBE}`.trim();
   process.env.BENCH_HEAP_FILE = heapFile;
   let child: ChildProcess;
   try {

@@ -31,6 +31,7 @@ export const ChartValues = Type.Object({
     resyncSeconds: Type.Integer({ minimum: 1 }),
     metricsPort: Port,
     resources: Resources,
+    heapMb: Type.Integer({ minimum: 64, description: 'V8 heap limit of the operator in MB (NODE_OPTIONS=--max-old-space-size); keep it below the memory limit.' }),
     nodeSelector: Type.Record(Type.String(), Type.String()),
     tolerations: Type.Array(Type.Object({}, { additionalProperties: true })),
     affinity: Type.Object({}, { additionalProperties: true }),
