@@ -43,13 +43,18 @@ function endToEnd(w: WorkloadResult) {
   return w.latencyMs.sessionReady ?? w.latencyMs.podReady;
 }
 
+/** B1 at burst size `size` when the run measured it there, else B1 at N. */
+function b1At(b: Bundle, size: number): WorkloadResult | undefined {
+  return workload(b, `b1-${size}`) ?? workload(b, 'b1');
+}
+
 /** Per W1 burst size: ours ÷ B1 and ours ÷ KubeSpawner (with and without storage) on p50, p99 and throughput. */
 export function ratios(b: Bundle): Ratio[] {
   const out: Ratio[] = [];
   for (const size of burstSizes(b)) {
     const ours = workload(b, `w1-${size}`)!;
     const against: Array<[string, WorkloadResult | undefined]> = [
-      ['B1 (loader, PVC + pod)', workload(b, 'b1')],
+      ['B1 (loader, PVC + pod)', b1At(b, size)],
       ['KubeSpawner (home PVC)', workload(b, `kubespawner-${size}`)],
       ['KubeSpawner (no storage)', workload(b, `kubespawner-${size}-nostorage`)],
     ];
@@ -72,9 +77,9 @@ const verdict = (ok: boolean | undefined): TargetCheck['verdict'] => (ok === und
 /** Issue 10's targets against the run's figures. A target at a scale the run did not reach is "not measured" (the nearest figure is shown). */
 export function targets(b: Bundle): TargetCheck[] {
   const out: TargetCheck[] = [];
-  const b1 = workload(b, 'b1');
   const sizes = burstSizes(b);
   const at1000 = sizes.find((s) => s >= 1000);
+  const b1 = b1At(b, at1000 ?? sizes.at(-1) ?? 0);
   const big = workload(b, `w1-${at1000 ?? sizes.at(-1)}`);
   const scale = at1000 ? '' : ` (largest burst ${big?.sessions ?? 0}, not 1,000)`;
   if (big && b1) {

@@ -117,6 +117,16 @@ async function main(): Promise<void> {
         log(`W1: removing the sessions of the previous burst`);
         await removeSessions(kc, lastNs);
       }
+      if (size > N) {
+        // B1 at this size too, so that the burst is compared with the platform at the same scale; removed before W1.
+        const id = `b1-${size}`;
+        const bns = `bench-${id}-${run}`;
+        log(`B1: ${size} home claims + pods + services created by the loader`);
+        const pb = new Progress(`B1 ${size}`, size);
+        const ob = await observe(ctx(undefined, 0), () => pb.counts(), () => baseline(kc, bns, size, CONCURRENCY, true, pb), (r) => ({ sessions: size, loaderWrites: r.loaderWrites }));
+        save(workloadResult({ id, system: 'loader', sessions: size, seconds: ob.out.seconds, title: `B1 at ${size}: the loader creates a home PVC, a pod and a service`, what: `The load generator itself creates ${size} PersistentVolumeClaims, pods and services, ${CONCURRENCY} creations in flight: the platform's ceiling at the size of the next W1 burst (removed before it).` }, { podReady: ob.out.podReady }, ob));
+        await dropNamespace(kc, bns);
+      }
       lastNs = `bench-w1-${k}-${run}`;
       log(`W1: ${size} sessions through the operator`);
       const p = new Progress(`W1 ${size}`, size);
