@@ -128,8 +128,14 @@ describe('datasets and data access', () => {
     const s = await waitSession(ns, 'bob-revoked', 'stopped', (x) => readyReason(x) === 'NotProposalMember' || readyReason(x) === 'AccessRevoked');
     expect(s.status?.phase).not.toBe('Running');
     expect((await core().readNamespacedPersistentVolumeClaim({ name: 'bob-revoked-home', namespace: ns })).metadata?.name).toBe('bob-revoked-home');
-    const events = await core().listNamespacedEvent({ namespace: ns, fieldSelector: 'involvedObject.name=bob-revoked' });
-    expect(events.items.map((e) => e.reason)).toEqual(expect.arrayContaining(['AccessRevoked']));
+    // The Event is written after the status that asked for it: wait for it rather than read once.
+    let reasons: string[] = [];
+    await waitFor('the AccessRevoked event', async () => {
+      const events = await core().listNamespacedEvent({ namespace: ns, fieldSelector: 'involvedObject.name=bob-revoked' });
+      reasons = events.items.map((e) => e.reason ?? '');
+      return reasons.includes('AccessRevoked');
+    }, 30_000).catch(() => undefined);
+    expect(reasons).toEqual(expect.arrayContaining(['AccessRevoked']));
   });
 
   it('removes the volume object (never the data) when the DatasetMount is deleted', async () => {

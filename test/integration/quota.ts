@@ -18,10 +18,20 @@ export async function listQuotas(namespace: string): Promise<ResourceQuota[]> {
   return ((await custom().listNamespacedCustomObject({ ...G, namespace })) as { items: ResourceQuota[] }).items;
 }
 
-/** Replaces the quota's spec (read, change, write with its resourceVersion). */
+/**
+ * Replaces the quota's spec as an admin's `kubectl edit` does: read, change, write with its resourceVersion, and
+ * read again when the operator wrote the status in between (409).
+ */
 export async function editQuota(namespace: string, name: string, change: (spec: ResourceQuotaSpec) => ResourceQuotaSpec): Promise<void> {
-  const q = await getQuota(namespace, name);
-  await custom().replaceNamespacedCustomObject({ ...G, namespace, name, body: { ...q, spec: change(q.spec) } });
+  for (let attempt = 1; ; attempt++) {
+    const q = await getQuota(namespace, name);
+    try {
+      await custom().replaceNamespacedCustomObject({ ...G, namespace, name, body: { ...q, spec: change(q.spec) } });
+      return;
+    } catch (err) {
+      if ((err as { code?: number }).code !== 409 || attempt >= 5) throw err;
+    }
+  }
 }
 
 /**
