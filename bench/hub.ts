@@ -6,26 +6,14 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { BurstOptions, HubRun } from './kubespawner/workload.ts';
+import type { KUBESPAWNER_VERSIONS } from './kubespawner/workload.ts';
 
-/** One hub burst: latencies in ms per server from the spawn request. */
-export interface HubRun {
-  size: number;
-  withStorage: boolean;
-  podCreated: number[];
-  podReady: number[];
-  /** The hub says the server is ready. */
-  serverReady: number[];
-  seconds: number;
-  serversPerSecond: number;
-  hubCpuSeconds: number;
-  hubPeakRssMb: number;
-  proxyCpuSeconds: number;
-  failed?: { reason: string; ready: number };
-}
+export type { HubRun };
 
 export interface HubModule {
-  kubespawnerBurst(o: { kubeconfig: string; namespace: string; size: number; withStorage: boolean; concurrency?: number; concurrentSpawnLimit?: number; onProgress?: (created: number, ready: number) => void }): Promise<HubRun>;
-  KUBESPAWNER_VERSIONS: { jupyterhub: string; kubespawner: string; configurableHttpProxy: string };
+  kubespawnerBurst(o: BurstOptions): Promise<HubRun>;
+  KUBESPAWNER_VERSIONS: typeof KUBESPAWNER_VERSIONS;
 }
 
 const MODULE = join(import.meta.dirname, 'kubespawner', 'workload.ts');

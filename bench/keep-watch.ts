@@ -15,10 +15,11 @@ export interface KeptWatch {
  * Calls `onEvent` for every event on `path` (with `query`) from now on, until `abort()`. A request
  * that ends (client-node ends one after 30 s without events; the apiserver after its timeout; a
  * dropped connection) is reopened from the last resourceVersion seen, so no event is lost; after a
- * 410 it is reopened without one and the current objects arrive again as ADDED.
+ * 410 it is reopened without one and the current objects arrive again as ADDED. `from`: a
+ * resourceVersion to start at (e.g. a list's, to skip the objects that exist already).
  */
-export async function keepWatching<T>(kc: KubeConfig, path: string, query: Record<string, unknown>, onEvent: (type: string, obj: T) => void): Promise<KeptWatch> {
-  let rv: string | undefined;
+export async function keepWatching<T>(kc: KubeConfig, path: string, query: Record<string, unknown>, onEvent: (type: string, obj: T) => void, from?: string): Promise<KeptWatch> {
+  let rv = from;
   let current: AbortController | undefined;
   let stopped = false;
   let reopened = 0;

@@ -169,7 +169,7 @@ export async function kubespawnerBurst(o: BurstOptions): Promise<HubRun> {
     await removeUsers(api, users);
     return run;
   } finally {
-    watch.stop();
+    watch.abort();
     await hub?.stop();
     await deleteNamespace(core, o.namespace);
   }
