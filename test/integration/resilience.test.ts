@@ -120,7 +120,8 @@ describe('operator resilience', () => {
     const m = await op.metrics();
     const relists = Object.entries(m).filter(([k]) => k.startsWith('controller_runtime_reflector_relists_after_gone_total') && k.includes('AnalysisSession')).reduce((a, [, v]) => a + v, 0);
     expect(relists).toBeGreaterThan(0);
-    expect((await getSession(ns, 'gone')).status?.observedGeneration).toBe(2);
+    // The status that records the edit is written after the pod it asks for: wait for it rather than read it once.
+    await waitFor('the session to report the edit as observed', async () => (await getSession(ns, 'gone')).status?.observedGeneration === 2, 30_000);
   }, 150_000);
 });
 
