@@ -32,8 +32,8 @@ function chartHeapMb(): number {
 
 const PROBE = pathToFileURL(join(import.meta.dirname, 'heap-probe.ts')).href;
 
-/** Starts the operator (resync every 5 s, heap-probe.ts loaded) and waits until it is ready. */
-export async function startOperator(kubeconfig: string): Promise<OperatorProcess> {
+/** Starts the operator (resync every `resyncSeconds`, heap-probe.ts loaded) and waits until it is ready. */
+export async function startOperator(kubeconfig: string, resyncSeconds: number): Promise<OperatorProcess> {
   const port = await freePort();
   const heapFile = join(mkdtempSync(join(tmpdir(), 'sessionbench-')), 'heap.json');
   const started = performance.now();
@@ -42,7 +42,7 @@ export async function startOperator(kubeconfig: string): Promise<OperatorProcess
   process.env.BENCH_HEAP_FILE = heapFile;
   let child: ChildProcess;
   try {
-    child = spawnOperator({ kubeconfig, port, args: ['--resync-seconds', '5'] });
+    child = spawnOperator({ kubeconfig, port, args: ['--resync-seconds', String(resyncSeconds)] });
   } finally {
     for (const [k, v] of Object.entries(saved)) {
       if (v === undefined) delete process.env[k];

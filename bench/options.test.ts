@@ -4,7 +4,7 @@ import { benchOptions, nodeLayoutFor } from './options.ts';
 
 describe('sessionbench options', () => {
   it('runs issue 10’s workloads by default: bursts of 100 and 1,000, 2, 5 and 10 sessions/s, 1,000 stored, 300 s idle', () => {
-    expect(benchOptions([], {})).toMatchObject({ quick: false, n: 100, sizes: [100, 1000], rates: [2, 5, 10], arrivalSeconds: 20, resyncIdleSeconds: 15, stored: 1000, afterRestartSeconds: 60, idleSeconds: 300, kubespawner: true, resultName: 'sessionbench', resultDir: '' });
+    expect(benchOptions([], {})).toMatchObject({ quick: false, n: 100, sizes: [100, 1000], rates: [2, 5, 10], arrivalSeconds: 20, resyncSeconds: 5, resyncIdleSeconds: 15, stored: 1000, afterRestartSeconds: 60, idleSeconds: 300, kubespawner: true, resultName: 'sessionbench', resultDir: '' });
   });
   it('makes --quick and BENCH_QUICK=1 a small smoke run with results of its own', () => {
     const quick = { quick: true, n: 10, sizes: [10], rates: [2], arrivalSeconds: 5, stored: 20, afterRestartSeconds: 10, idleSeconds: 6, resultName: 'sessionbench-quick', resultDir: 'quick' };
@@ -40,5 +40,9 @@ describe('sessionbench options', () => {
     expect(withHub.cpuNodes * 110).toBeGreaterThanOrEqual(200 + 2 * 5000);
     const stored = nodeLayoutFor(benchOptions([], { BENCH_STORED: '10000' }));
     expect(stored.cpuNodes * 110).toBeGreaterThanOrEqual(200 + 10000 + 200);
+  });
+  it('resyncs less often when many sessions are kept, and idles W4 over two resyncs', () => {
+    expect(benchOptions([], { BENCH_SIZES: '100,1000,5000', BENCH_STORED: '10000' })).toMatchObject({ resyncSeconds: 25, resyncIdleSeconds: 55, stored: 10000 });
+    expect(benchOptions(['--quick'], {})).toMatchObject({ resyncSeconds: 5, resyncIdleSeconds: 15 });
   });
 });

@@ -17,7 +17,9 @@ export interface BenchOptions {
   rates: number[];
   /** How long W2 creates sessions at each rate. */
   arrivalSeconds: number;
-  /** W4 idle time (the operator resyncs every 5 s). */
+  /** The bench operator's resync period: 5 s, longer once more sessions are kept (5 s per 2,000 of the most sessions a run keeps). */
+  resyncSeconds: number;
+  /** W4 idle time: two resync periods and 5 s, at least 15 s (6 s quick), so that every session is resynced at least once. */
   resyncIdleSeconds: number;
   /** W3: running sessions stored when the operator restarts. */
   stored: number;
@@ -62,14 +64,18 @@ export function benchOptions(argv: readonly string[], env: Readonly<Record<strin
   const n = Math.round(positive(env.BENCH_N, 'BENCH_N') ?? (quick ? 10 : 100));
   const sizes = (positiveList(env.BENCH_SIZES, 'BENCH_SIZES') ?? (quick ? [n] : [100, 1000])).map(Math.round);
   const kubespawner = env.BENCH_KUBESPAWNER !== '0';
+  const stored = Math.max(Math.round(positive(env.BENCH_STORED, 'BENCH_STORED') ?? (quick ? 20 : 1000)), sizes.at(-1)!);
+  // A resync re-queues every stored session: at 10,000 every 5 s it would be a constant load, not an idle operator.
+  const resyncSeconds = 5 * Math.max(1, Math.ceil(Math.max(stored, ...sizes) / 2000));
   return {
     quick,
     n,
     sizes,
     rates: positiveList(env.BENCH_RATES, 'BENCH_RATES') ?? (quick ? [2] : [2, 5, 10]),
     arrivalSeconds: positive(env.BENCH_ARRIVAL_SECONDS, 'BENCH_ARRIVAL_SECONDS') ?? (quick ? 5 : 20),
-    resyncIdleSeconds: quick ? 6 : 15,
-    stored: Math.max(Math.round(positive(env.BENCH_STORED, 'BENCH_STORED') ?? (quick ? 20 : 1000)), sizes.at(-1)!),
+    resyncSeconds,
+    resyncIdleSeconds: Math.max(quick ? 6 : 15, 2 * resyncSeconds + 5),
+    stored,
     afterRestartSeconds: quick ? 10 : 60,
     idleSeconds: positive(env.BENCH_IDLE_SECONDS, 'BENCH_IDLE_SECONDS') ?? (quick ? 6 : 300),
     kubespawner,

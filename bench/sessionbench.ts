@@ -110,7 +110,7 @@ async function main(): Promise<void> {
       const obs = await observe(ctx(undefined, 0), () => p.counts(), () => baseline(kc, `bench-${id}-${run}`, N, CONCURRENCY, withClaim, p), (r) => ({ sessions: N, loaderWrites: r.loaderWrites }));
       save(workloadResult({ id, system: 'loader', sessions: N, seconds: obs.out.seconds, title: withClaim ? 'B1: the loader creates a home PVC, a pod and a service' : 'B0: the loader creates a pod and a service', what: `The load generator itself creates ${N} ${withClaim ? 'PersistentVolumeClaims, ' : ''}pods and services, ${CONCURRENCY} creations in flight: the platform's ceiling without the operator.` }, { podReady: obs.out.podReady }, obs));
     }
-    const op = await startOperator(kubeconfig);
+    const op = await startOperator(kubeconfig, o.resyncSeconds);
     let lastNs = '';
     for (const [k, size] of o.sizes.entries()) {
       if (lastNs) {
@@ -132,13 +132,13 @@ async function main(): Promise<void> {
       const p = new Progress(`W1 ${size}`, size);
       const ns = lastNs;
       const obs = await observe(ctx(op), () => p.counts(), () => burst(kc, ns, size, CONCURRENCY, p), () => ({ sessions: size, loaderWrites: size }));
-      save(workloadResult({ id: `w1-${size}`, system: 'panalysis', sessions: size, seconds: obs.out.seconds, title: `W1: burst of ${size} sessions`, what: `${size} AnalysisSessions created at once (${CONCURRENCY} creations in flight) in a fresh proposal namespace; the operator creates each session's home PVC, pod and service. ${k > 0 ? 'The previous burst\'s sessions were removed first. ' : ''}One operator (resync every 5 s), started after B0 and B1, runs all bursts.` }, latencies(obs.out), obs));
+      save(workloadResult({ id: `w1-${size}`, system: 'panalysis', sessions: size, seconds: obs.out.seconds, title: `W1: burst of ${size} sessions`, what: `${size} AnalysisSessions created at once (${CONCURRENCY} creations in flight) in a fresh proposal namespace; the operator creates each session's home PVC, pod and service. ${k > 0 ? 'The previous burst\'s sessions were removed first. ' : ''}One operator (resync every ${o.resyncSeconds} s), started after B0 and B1, runs all bursts.` }, latencies(obs.out), obs));
       if (!hubSkipped && hubFailedAt === undefined) hubFailedAt = await hubBursts(hub as HubModule, kubeconfig, size, k === 0, run, ctx(), save);
     }
-    log(`W4: ${o.resyncIdleSeconds} s idle (resync every 5 s)`);
+    log(`W4: ${o.resyncIdleSeconds} s idle (resync every ${o.resyncSeconds} s)`);
     const last = o.sizes.at(-1)!;
     const w4 = await observe(ctx(op, 0), () => ({ created: last, ready: last }), () => sleep(o.resyncIdleSeconds * 1000), () => ({ sessions: last, loaderWrites: 0 }));
-    save(workloadResult({ id: 'w4-idle', system: 'panalysis', sessions: last, title: 'W4: idle resync', what: `Nothing happens for ${o.resyncIdleSeconds} s while the last burst's ${last} sessions run; the operator resyncs every 5 s, so every session is reconciled again without any change. Target: no write.`, extra: { idleSeconds: o.resyncIdleSeconds, resyncSeconds: 5 } }, {}, w4));
+    save(workloadResult({ id: 'w4-idle', system: 'panalysis', sessions: last, title: 'W4: idle resync', what: `Nothing happens for ${o.resyncIdleSeconds} s while the last burst's ${last} sessions run; the operator resyncs every ${o.resyncSeconds} s, so every session is reconciled again without any change. Target: no write.`, extra: { idleSeconds: o.resyncIdleSeconds, resyncSeconds: o.resyncSeconds } }, {}, w4));
     const restarted = await restart(op, kubeconfig, lastNs, last, ctx, save);
     log(`W5: ${o.idleSeconds} s without activity, then one session`);
     const p5 = new Progress('W5', 1);
@@ -149,14 +149,14 @@ async function main(): Promise<void> {
     save(workloadResult({ id: 'w5-idle-one', system: 'panalysis', sessions: 1, title: `W5: one session after ${o.idleSeconds} s idle`, what: `The operator restarted by W3 sees no activity for ${o.idleSeconds} s (its watches idle), then one session is created among the ${o.stored} stored ones. Catches watches that went stale while idle: create → pod created and → session Ready should be as fast as in a burst.`, extra: { idleSeconds: o.idleSeconds } }, latencies(w5.out), w5));
     await stopOperator(restarted);
     log(`Q1: ${N} sessions contending for proposal quotas of ${QUOTA_LIMIT} sessions`);
-    const qop = await startOperator(kubeconfig);
+    const qop = await startOperator(kubeconfig, o.resyncSeconds);
     const pq = new Progress('Q1', N);
     const q1 = await observe(ctx(qop), () => pq.counts(), () => quotaWorkload({ kc, operatorPort: qop.port, n: N, prefix: `bench-q1-${run}`, concurrency: CONCURRENCY, progress: pq }), (q) => ({ sessions: N, loaderWrites: 2 * N + 2 * q.result.proposals }));
     const { what: q1what, ...q1extra } = q1.out.result;
     save(workloadResult({ id: 'q1', system: 'panalysis', sessions: N, seconds: q1.out.result.secondsToAllReleased, title: `Q1: quota contention over ${q1.out.result.proposals} proposals`, what: q1what, extra: q1extra }, { sessionReady: q1.out.createToReady }, q1));
     await stopOperator(qop);
     console.error(describeQuotaWorkload(q1.out.result, N));
-    const wop = await startOperator(kubeconfig);
+    const wop = await startOperator(kubeconfig, o.resyncSeconds);
     for (const [k, rate] of o.rates.entries()) {
       const n = arrivalCount(rate, o.arrivalSeconds);
       log(`W2: ${n} sessions at ${rate}/s for ${o.arrivalSeconds} s`);
@@ -172,7 +172,7 @@ async function main(): Promise<void> {
       quick: o.quick,
       machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30 * 10) / 10, os: `Linux ${release()}` },
       versions: { ...versions(), ...('KUBESPAWNER_VERSIONS' in hub ? { JupyterHub: hub.KUBESPAWNER_VERSIONS.jupyterhub, KubeSpawner: hub.KUBESPAWNER_VERSIONS.kubespawner, 'configurable-http-proxy': hub.KUBESPAWNER_VERSIONS.configurableHttpProxy } : {}) },
-      options: { n: N, sizes: o.sizes, rates: o.rates, arrivalSeconds: o.arrivalSeconds, stored: o.stored, idleSeconds: o.idleSeconds, resyncIdleSeconds: o.resyncIdleSeconds, concurrency: CONCURRENCY, operatorNodeOptions: OPERATOR_HEAP },
+      options: { n: N, sizes: o.sizes, rates: o.rates, arrivalSeconds: o.arrivalSeconds, stored: o.stored, idleSeconds: o.idleSeconds, resyncSeconds: o.resyncSeconds, resyncIdleSeconds: o.resyncIdleSeconds, concurrency: CONCURRENCY, operatorNodeOptions: OPERATOR_HEAP },
       nodes,
       kubespawner: { ...(hubSkipped ? { skipped: hubSkipped } : {}), ...(hubFailedAt ? { failedAtSize: hubFailedAt } : {}) },
       workloads: results,
@@ -236,7 +236,7 @@ async function restart(op: OperatorProcess, kubeconfig: string, ns: string, runn
   log(`W3: restart with ${o.stored} sessions stored`);
   await stopOperator(op);
   const t0 = performance.now();
-  const again = await startOperator(kubeconfig);
+  const again = await startOperator(kubeconfig, o.resyncSeconds);
   const p = new Progress('W3 reconciled', o.stored);
   let reconciledAllMs: number | undefined;
   let seen = { reconciles: 0, queued: 0 };
