@@ -50,6 +50,10 @@ export const Profile = Type.Object({
   /** Extra supplementary groups the image needs (e.g. 100 `users` of docker-stacks images). */
   imageGroups: Type.Optional(Type.Array(Type.Integer({ minimum: 1 }))),
   homeSize: Type.Optional(QuantityString),
+  /** Where this profile's sessions run (e.g. visualisation nodes for desktops); a GPU flavour's selector is added to it. */
+  nodeSelector: Type.Optional(StringMap(Type.String())),
+  /** Taints this profile's sessions tolerate; a GPU flavour's tolerations are added to them. */
+  tolerations: Type.Optional(Type.Array(Toleration)),
 });
 export type Profile = Type.Static<typeof Profile>;
 

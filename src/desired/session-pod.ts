@@ -27,6 +27,20 @@ function volumes(i: SessionInputs): V1Volume[] {
   ];
 }
 
+/**
+ * Node selector and tolerations: the profile's, then the GPU flavour's when the session has GPUs
+ * (the flavour's selector wins on a key both set). Empty parts are left out.
+ */
+function placement(i: SessionInputs): Pick<NonNullable<V1Pod['spec']>, 'nodeSelector' | 'tolerations'> {
+  const gpu = i.flavour && i.gpuCount > 0 ? i.flavour : undefined;
+  const nodeSelector = { ...i.profile.nodeSelector, ...gpu?.nodeSelector };
+  const tolerations = [...(i.profile.tolerations ?? []), ...(gpu?.tolerations ?? [])].map((t) => ({ ...t }));
+  return {
+    ...(gpu || Object.keys(nodeSelector).length > 0 ? { nodeSelector } : {}),
+    ...(gpu || tolerations.length > 0 ? { tolerations } : {}),
+  };
+}
+
 /** Builds the Pod of a session. */
 export function buildSessionPod(i: SessionInputs): V1Pod {
   const init = templateInitContainer(i);
@@ -47,9 +61,7 @@ export function buildSessionPod(i: SessionInputs): V1Pod {
     ...(init ? { initContainers: [init] } : {}),
     containers: containers(i),
     volumes: volumes(i),
-    ...(i.flavour && i.gpuCount > 0
-      ? { nodeSelector: i.flavour.nodeSelector ?? {}, tolerations: (i.flavour.tolerations ?? []).map((t) => ({ ...t })) }
-      : {}),
+    ...placement(i),
   };
   return {
     apiVersion: 'v1',

@@ -64,6 +64,19 @@ describe('decideSession', () => {
     expect(pod.spec!.tolerations).toEqual([{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
   });
 
+  it("places a session where its profile says, adding a GPU flavour's selector and tolerations", () => {
+    const onReal = { ...config, profiles: config.profiles.map((p) => p.name === 'jupyter-scipy' ? { ...p, nodeSelector: { 'panalysis.io/real-node': 'true' }, tolerations: [{ key: 'panalysis.io/real-node', operator: 'Exists' as const, effect: 'NoSchedule' as const }] } : p) };
+    const plain = podOf(decideSession(makeSession('p').obj(), facts(), onReal, NOW))!;
+    expect(plain.spec!.nodeSelector).toEqual({ 'panalysis.io/real-node': 'true' });
+    expect(plain.spec!.tolerations).toEqual([{ key: 'panalysis.io/real-node', operator: 'Exists', effect: 'NoSchedule' }]);
+    const gpu = podOf(decideSession(makeSession('g').gpu('a100-1g', 1).obj(), facts(), onReal, NOW))!;
+    expect(gpu.spec!.nodeSelector).toEqual({ 'panalysis.io/real-node': 'true', 'nvidia.com/mig.strategy': 'mixed' });
+    expect(gpu.spec!.tolerations!.map((t) => t.key)).toEqual(['panalysis.io/real-node', 'nvidia.com/gpu']);
+    const none = podOf(decideSession(makeSession('n').obj(), facts(), config, NOW))!;
+    expect(none.spec!.nodeSelector).toBeUndefined();
+    expect(none.spec!.tolerations).toBeUndefined();
+  });
+
   const refusals: Record<string, [AnalysisSession, IdentityFact, string, RegExp]> = {
     'an unknown profile': [makeSession('x').spec({ profile: 'matlab' }).obj(), alice, 'UnknownProfile', /spec\.profile: unknown profile "matlab"; profiles for jupyter sessions: jupyter-scipy/],
     'a desktop profile for a notebook': [makeSession('x').spec({ profile: 'desktop-xfce' }).obj(), alice, 'ProfileTypeMismatch', /desktop profile but spec\.type is jupyter/],
