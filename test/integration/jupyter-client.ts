@@ -69,7 +69,7 @@ async function api(base: string, token: string, method: string, path: string, bo
 }
 
 /** An `execute_request` in the v5 envelope, on the shell channel. */
-function executeRequest(code: string, session: string): Message & Record<string, unknown> {
+function executeRequest(code: string, session: string) {
   return {
     header: { msg_id: randomUUID(), username: 'panalysis-test', session, date: new Date().toISOString(), msg_type: 'execute_request', version: '5.3' },
     parent_header: {},
