@@ -90,6 +90,7 @@ async function main(): Promise<void> {
   const settleMs = o.quick ? 2000 : 5000;
   const ctx = (op?: OperatorProcess, settle = settleMs): ObserveContext => ({ kc, op, pids, settleMs: settle });
   const results: WorkloadResult[] = [];
+  let succeeded = false;
   const full: WorkloadResult[] = [];
   const save = (w: WorkloadResult) => {
     full.push(w);
@@ -181,8 +182,10 @@ async function main(): Promise<void> {
     writeFileSync(paths.combined.replace(/\.json$/, '.svg'), overview(full));
     log(`wrote ${writeReport(o.quick)}`);
     console.log(JSON.stringify(bundle, null, 2));
+    succeeded = true;
   } finally {
-    await cluster?.stop(true);
+    // A failed run keeps the cluster's logs for a look (`panalysis cluster down --name bench` removes them).
+    await cluster?.stop(succeeded);
   }
 }
 

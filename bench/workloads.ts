@@ -181,7 +181,16 @@ export function arrivals(kc: KubeConfig, ns: string, rate: number, seconds: numb
 export async function removeSessions(kc: KubeConfig, ns: string): Promise<void> {
   const custom = kc.makeApiClient(CustomObjectsApi);
   const core = kc.makeApiClient(CoreV1Api);
-  await custom.deleteCollectionNamespacedCustomObject({ ...G, namespace: ns });
+  // Deleting thousands of sessions at once can outlast a connection of a busy apiserver: ask again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await custom.deleteCollectionNamespacedCustomObject({ ...G, namespace: ns });
+      break;
+    } catch (err) {
+      if (attempt >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 5000));
+    }
+  }
   await waitFor(`sessions in ${ns} gone`, async () => {
     const list = (await custom.listNamespacedCustomObject({ ...G, namespace: ns })) as { items: unknown[] };
     const pods = await core.listNamespacedPod({ namespace: ns });
