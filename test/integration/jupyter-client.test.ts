@@ -13,7 +13,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { execute, status } from './jupyter-client.ts';
 
 /** The PyPI versions of the test server. */
@@ -26,7 +26,6 @@ const isRoot = process.getuid?.() === 0;
 const hasSetpriv = spawnSync('sh', ['-c', 'command -v setpriv']).status === 0;
 const skipReason = !hasPython ? 'python3 with the venv module is not on PATH'
   : isRoot && !hasSetpriv ? 'running as root without setpriv (util-linux) to drop capabilities' : undefined;
-if (skipReason) console.warn(`[jupyter-client.test] SKIPPED: ${skipReason}`);
 
 /** Runs a command to completion; throws with the tail of its output when it fails. */
 function run(cmd: string, args: string[]): void {
@@ -70,13 +69,18 @@ function freePort(): Promise<number> {
   });
 }
 
-describe.skipIf(skipReason !== undefined)('Jupyter client against a real Jupyter Server', () => {
+describe('Jupyter client against a real Jupyter Server', () => {
   let server: ChildProcess | undefined;
   let dir = '';
   let base = '';
   let log = '';
 
+  beforeEach((ctx) => {
+    if (skipReason) ctx.skip(skipReason);
+  });
+
   beforeAll(async () => {
+    if (skipReason) return;
     const python = installTestJupyter();
     dir = mkdtempSync(join(tmpdir(), 'jupyter-client-test-'));
     writeFileSync(join(dir, 'token'), TOKEN, { mode: 0o600 }); // read verbatim by Jupyter: no trailing newline

@@ -11,17 +11,15 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { desEncryptBlock, vncAuthResponse } from './des.ts';
 import { blank, encodePng, rfbHandshake, screenshot } from './rfb.ts';
 
 const PASSWORD = 'Pa55word';
 const NEEDED = ['Xvnc', 'vncpasswd', 'websockify', 'xsetroot', 'xterm'];
 const missing = NEEDED.filter((cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status !== 0);
-if (missing.length > 0) {
-  console.warn(`[rfb.test] SKIPPED: ${missing.join(', ')} not on PATH; install the Debian packages `
-    + 'tigervnc-standalone-server tigervnc-tools websockify xterm x11-xserver-utils');
-}
+const skipReason = missing.length === 0 ? undefined
+  : `${missing.join(', ')} not on PATH; install the Debian packages tigervnc-standalone-server tigervnc-tools websockify xterm x11-xserver-utils (scripts/preflight.sh does as root)`;
 
 /** A TCP port nobody listens on right now. */
 function freePort(): Promise<number> {
@@ -74,7 +72,7 @@ describe('DES and the VNC authentication response', () => {
   });
 });
 
-describe.skipIf(missing.length > 0)('RFB client against TigerVNC + websockify', () => {
+describe('RFB client against TigerVNC + websockify', () => {
   const children: ChildProcess[] = [];
   let dir = '';
   let url = '';
@@ -86,7 +84,12 @@ describe.skipIf(missing.length > 0)('RFB client against TigerVNC + websockify', 
     return child;
   };
 
+  beforeEach((ctx) => {
+    if (skipReason) ctx.skip(skipReason);
+  });
+
   beforeAll(async () => {
+    if (skipReason) return;
     dir = mkdtempSync(join(tmpdir(), 'rfb-test-'));
     const passwd = spawnSync('vncpasswd', ['-f'], { input: `${PASSWORD}\n` });
     if (passwd.status !== 0) throw new Error(`vncpasswd -f failed: ${passwd.stderr.toString()}`);
