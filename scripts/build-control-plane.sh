@@ -4,6 +4,8 @@
 # Contract: after a zero exit, "$PANALYSIS_CACHE/bin/<component>-<version>/" holds
 #   kube-apiserver kube-controller-manager kube-scheduler kubectl   (k8s-$K8S_VERSION)
 #   etcd (etcd-$ETCD_VERSION), kwok (kwok-$KWOK_VERSION), helm (helm-$HELM_VERSION)
+# and, with PANALYSIS_REAL_NODE=1, the real node's kubelet (kubelet-$K8S_VERSION) and containerd
+# (containerd-$CONTAINERD_VERSION, scripts/build-containerd.sh).
 # Each directory is complete or absent (built into a temp dir, then renamed), so a
 # second run with a warm cache does nothing. Versions come from scripts/versions.env.
 set -euo pipefail
@@ -32,19 +34,22 @@ build_into() {
   log "built $(basename "$dest") in $((SECONDS - start)) s"
 }
 
-build_k8s() {
-  local m minor patch work
+# k8s_module WORK NAME CMD...: writes a wrapper module in WORK that builds k8s.io/kubernetes/cmd/CMD...
+# at $K8S_VERSION, and sets $K8S_LDFLAGS (the version stamp).
+k8s_module() {
+  local work="$1" name="$2"; shift 2
+  local m c minor patch
   minor="$(echo "$K8S_VERSION" | cut -d. -f2)"; patch="$(echo "$K8S_VERSION" | cut -d. -f3)"
-  work="$CACHE/build/k8s-$K8S_VERSION"; mkdir -p "$work"
+  mkdir -p "$work"
   # The staging modules of k8s.io/kubernetes are replaced by ./staging paths in its own
   # go.mod; restate each replace at v0.<minor>.<patch> so the proxy can resolve them.
   local upstream; upstream="$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)",*/\1/p')"
   [ -f "$upstream" ] || die "could not download k8s.io/kubernetes@$K8S_VERSION from the Go module proxy"
   {
-    echo "module panalysis.invalid/k8s-bins"; echo; echo "go 1.25.0"; echo
+    echo "module panalysis.invalid/$name"; echo; echo "go 1.25.0"; echo
     echo "require k8s.io/kubernetes $K8S_VERSION"; echo
     echo "tool ("
-    for c in kube-apiserver kube-controller-manager kube-scheduler kubectl; do echo "	k8s.io/kubernetes/cmd/$c"; done
+    for c in "$@"; do echo "	k8s.io/kubernetes/cmd/$c"; done
     echo ")"; echo; echo "replace ("
     sed -n 's#^[[:space:]]*\(k8s.io/[a-z0-9-]*\) => ./staging/src/k8s.io/.*#\1#p' "$upstream" | sort -u | while read -r m; do
       echo "	$m => $m v0.$minor.$patch"
@@ -52,10 +57,17 @@ build_k8s() {
     echo ")"
   } > "$work/go.mod"
   (cd "$work" && go mod tidy >/dev/null)
-  local ld="-s -w" p
+  K8S_LDFLAGS="-s -w"
+  local p
   for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-    ld="$ld -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean -X $p.buildDate=1970-01-01T00:00:00Z"
+    K8S_LDFLAGS="$K8S_LDFLAGS -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean -X $p.buildDate=1970-01-01T00:00:00Z"
   done
+}
+
+build_k8s() {
+  local work="$CACHE/build/k8s-$K8S_VERSION"
+  k8s_module "$work" k8s-bins kube-apiserver kube-controller-manager kube-scheduler kubectl
+  local ld="$K8S_LDFLAGS"
   (cd "$work" && go build -trimpath -tags grpcnotrace -ldflags "$ld" -o "$OUT/" \
     k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
     k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl)
@@ -69,6 +81,15 @@ build_etcd() {
   (cd "$work" && go mod tidy >/dev/null && go build -trimpath -ldflags "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=$ETCD_VERSION" -o "$OUT/etcd" .)
 }
 
+# The real node's kubelet, in a module of its own (the control plane's module is left as it is,
+# so adding kubelet does not rebuild the control plane).
+build_kubelet() {
+  local work="$CACHE/build/kubelet-$K8S_VERSION"
+  k8s_module "$work" kubelet-bin kubelet
+  (cd "$work" && go build -trimpath -tags grpcnotrace -ldflags "$K8S_LDFLAGS" -o "$OUT/kubelet" k8s.io/kubernetes/cmd/kubelet)
+  "$OUT/kubelet" --version | grep -q "$K8S_VERSION" || die "kubelet does not report $K8S_VERSION"
+}
+
 build_kwok() { GOBIN="$OUT" go install -trimpath -ldflags "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=$KWOK_VERSION" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"; }
 
 build_helm() { GOBIN="$OUT" go install -trimpath -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"; }
@@ -77,4 +98,9 @@ build_into "$BIN/etcd-$ETCD_VERSION" build_etcd
 build_into "$BIN/kwok-$KWOK_VERSION" build_kwok
 build_into "$BIN/helm-$HELM_VERSION" build_helm
 build_into "$BIN/k8s-$K8S_VERSION" build_k8s
+# The real node (kubelet here, containerd by its own script) only where it was asked for.
+if [ "${PANALYSIS_REAL_NODE:-0}" = 1 ]; then
+  build_into "$BIN/kubelet-$K8S_VERSION" build_kubelet
+  bash "$here/build-containerd.sh"
+fi
 du -sh "$BIN" >&2

@@ -8,6 +8,11 @@
 # - Go >= 1.25 builds the control plane once. Where none is on PATH, the official
 #   toolchain is taken from the Go module proxy (golang.org/toolchain) into the cache.
 # - Then scripts/build-control-plane.sh builds or reuses the cached binaries.
+# - The real node (kubelet, containerd, runc, CNI plugins) is prepared where it can run: as root
+#   on Linux, unless PANALYSIS_REAL_NODE=0. runc, containernetworking-plugins, iptables and
+#   iproute2 come from apt-get (installed, never started as services); kubelet and containerd are
+#   built from the Go module proxy like the control plane. Elsewhere the local cluster runs
+#   without it (kwok nodes only) and the tests that need it say they are skipped.
 #
 # Usage: bash scripts/preflight.sh [--no-ldap]   (--no-ldap: only what `npm start` needs; nothing
 # at all when KUBECONFIG names the cluster to use)
@@ -34,6 +39,14 @@ if [ "$need_ldap" = 1 ]; then
       case "$tool" in slapadd) missing+=(slapd) ;; *) missing+=(ldap-utils) ;; esac
     fi
   done
+fi
+real_node=0
+if [ "${PANALYSIS_REAL_NODE:-1}" != 0 ] && [ "$(id -u)" = 0 ] && [ "$(uname -s)" = Linux ]; then
+  real_node=1
+  command -v runc >/dev/null 2>&1 || missing+=(runc)
+  [ -x /usr/lib/cni/bridge ] && [ -x /usr/lib/cni/host-local ] && [ -x /usr/lib/cni/loopback ] && [ -x /usr/lib/cni/portmap ] || missing+=(containernetworking-plugins)
+  { command -v iptables-save >/dev/null 2>&1 || [ -x /usr/sbin/iptables-save ]; } || missing+=(iptables)
+  command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
@@ -68,5 +81,6 @@ if ! go_ok; then
   export PATH="$goroot/bin:$PATH" GOROOT="$goroot"
 fi
 
-# 3. The control plane (kube-apiserver, etcd, kwok, helm, ...), built once and cached.
-exec bash "$here/build-control-plane.sh"
+# 3. The control plane (kube-apiserver, etcd, kwok, helm, ...) and, where it can run, the real
+#    node's kubelet and containerd, built once and cached.
+PANALYSIS_REAL_NODE=$real_node exec bash "$here/build-control-plane.sh"
