@@ -1,0 +1,3 @@
+module panalysis.invalid/pause
+
+go 1.22

@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# Builds the session images without a registry and caches them as OCI image archives.
+#
+# Usage: build-images.sh [NAME...]      build the named images (default: every recipe in images/)
+#        build-images.sh --key NAME     print NAME's cache key and exit
+#        build-images.sh --archive NAME print NAME's archive path and exit
+#        build-images.sh --ref NAME     print NAME's image reference and exit
+#
+# Contract: after a zero exit, "$PANALYSIS_CACHE/images/<name>-<key>.oci.tar" exists for each
+# NAME: an oci-layout archive (index.json naming the image REF of images/<name>/image.env, one
+# manifest, one config, one gzip layer with numeric owners and modes kept) that containerd 1.6
+# and later import with `ctr -n k8s.io images import`. <key> is the first 16 hex digits of the
+# sha256 over this script and every file of images/<name>/ (each as "path\n" then its bytes,
+# paths sorted), so changing a recipe or this script builds again. An archive is complete or
+# absent (written to a temp file, then renamed). Before packing, the recipe's CHECKS run in the
+# built root as an unknown uid; a failing check prints one line naming the missing piece.
+#
+# Recipe (images/<name>/image.env, sourced): REF, CONFIG (the OCI config's "config" object,
+# one line of JSON), KIND=go|debian, CHECKS (lines "what is missing|shell command").
+# Debian recipes also have packages.txt (one package a line) and may have requirements.txt
+# (pinned, installed into the venv /opt/venv).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(dirname "$here")"
+CACHE="${PANALYSIS_CACHE:-$HOME/.cache/panalysis}"
+OUTDIR="$CACHE/images"
+MIRROR="${PANALYSIS_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+SUITE=bookworm
+
+die() { echo "panalysis: $*" >&2; exit 1; }
+log() { echo "panalysis: $*" >&2; }
+
+recipe_files() { (cd "$repo" && find "images/$1" -type f | LC_ALL=C sort); }
+
+image_key() {
+  [ -f "$repo/images/$1/image.env" ] || die "no image recipe images/$1/image.env"
+  { printf '%s\n' scripts/build-images.sh; cat "$here/build-images.sh"
+    local f; for f in $(recipe_files "$1"); do printf '%s\n' "$f"; cat "$repo/$f"; done
+  } | sha256sum | cut -c1-16
+}
+
+archive_path() { echo "$OUTDIR/$1-$(image_key "$1").oci.tar"; }
+
+# load_recipe NAME: sets REF CONFIG KIND CHECKS from images/NAME/image.env.
+load_recipe() {
+  REF='' CONFIG='' KIND='' CHECKS=''
+  # shellcheck disable=SC1090
+  source "$repo/images/$1/image.env"
+  [ -n "$REF" ] && [ -n "$CONFIG" ] && [ -n "$KIND" ] || die "images/$1/image.env must set REF, CONFIG and KIND"
+}
+
+# run_checks NAME ROOT: runs each CHECKS line inside ROOT as uid 1000:1000 (not in /etc/passwd).
+run_checks() {
+  local name="$1" root="$2" line what cmd
+  while IFS= read -r line; do
+    [ -n "$line" ] || continue
+    what="${line%%|*}"; cmd="${line#*|}"
+    if ! chroot --userspec=1000:1000 --groups=1000,2000 "$root" /usr/bin/env -i HOME=/tmp/home \
+        PATH=/opt/venv/bin:/usr/local/bin:/usr/bin:/bin /bin/sh -c "mkdir -p /tmp/home && $cmd" >"$root/tmp/check.log" 2>&1; then
+      tail -5 "$root/tmp/check.log" >&2
+      die "image $name: start-up check failed: $what (command: $cmd)"
+    fi
+  done <<<"$CHECKS"
+  rm -rf "$root/tmp/check.log" "$root/tmp/home"
+}
+
+# --- roots ------------------------------------------------------------------------------------
+
+build_go_root() { # NAME ROOT: a root holding only the static Go program images/NAME/ builds.
+  command -v go >/dev/null 2>&1 || die "the Go toolchain is needed to build the $1 image"
+  (cd "$repo/images/$1" && GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod \
+    go build -trimpath -ldflags "-s -w" -o "$2/$1" .)
+  chmod 755 "$2" "$2/$1"
+}
+
+pip_env() { # prints env assignments giving pip in a chroot the host's index configuration.
+  local k v
+  for k in index-url extra-index-url trusted-host; do
+    v="$(python3 -m pip config get "global.$k" 2>/dev/null || true)"
+    [ -n "$v" ] && printf 'PIP_%s=%s\n' "$(echo "$k" | tr a-z- A-Z_)" "$v"
+  done
+  return 0
+}
+
+build_debian_root() { # NAME ROOT
+  local name="$1" root="$2" pkgs
+  command -v debootstrap >/dev/null 2>&1 || die "debootstrap is needed to build the $name image (apt-get install debootstrap)"
+  mkdir -p "$CACHE/build/debs"
+  log "$name: debootstrap --variant=minbase $SUITE from $MIRROR"
+  debootstrap --variant=minbase --cache-dir="$CACHE/build/debs" "$SUITE" "$root" "$MIRROR" >"$root.debootstrap.log" 2>&1 \
+    || { tail -20 "$root.debootstrap.log" >&2; die "debootstrap of $SUITE failed for $name (mirror $MIRROR)"; }
+  rm -f "$root.debootstrap.log"
+  cat > "$root/etc/apt/sources.list" <<EOF
+deb $MIRROR $SUITE main
+deb $MIRROR $SUITE-updates main
+deb ${MIRROR%/debian}/debian-security $SUITE-security main
+EOF
+  printf '#!/bin/sh\nexit 101\n' > "$root/usr/sbin/policy-rc.d"; chmod 755 "$root/usr/sbin/policy-rc.d"
+  # The registries are reached through a TLS-intercepting proxy: lend the chroot the host's CA bundle.
+  cp /etc/ssl/certs/ca-certificates.crt "$root/tmp/host-ca.crt"
+  pkgs="$(grep -v '^#' "$repo/images/$name/packages.txt" | xargs)"
+  log "$name: apt-get install $pkgs"
+  chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
+    sh -c "apt-get -o Acquire::https::CAInfo=/tmp/host-ca.crt update -qq && apt-get -o Acquire::https::CAInfo=/tmp/host-ca.crt install -y -qq --no-install-recommends $pkgs" \
+    || die "apt-get install in the $name root failed"
+  if [ -f "$repo/images/$name/requirements.txt" ]; then
+    cp "$repo/images/$name/requirements.txt" "$root/tmp/requirements.txt"
+    log "$name: pip install -r images/$name/requirements.txt into /opt/venv"
+    # shellcheck disable=SC2046
+    chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root PIP_CERT=/tmp/host-ca.crt \
+      PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 $(pip_env) \
+      sh -c 'python3 -m venv /opt/venv && /opt/venv/bin/pip install -q -r /tmp/requirements.txt' \
+      || die "pip install in the $name root failed (is the PyPI index reachable?)"
+  fi
+  # Leave no build state, host CA or caches in the image.
+  rm -rf "$root/usr/sbin/policy-rc.d" "$root/tmp/"* "$root/tmp/".[!.]* "$root/var/lib/apt/lists/"* "$root/var/cache/apt/"*.bin \
+    "$root/var/cache/apt/archives/"*.deb "$root/var/cache/debconf/"*-old "$root/var/log/"*.log "$root/var/log/apt/"* \
+    "$root/usr/share/man" "$root/usr/share/info" "$root/root/.cache"
+  find "$root/usr/share/doc" -mindepth 2 ! -name copyright ! -type d -delete 2>/dev/null || true
+  chmod 1777 "$root/tmp"
+}
+
+# --- packing ----------------------------------------------------------------------------------
+
+json_str() { printf '"%s"' "$(printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g')"; }
+
+# blob DIR FILE: moves FILE into DIR/blobs/sha256/<digest>; prints "<digest> <size>".
+blob() {
+  local d s; d="$(sha256sum "$2" | cut -d' ' -f1)"; s="$(stat -c %s "$2")"
+  mv "$2" "$1/blobs/sha256/$d"; echo "$d $s"
+}
+
+# pack NAME ROOT ARCHIVE: writes ROOT as a single-layer OCI archive named REF.
+pack() {
+  local name="$1" root="$2" archive="$3" lay="$2.oci" diff layer config manifest
+  rm -rf "$lay"; mkdir -p "$lay/blobs/sha256"
+  # One read of the root: the uncompressed stream's digest (diff_id) beside the gzip layer.
+  mkfifo "$lay/fifo"
+  sha256sum < "$lay/fifo" | cut -d' ' -f1 > "$lay/diff_id" & local hasher=$!
+  tar -C "$root" --sort=name --numeric-owner --format=gnu -cf - . | tee "$lay/fifo" | gzip -n -6 > "$lay/layer"
+  wait "$hasher"
+  diff="$(cat "$lay/diff_id")"; rm "$lay/diff_id" "$lay/fifo"
+  [ ${#diff} = 64 ] || die "could not compute the layer digest of $name"
+  layer="$(blob "$lay" "$lay/layer")"
+  printf '{"architecture":"amd64","os":"linux","config":%s,"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' \
+    "$CONFIG" "$diff" > "$lay/config"
+  config="$(blob "$lay" "$lay/config")"
+  printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%s},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:%s","size":%s}]}' \
+    ${config% *} ${config#* } ${layer% *} ${layer#* } > "$lay/manifest"
+  manifest="$(blob "$lay" "$lay/manifest")"
+  printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s,"annotations":{"io.containerd.image.name":%s,"org.opencontainers.image.ref.name":%s}}]}' \
+    ${manifest% *} ${manifest#* } "$(json_str "$REF")" "$(json_str "$REF")" > "$lay/index.json"
+  printf '{"imageLayoutVersion":"1.0.0"}' > "$lay/oci-layout"
+  tar -C "$lay" --sort=name --numeric-owner --owner=0 --group=0 --mtime=@0 -cf "$archive.tmp" oci-layout index.json blobs
+  mv "$archive.tmp" "$archive"
+  rm -rf "$lay"
+}
+
+build_image() {
+  local name="$1" archive work start=$SECONDS
+  archive="$(archive_path "$name")"
+  if [ -f "$archive" ]; then log "$name: cached ($(basename "$archive"))"; return 0; fi
+  load_recipe "$name"
+  mkdir -p "$OUTDIR" "$CACHE/build"
+  work="$(mktemp -d "$CACHE/build/image-$name.XXXXXX")"
+  # shellcheck disable=SC2064
+  trap "rm -rf '$work'" EXIT
+  case "$KIND" in
+    go) mkdir "$work/root"; build_go_root "$name" "$work/root" ;;
+    debian) build_debian_root "$name" "$work/root" ;;
+    *) die "images/$name/image.env: unknown KIND '$KIND'" ;;
+  esac
+  [ "$KIND" = go ] || run_checks "$name" "$work/root"
+  [ "$KIND" != go ] || "$work/root/$name" -v >/dev/null || die "image $name: start-up check failed: /$name does not run"
+  pack "$name" "$work/root" "$archive"
+  rm -rf "$work"; trap - EXIT
+  log "$name: built $REF in $((SECONDS - start)) s, $(du -h "$archive" | cut -f1) ($(basename "$archive"))"
+}
+
+case "${1:-}" in
+  --key) image_key "$2"; exit 0 ;;
+  --archive) archive_path "$2"; exit 0 ;;
+  --ref) load_recipe "$2"; echo "$REF"; exit 0 ;;
+esac
+[ "$(id -u)" = 0 ] || die "building images needs root (debootstrap, chroot and file owners in the layer)"
+if [ $# = 0 ]; then set -- $(cd "$repo/images" && ls); fi
+for n in "$@"; do build_image "$n"; done
