@@ -49,7 +49,16 @@ export function etcdSpec(bin: Binaries, l: ClusterLayout): ProcessSpec {
   };
 }
 
-export function apiserverSpec(bin: Binaries, l: ClusterLayout, pki: Pki): ProcessSpec {
+/**
+ * kube-apiserver's command line. With `realNode`, it talks to kubelets with its own client
+ * certificate, checks their serving certificates against the cluster CA, and reaches a node by
+ * its InternalIP (the node name need not resolve).
+ */
+export function apiserverSpec(bin: Binaries, l: ClusterLayout, pki: Pki, realNode = false): ProcessSpec {
+  const kubelet = realNode
+    ? [`--kubelet-client-certificate=${pki.kubeletClientCert}`, `--kubelet-client-key=${pki.kubeletClientKey}`,
+      `--kubelet-certificate-authority=${pki.caCert}`, '--kubelet-preferred-address-types=InternalIP']
+    : [];
   return {
     name: 'kube-apiserver',
     command: bin.kubeApiserver,
@@ -62,7 +71,7 @@ export function apiserverSpec(bin: Binaries, l: ClusterLayout, pki: Pki): Proces
       `--service-cluster-ip-range=${SERVICE_CIDR}`,
       '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
       `--service-account-key-file=${pki.serviceAccountPub}`, `--service-account-signing-key-file=${pki.serviceAccountKey}`,
-      '--profiling=false', '--endpoint-reconciler-type=none', '--v=1',
+      '--profiling=false', '--endpoint-reconciler-type=none', '--v=1', ...kubelet,
     ],
   };
 }

@@ -2,7 +2,8 @@
 /**
  * A real local Kubernetes control plane: etcd, kube-apiserver, kube-controller-manager,
  * kube-scheduler and kwok (fake nodes, incl. GPU nodes) on loopback, from cached
- * binaries. Used by `panalysis cluster up`, `panalysis up` and the integration tests.
+ * binaries, and optionally one real node (containerd + kubelet, see real-node.ts). Used by
+ * `panalysis cluster up`, `panalysis up` and the integration tests.
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -17,6 +18,8 @@ import type { LocalUser } from './kubeconfig.ts';
 import { DEFAULT_NODE_LAYOUT } from './nodes.ts';
 import type { NodeLayout } from './nodes.ts';
 import { createPki } from './pki.ts';
+import { cleanupRealNode, startRealNode } from './real-node.ts';
+import type { LocalImage } from './real-node.ts';
 import type { Pki } from './pki.ts';
 import { Supervisor } from './supervisor.ts';
 import { freePort, probe, waitFor } from './wait.ts';
@@ -31,6 +34,19 @@ export interface LocalClusterOptions {
   users?: LocalUser[];
   /** Install the panalysis CRDs (default true). */
   installCrds?: boolean;
+  /**
+   * Start a real node too (containerd + kubelet, label and taint `panalysis.io/real-node`);
+   * default false. Check `realNodeSupport()` first: when it cannot start, startLocalCluster
+   * throws one line naming the cause and stops everything.
+   */
+  realNode?: boolean;
+  /**
+   * Images to import into the real node; default: `ensureImages()` of src/cluster/images.ts
+   * where that module exists, else none.
+   */
+  images?: LocalImage[] | (() => Promise<LocalImage[]>);
+  /** The real node's pause image (default the images' pause, localhost/panalysis/pause:3.10). */
+  pauseImage?: string;
   log?: (msg: string) => void;
 }
 
@@ -45,6 +61,8 @@ export interface LocalCluster {
   etcdUrl: string;
   binaries: Binaries;
   supervisor: Supervisor;
+  /** The real node, when started with `realNode: true`. */
+  realNode?: { name: string; ip: string; podSubnet: string };
   /** Bearer token of each user, by name. */
   tokens: Record<string, string>;
   /** Writes (once) and returns a kubeconfig for `user`. */
@@ -75,6 +93,7 @@ async function layoutFor(dir: string): Promise<ClusterLayout> {
 
 /** Everything written before the first process starts: PKI, tokens, kubeconfigs, kwok configuration. */
 interface PreparedState {
+  name: string;
   dir: string;
   layout: ClusterLayout;
   pki: Pki;
@@ -103,17 +122,17 @@ async function prepareState(name: string, users: LocalUser[]): Promise<PreparedS
   writeFileSync(join(dir, 'kwok.yaml'), `apiVersion: config.kwok.x-k8s.io/v1alpha1\nkind: KwokConfiguration\n${KWOK_OPTIONS}${stages}`);
   const kubeconfig = join(dir, 'kubeconfig');
   writeKubeconfig(kubeconfig, kubeconfigOf('admin'));
-  return { dir, layout, pki, server, ca, kubeconfig, tokens };
+  return { name, dir, layout, pki, server, ca, kubeconfig, tokens };
 }
 
 /** Starts the processes in order, each once the one it needs is healthy, then nodes and CRDs. */
-async function startComponents(st: PreparedState, binaries: Binaries, supervisor: Supervisor, opts: LocalClusterOptions): Promise<void> {
+async function startComponents(st: PreparedState, binaries: Binaries, supervisor: Supervisor, opts: LocalClusterOptions): Promise<LocalCluster['realNode']> {
   const { layout, pki, server, ca, kubeconfig } = st;
   const logOf = (c: string) => `see ${join(st.dir, 'logs', c + '.log')}`;
   const healthy = (port: number) => async () => (await probe(`https://127.0.0.1:${port}/healthz`, { insecure: true })) === 200;
   supervisor.start(etcdSpec(binaries, layout));
   await waitFor('etcd', async () => (await probe(`http://127.0.0.1:${layout.etcdPort}/health`)) === 200, 30_000, logOf('etcd'));
-  supervisor.start(apiserverSpec(binaries, layout, pki));
+  supervisor.start(apiserverSpec(binaries, layout, pki, opts.realNode === true));
   const token = st.tokens.get('admin')!.token;
   await waitFor('kube-apiserver', async () => (await probe(`${server}/readyz`, { ca, token })) === 200, 90_000, logOf('kube-apiserver'));
   supervisor.start(controllerManagerSpec(binaries, layout, pki));
@@ -128,6 +147,21 @@ async function startComponents(st: PreparedState, binaries: Binaries, supervisor
     await installCrds(kubeconfig);
     await installPlatform(kubeconfig);
   }
+  if (!opts.realNode) return undefined;
+  const node = await startRealNode({
+    name: st.name, clusterDir: st.dir, pkiDir: join(st.dir, 'pki'), caCert: pki.caCert, server, kubectl: binaries.kubectl, kubeconfig,
+    supervisor, images: await realNodeImages(opts), pauseImage: opts.pauseImage, log: opts.log ?? ((m) => console.error(`panalysis: ${m}`)),
+  });
+  return { name: node.nodeName, ip: node.nodeIp, podSubnet: node.paths.subnet };
+}
+
+/** The images to import: the option, else ensureImages() of ./images.ts where it exists. */
+async function realNodeImages(opts: LocalClusterOptions): Promise<LocalImage[]> {
+  if (typeof opts.images === 'function') return opts.images();
+  if (opts.images) return opts.images;
+  const specifier = './images.ts';
+  const mod = (await import(specifier).catch(() => undefined)) as { ensureImages?: () => Promise<LocalImage[]> } | undefined;
+  return mod?.ensureImages ? mod.ensureImages() : [];
 }
 
 /**
@@ -142,17 +176,19 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
   const binaries = ensureBinaries();
   const st = await prepareState(name, opts.users ?? []);
   const supervisor = new Supervisor(join(st.dir, 'logs'), join(st.dir, 'pids'), log);
+  let realNode: LocalCluster['realNode'];
   try {
-    await startComponents(st, binaries, supervisor, opts);
+    realNode = await startComponents(st, binaries, supervisor, opts);
   } catch (err) {
     await supervisor.stop(2000);
+    if (opts.realNode) cleanupRealNode(st.dir, name).forEach((p) => log(`Cleaning up the real node: ${p}`));
     throw err;
   }
   const { dir, server, kubeconfig, layout, tokens } = st;
-  writeFileSync(join(dir, 'cluster.json'), JSON.stringify({ name, server, kubeconfig, supervisorPid: process.pid, k8sBinDir: binaries.k8sBinDir, layout }, null, 2));
+  writeFileSync(join(dir, 'cluster.json'), JSON.stringify({ name, server, kubeconfig, supervisorPid: process.pid, k8sBinDir: binaries.k8sBinDir, layout, realNode }, null, 2));
   log(`Started local cluster ${name} (Kubernetes ${binaries.k8sVersion}) at ${server}`);
   return {
-    name, dir, kubeconfig, server, caFile: st.pki.caCert, etcdUrl: `http://127.0.0.1:${layout.etcdPort}`, binaries, supervisor,
+    name, dir, kubeconfig, server, caFile: st.pki.caCert, etcdUrl: `http://127.0.0.1:${layout.etcdPort}`, binaries, supervisor, realNode,
     tokens: Object.fromEntries([...tokens].map(([k, v]) => [k, v.token])),
     kubeconfigFor(user: string): string {
       if (!tokens.has(user)) throw new Error(`no local user ${user}; add it to LocalClusterOptions.users`);
@@ -162,6 +198,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     },
     async stop(removeState = false, graceMs?: number) {
       await supervisor.stop(graceMs);
+      if (realNode) cleanupRealNode(dir, name).forEach((p) => log(`Cleaning up the real node: ${p}`));
       if (removeState) rmSync(dir, { recursive: true, force: true });
     },
   };

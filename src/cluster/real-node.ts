@@ -1,0 +1,434 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The local cluster's real node: containerd and a kubelet under the cluster's Supervisor, a CNI
+ * bridge the host reaches pod IPs through, and the cleanup `cluster down` runs (containers,
+ * mounts, network namespaces, cgroups, the bridge, the iptables chains and sysctls the kubelet
+ * changed). Binaries come from the cache (scripts/build-control-plane.sh with
+ * PANALYSIS_REAL_NODE=1), runc and the CNI plugins from Debian (scripts/preflight.sh).
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { cacheDir, readVersions } from './binaries.ts';
+import { createNodePki } from './pki.ts';
+import {
+  CNI_BIN_DIR, DEFAULT_PAUSE_IMAGE, KUBELET_SYSCTLS, REAL_NODE_NAME, cniConfig, cniLoopbackConfig, containerdConfig,
+  iptablesUndo, kubeletArgs, kubeletConfig, realNodePaths,
+} from './real-node-config.ts';
+import type { RealNodePaths } from './real-node-config.ts';
+import type { Supervisor } from './supervisor.ts';
+import { freePort, waitFor } from './wait.ts';
+
+/** An image archive to import (the shape src/cluster/images.ts exports). */
+export interface LocalImage {
+  name: string;
+  ref: string;
+  archive: string;
+}
+
+/** Whether this machine can run the real node, and if not, why (one line). */
+export type RealNodeSupport = { ok: true } | { ok: false; why: string };
+
+/** Paths of the binaries the real node runs. */
+export interface RealNodeBinaries {
+  kubelet: string;
+  containerd: string;
+  ctr: string;
+  /** Directory of containerd and its shim (put first on containerd's PATH). */
+  containerdDir: string;
+  runc: string;
+}
+
+const RUNC_PATHS = ['/usr/sbin/runc', '/usr/bin/runc', '/usr/local/sbin/runc', '/usr/local/bin/runc'];
+const CNI_PLUGINS = ['bridge', 'host-local', 'loopback', 'portmap'];
+const SBIN_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** Where the real node's binaries are (existing or not). */
+export function realNodeBinaries(): RealNodeBinaries {
+  const v = readVersions() as Record<string, string>;
+  const bin = join(cacheDir(), 'bin');
+  const containerdDir = join(bin, `containerd-${v.CONTAINERD_VERSION}`);
+  return {
+    kubelet: join(bin, `kubelet-${v.K8S_VERSION}`, 'kubelet'),
+    containerd: join(containerdDir, 'containerd'),
+    ctr: join(containerdDir, 'ctr'),
+    containerdDir,
+    runc: RUNC_PATHS.find((p) => existsSync(p)) ?? 'runc',
+  };
+}
+
+function onPath(tool: string): boolean {
+  return SBIN_PATH.split(':').some((d) => existsSync(join(d, tool)));
+}
+
+/**
+ * Checks what the real node needs: Linux, root, cgroups, overlayfs, the cached kubelet and
+ * containerd, runc, the CNI plugins, iptables and ip. Cheap; starts nothing.
+ */
+export function realNodeSupport(): RealNodeSupport {
+  const no = (why: string): RealNodeSupport => ({ ok: false, why });
+  if (process.platform !== 'linux') return no('the real node needs Linux');
+  if (process.getuid?.() !== 0) return no('the real node needs root (kubelet and containerd manage mounts, cgroups and network namespaces)');
+  if (!existsSync('/sys/fs/cgroup/cgroup.controllers') && !existsSync('/sys/fs/cgroup/memory/cgroup.procs')) return no('no usable cgroup hierarchy under /sys/fs/cgroup (neither v2 nor a v1 memory controller)');
+  if (!/\toverlay$/m.test(readFileSync('/proc/filesystems', 'utf8'))) return no("the kernel has no overlay filesystem (try 'modprobe overlay')");
+  const b = realNodeBinaries();
+  for (const f of [b.kubelet, b.containerd, b.ctr, join(b.containerdDir, 'containerd-shim-runc-v2')]) {
+    if (!existsSync(f)) return no(`${f} is missing; build it with 'PANALYSIS_REAL_NODE=1 bash scripts/build-control-plane.sh' (or 'bash scripts/preflight.sh')`);
+  }
+  if (!existsSync(b.runc)) return no("runc is missing (Debian: apt-get install runc, or 'bash scripts/preflight.sh' as root)");
+  const missingCni = CNI_PLUGINS.filter((p) => !existsSync(join(CNI_BIN_DIR, p)));
+  if (missingCni.length) return no(`CNI plugins ${missingCni.join(', ')} are missing from ${CNI_BIN_DIR} (Debian: apt-get install containernetworking-plugins)`);
+  for (const tool of ['iptables-save', 'iptables', 'ip', 'mount', 'umount']) {
+    if (!onPath(tool)) return no(`${tool} is missing (Debian: apt-get install iptables iproute2 mount)`);
+  }
+  return { ok: true };
+}
+
+/** The host's IPv4 address on the interface of the default route (kubelet refuses loopback). */
+export function hostIPv4(): string {
+  const ifaces = networkInterfaces();
+  let iface: string | undefined;
+  try {
+    const line = readFileSync('/proc/net/route', 'utf8').split('\n').find((l) => l.split('\t')[1] === '00000000');
+    iface = line?.split('\t')[0];
+  } catch { /* no /proc/net/route: fall back to the first interface */ }
+  const candidates = [...(iface ? [ifaces[iface] ?? []] : []), ...Object.values(ifaces).map((a) => a ?? [])].flat();
+  const addr = candidates.find((a) => a.family === 'IPv4' && !a.internal);
+  if (!addr) throw new Error('the real node needs a non-loopback IPv4 address on this host; none was found');
+  return addr.address;
+}
+
+function run(cmd: string, args: string[], input?: string): string {
+  return execFileSync(cmd, args, { encoding: 'utf8', stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], input, env: { ...process.env, PATH: `${process.env.PATH ?? ''}:${SBIN_PATH}` } });
+}
+
+function tryRun(cmd: string, args: string[]): string | undefined {
+  try {
+    return run(cmd, args);
+  } catch {
+    return undefined;
+  }
+}
+
+/** cgroup hierarchies to create the node's cgroup in (v2: the unified root; v1: every controller). */
+function cgroupHierarchies(): string[] {
+  if (existsSync('/sys/fs/cgroup/cgroup.controllers')) return ['/sys/fs/cgroup'];
+  const seen = new Set<string>();
+  for (const e of readdirSync('/sys/fs/cgroup')) {
+    const dir = join('/sys/fs/cgroup', e);
+    if (!existsSync(join(dir, 'cgroup.procs'))) continue;
+    seen.add(realpathSync(dir));
+  }
+  return [...seen];
+}
+
+/** Host state the kubelet may change, recorded before it starts. */
+interface HostState {
+  sysctls: Record<string, string>;
+  iptables: string;
+}
+
+function readSysctl(key: string): string | undefined {
+  try {
+    return readFileSync(join('/proc/sys', ...key.split('.')), 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+function recordHostState(p: RealNodePaths): void {
+  if (existsSync(p.hostStateFile)) return;
+  const sysctls: Record<string, string> = {};
+  for (const k of KUBELET_SYSCTLS) {
+    const v = readSysctl(k);
+    if (v !== undefined) sysctls[k] = v;
+  }
+  const state: HostState = { sysctls, iptables: tryRun('iptables-save', []) ?? '' };
+  writeFileSync(p.hostStateFile, JSON.stringify(state));
+}
+
+/** Options of {@link startRealNode}. */
+export interface RealNodeOptions {
+  name: string;
+  clusterDir: string;
+  pkiDir: string;
+  caCert: string;
+  server: string;
+  /** kubectl and the admin kubeconfig, to wait for the node. */
+  kubectl: string;
+  kubeconfig: string;
+  supervisor: Supervisor;
+  images?: LocalImage[];
+  pauseImage?: string;
+  log: (msg: string) => void;
+}
+
+/** Prefix of every error of {@link startRealNode}, and how to do without. */
+const HOW_WITHOUT = 'run without it with --no-real-node (realNode: false)';
+
+function failure(cause: string, log?: string): Error {
+  return new Error(`the real node could not start: ${cause}${log ? ` (see ${log})` : ''}; ${HOW_WITHOUT}`);
+}
+
+/** The cause a kubelet log states last ("command failed" err=...), if any. */
+export function kubeletCause(logText: string): string | undefined {
+  const lines = logText.split('\n').filter((l) => /command failed|Failed to run kubelet|failed to run Kubelet/.test(l));
+  const last = lines.at(-1);
+  if (!last) return undefined;
+  const m = /err="((?:[^"\\]|\\.)*)"/.exec(last);
+  return (m?.[1] !== undefined ? m[1].replace(/\\"/g, '"') : last).slice(0, 400);
+}
+
+function writeKubeletKubeconfig(path: string, server: string, ca: string, cert: string, key: string): void {
+  writeFileSync(path, stringify({
+    apiVersion: 'v1', kind: 'Config',
+    clusters: [{ name: 'local', cluster: { server, 'certificate-authority': ca } }],
+    users: [{ name: 'kubelet', user: { 'client-certificate': cert, 'client-key': key } }],
+    contexts: [{ name: 'local', context: { cluster: 'local', user: 'kubelet' } }],
+    'current-context': 'local',
+  }), { mode: 0o600 });
+}
+
+/** The manifest digest an OCI archive's index.json names first, if readable. */
+function archiveDigest(archive: string): string | undefined {
+  const index = tryRun('tar', ['-xOf', archive, 'index.json']);
+  if (!index) return undefined;
+  try {
+    return (JSON.parse(index) as { manifests?: { digest?: string }[] }).manifests?.[0]?.digest;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Imports `images` into containerd's k8s.io namespace, skipping those present with the same digest. */
+function importImages(ctr: string, socket: string, images: LocalImage[], log: (m: string) => void): void {
+  const base = ['--address', socket, '-n', 'k8s.io'];
+  const listed = run(ctr, [...base, 'images', 'ls']).split('\n').slice(1).map((l) => l.split(/\s+/));
+  for (const img of images) {
+    const digest = archiveDigest(img.archive);
+    if (digest && listed.some((cols) => cols[0] === img.ref && cols[2] === digest)) continue;
+    const started = Date.now();
+    try {
+      run(ctr, [...base, 'images', 'import', '--all-platforms', img.archive]);
+    } catch (err) {
+      const e = err as { stderr?: string };
+      throw failure(`importing image ${img.ref} from ${img.archive} failed: ${(e.stderr ?? String(err)).trim().split('\n').at(-1)}`);
+    }
+    const seen = run(ctr, [...base, 'images', 'ls', '-q']).split('\n');
+    if (!seen.includes(img.ref)) throw failure(`the archive ${img.archive} did not provide the image ${img.ref}`);
+    log(`Imported ${img.ref} into the real node in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  }
+}
+
+/**
+ * Starts containerd and the kubelet under `opts.supervisor` (after the control plane), imports
+ * the images, and waits until the node is Ready.
+ * @throws Error of one line naming the cause and `--no-real-node`; the caller stops the
+ * supervisor and runs {@link cleanupRealNode}.
+ */
+export async function startRealNode(opts: RealNodeOptions): Promise<{ nodeName: string; nodeIp: string; paths: RealNodePaths }> {
+  const support = realNodeSupport();
+  if (!support.ok) throw failure(support.why);
+  const p = realNodePaths(opts.clusterDir, opts.name);
+  cleanupRealNode(opts.clusterDir, opts.name);
+  const b = realNodeBinaries();
+  for (const d of [p.dir, p.containerdRoot, p.containerdState, p.cniConfDir, p.cniIpamDir, p.kubeletRoot, p.podLogsDir]) mkdirSync(d, { recursive: true });
+  const nodeIp = hostIPv4();
+  const certs = createNodePki(opts.pkiDir, REAL_NODE_NAME, nodeIp);
+  writeKubeletKubeconfig(p.kubeletKubeconfig, opts.server, opts.caCert, certs.clientCert, certs.clientKey);
+  writeFileSync(p.containerdConfig, containerdConfig(p, opts.pauseImage ?? DEFAULT_PAUSE_IMAGE, b.runc));
+  writeFileSync(join(p.cniConfDir, '10-panalysis.conflist'), cniConfig(p));
+  writeFileSync(join(p.cniConfDir, '99-loopback.conf'), cniLoopbackConfig());
+  writeFileSync(p.kubeletConfig, kubeletConfig(p, {
+    caCert: opts.caCert, tlsCert: certs.servingCert, tlsKey: certs.servingKey, port: await freePort(), healthzPort: await freePort(), address: nodeIp,
+  }));
+  recordHostState(p);
+  for (const h of cgroupHierarchies()) {
+    try {
+      mkdirSync(join(h, p.cgroupRoot), { recursive: true });
+    } catch (err) {
+      throw failure(`cannot create the cgroup ${join(h, p.cgroupRoot)}: ${(err as Error).message}`);
+    }
+  }
+  const logs = join(opts.clusterDir, 'logs');
+  const path = `${b.containerdDir}:${process.env.PATH ?? ''}:${SBIN_PATH}`;
+  opts.supervisor.start({ name: 'containerd', command: b.containerd, args: [`--config=${p.containerdConfig}`], env: { PATH: path } });
+  const containerdLog = join(logs, 'containerd.log');
+  await waitFor('containerd', async () => existsSync(p.containerdSocket) && tryRun(b.ctr, ['--address', p.containerdSocket, 'version']) !== undefined, 30_000, `see ${containerdLog}`)
+    .catch(() => { throw failure('containerd did not answer on its socket within 30 s', containerdLog); });
+  importImages(b.ctr, p.containerdSocket, opts.images ?? [], opts.log);
+  opts.supervisor.start({ name: 'kubelet', command: b.kubelet, args: kubeletArgs(p, nodeIp), env: { PATH: path } });
+  const kubeletLog = join(logs, 'kubelet.log');
+  const ready = async (): Promise<boolean> => {
+    if (opts.supervisor.restarts('kubelet') > 0 || opts.supervisor.pid('kubelet') === undefined) {
+      const cause = existsSync(kubeletLog) ? kubeletCause(readFileSync(kubeletLog, 'utf8')) : undefined;
+      throw failure(`kubelet exited${cause ? `: ${cause}` : ''}`, kubeletLog);
+    }
+    const status = tryRun(opts.kubectl, ['--kubeconfig', opts.kubeconfig, 'get', 'node', REAL_NODE_NAME, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']);
+    return status === 'True';
+  };
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    if (await ready()) break;
+    if (Date.now() > deadline) throw failure(`node ${REAL_NODE_NAME} was not Ready within 90 s`, kubeletLog);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  opts.log(`Real node ${REAL_NODE_NAME} is Ready at ${nodeIp} (pods on ${p.subnet} through ${p.bridge})`);
+  return { nodeName: REAL_NODE_NAME, nodeIp, paths: p };
+}
+
+/** Unescapes a /proc/self/mountinfo path (\040 for a space, ...). */
+function unescapeMount(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+}
+
+/** Mount points at or under `dir`, deepest first. */
+export function mountsUnder(mountinfo: string, dir: string): string[] {
+  const points = mountinfo.split('\n').map((l) => l.split(' ')[4]).filter((m): m is string => Boolean(m)).map(unescapeMount);
+  return [...new Set(points.filter((m) => m === dir || m.startsWith(dir + '/')))].sort((a, b) => b.length - a.length);
+}
+
+function killPids(pids: number[]): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch { /* gone */ }
+  }
+}
+
+/** Pids of containerd shims serving our socket. */
+function shimPids(socket: string): number[] {
+  const pids: number[] = [];
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const cmd = readFileSync(join('/proc', e, 'cmdline'), 'utf8').split('\0');
+      if (cmd[0]?.endsWith('containerd-shim-runc-v2') && cmd.includes(socket)) pids.push(Number(e));
+    } catch { /* gone */ }
+  }
+  return pids;
+}
+
+/** Every cgroup directory at or under `root`, deepest first. */
+function cgroupTree(root: string): string[] {
+  if (!existsSync(root)) return [];
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(join(d, e.name));
+    out.push(d);
+  };
+  walk(root);
+  return out;
+}
+
+function cgroupPids(dirs: string[]): number[] {
+  return dirs.flatMap((d) => {
+    try {
+      return readFileSync(join(d, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+    } catch {
+      return [];
+    }
+  });
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Removes what the real node of cluster `name` left on the host: shims and container processes
+ * (killed), mounts under its directory (overlay, shm, network namespaces, volumes), its cgroups,
+ * the CNI bridge and libcni's cache files, the KUBE-/CNI- iptables chains that appeared since it
+ * started, the sysctls the kubelet changed, and /var/log/containers links into it. Run after the
+ * kubelet and containerd stopped (or were killed). Safe to run twice, after a crash, and for a
+ * cluster that never had a real node. Never throws; problems are returned as lines.
+ */
+export function cleanupRealNode(clusterDir: string, name: string): string[] {
+  const p = realNodePaths(clusterDir, name);
+  const problems: string[] = [];
+  const attempt = (what: string, f: () => void): void => {
+    try {
+      f();
+    } catch (err) {
+      problems.push(`${what}: ${(err as Error).message.split('\n')[0]}`);
+    }
+  };
+  if (process.platform !== 'linux') return problems;
+  const hierarchies = existsSync('/sys/fs/cgroup') ? cgroupHierarchies() : [];
+  const cgroups = hierarchies.flatMap((h) => cgroupTree(join(h, p.cgroupRoot)));
+  attempt('killing containers', () => {
+    for (let i = 0; i < 50; i++) {
+      const pids = [...shimPids(p.containerdSocket), ...cgroupPids(cgroups)];
+      if (!pids.length) break;
+      killPids(pids);
+      sleepSync(100);
+    }
+  });
+  attempt('unmounting', () => {
+    for (const m of mountsUnder(readFileSync('/proc/self/mountinfo', 'utf8'), p.dir)) {
+      if (tryRun('umount', [m]) === undefined) tryRun('umount', ['-l', m]);
+    }
+    const left = mountsUnder(readFileSync('/proc/self/mountinfo', 'utf8'), p.dir);
+    if (left.length) throw new Error(`still mounted: ${left.join(', ')}`);
+  });
+  attempt('removing cgroups', () => {
+    for (const d of cgroups) {
+      for (let i = 0; i < 20 && existsSync(d); i++) {
+        try {
+          rmdirSync(d);
+        } catch {
+          sleepSync(100);
+        }
+      }
+      if (existsSync(d)) throw new Error(`${d} is still in use`);
+    }
+  });
+  attempt('removing the bridge', () => {
+    if (existsSync(join('/sys/class/net', p.bridge))) run('ip', ['link', 'del', p.bridge]);
+  });
+  attempt("removing the shims' sockets", () => {
+    // A shim listens on /run/containerd/s/<sha256 of "<containerd socket>/<namespace>/<id>">
+    // whatever containerd's state dir; a killed shim leaves it behind.
+    const tasks = join(p.containerdState, 'io.containerd.runtime.v2.task', 'k8s.io');
+    if (!existsSync(tasks)) return;
+    for (const id of readdirSync(tasks)) {
+      const hash = createHash('sha256').update(join(p.containerdSocket, 'k8s.io', id)).digest('hex');
+      rmSync(join('/run/containerd/s', hash), { force: true });
+    }
+  });
+  attempt('removing CNI cache files', () => {
+    const results = '/var/lib/cni/results';
+    if (!existsSync(results)) return;
+    // `<network>-<sandbox id>-eth0`, and libcni's `cni-loopback-<sandbox id>-lo` for the same sandboxes.
+    const files = readdirSync(results);
+    const ids = files.filter((f) => f.startsWith(`${p.network}-`)).map((f) => f.slice(p.network.length + 1).split('-')[0]);
+    for (const f of files) if (f.startsWith(`${p.network}-`) || ids.some((id) => id && f === `cni-loopback-${id}-lo`)) rmSync(join(results, f), { force: true });
+  });
+  attempt('removing container log links', () => {
+    const links = '/var/log/containers';
+    if (!existsSync(links)) return;
+    for (const f of readdirSync(links)) {
+      try {
+        if (readlinkSync(join(links, f)).startsWith(p.podLogsDir + '/')) rmSync(join(links, f), { force: true });
+      } catch { /* not a link */ }
+    }
+  });
+  if (existsSync(p.hostStateFile)) {
+    const state = JSON.parse(readFileSync(p.hostStateFile, 'utf8')) as HostState;
+    attempt('restoring sysctls', () => {
+      for (const [k, v] of Object.entries(state.sysctls)) {
+        if (readSysctl(k) !== v) writeFileSync(join('/proc/sys', ...k.split('.')), v);
+      }
+    });
+    attempt('removing iptables rules', () => {
+      const now = tryRun('iptables-save', []);
+      if (now === undefined) return;
+      for (const args of iptablesUndo(state.iptables, now)) tryRun('iptables', ['-w', '5', ...args]);
+    });
+    if (!problems.length) rmSync(p.hostStateFile, { force: true });
+  }
+  return problems;
+}
