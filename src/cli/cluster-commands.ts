@@ -2,13 +2,16 @@
 /**
  * `panalysis cluster up | run | down | env | status`: the local control plane as a
  * background service. `up` starts a detached supervisor (`run`) and returns once the
- * cluster is ready; `down` stops it and every process it started.
+ * cluster is ready; `down` stops it and every process it started. `--real-node` adds the real
+ * node (containerd + kubelet, see src/cluster/real-node.ts); `down` also removes what that node
+ * left on the host, even after the supervisor was killed.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, openSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { clusterDir, startLocalCluster } from '../cluster/local-cluster.ts';
+import { cleanupRealNode } from '../cluster/real-node.ts';
 import { killFromPidFiles, signalPid, waitPidGone } from '../cluster/supervisor.ts';
 import { waitFor } from '../cluster/wait.ts';
 
@@ -34,9 +37,19 @@ export function envLines(info: ClusterInfo): string {
   return `export KUBECONFIG=${info.kubeconfig}\nexport PATH=${info.k8sBinDir}:$PATH\n`;
 }
 
+/**
+ * Whether the command line asks for the real node: `--real-node` yes, `--no-real-node` (or
+ * neither) no. The real node changes the host (cgroups, a bridge, kubelet's sysctls, undone by
+ * `cluster down`) and needs root, so `cluster up` starts it only when asked.
+ */
+export function realNodeFlag(argv: string[]): boolean {
+  const last = argv.filter((a) => a === '--real-node' || a === '--no-real-node').at(-1);
+  return last === '--real-node';
+}
+
 /** Runs the cluster in the foreground until SIGINT/SIGTERM. */
-export async function runCluster(name: string): Promise<void> {
-  const cluster = await startLocalCluster({ name });
+export async function runCluster(name: string, realNode = realNodeFlag(process.argv.slice(2))): Promise<void> {
+  const cluster = await startLocalCluster({ name, realNode });
   writeFileSync(join(cluster.dir, 'supervisor.pid'), String(process.pid));
   writeFileSync(join(cluster.dir, 'ready'), new Date().toISOString());
   await new Promise<void>((resolve) => {
@@ -49,7 +62,7 @@ export async function runCluster(name: string): Promise<void> {
 }
 
 /** Starts the cluster in the background (reusing a running one) and prints its env. */
-export async function clusterUp(name: string): Promise<void> {
+export async function clusterUp(name: string, realNode = realNodeFlag(process.argv.slice(2))): Promise<void> {
   if (!isRunning(name)) {
     const dir = clusterDir(name);
     mkdirSync(join(dir, 'logs'), { recursive: true });
@@ -58,19 +71,31 @@ export async function clusterUp(name: string): Promise<void> {
     const logFile = join(dir, 'logs', 'supervisor.log');
     const out = openSync(logFile, 'a');
     const main = fileURLToPath(new URL('./main.ts', import.meta.url));
-    const child = spawn(process.execPath, [main, 'cluster', 'run', '--name', name], { detached: true, stdio: ['ignore', out, out] });
+    const child = spawn(process.execPath, [main, 'cluster', 'run', '--name', name, realNode ? '--real-node' : '--no-real-node'], { detached: true, stdio: ['ignore', out, out] });
     child.unref();
     let exited = false;
     child.once('exit', () => (exited = true));
-    await waitFor(`local cluster ${name}`, async () => exited || existsSync(join(dir, 'ready')), 300_000, `see ${logFile}`);
-    if (!existsSync(join(dir, 'ready'))) throw new Error(`the local cluster did not start; see ${logFile}`);
+    // The real node's first start builds its images (minutes, then cached).
+    if (realNode) console.error(`panalysis: starting local cluster ${name} with a real node; the first start builds its images (see ${logFile})`);
+    await waitFor(`local cluster ${name}`, async () => exited || existsSync(join(dir, 'ready')), realNode ? 1_800_000 : 300_000, `see ${logFile}`);
+    if (!existsSync(join(dir, 'ready'))) {
+      // The supervisor's last line says why (for the real node: the cause and --no-real-node).
+      const last = existsSync(logFile) ? readFileSync(logFile, 'utf8').trim().split('\n').at(-1) : undefined;
+      throw new Error(`the local cluster did not start${last ? `: ${last.replace(/^panalysis: /, '')}` : ''}; see ${logFile}`);
+    }
   }
   const info = readInfo(name)!;
   console.error(`Local cluster ${name} is running at ${info.server}. Use it with:`);
   process.stdout.write(envLines(info));
 }
 
-/** Stops the cluster and every process it started, then removes its state. */
+/**
+ * Stops the cluster and every process it started, removes what its real node left on the host
+ * (containers, mounts, network namespaces, cgroups, bridge, kubelet's sysctls), then its state.
+ * Safe to run twice and after the supervisor was killed.
+ * @throws Error listing what could not be removed; the state is then kept so that a second
+ * `cluster down` tries again.
+ */
 export async function clusterDown(name: string): Promise<void> {
   const dir = clusterDir(name);
   const pidFile = join(dir, 'supervisor.pid');
@@ -79,6 +104,8 @@ export async function clusterDown(name: string): Promise<void> {
     if (signalPid(pid, 'SIGTERM')) await waitPidGone(pid, 30_000);
   }
   await killFromPidFiles(join(dir, 'pids'));
+  const problems = cleanupRealNode(dir, name);
+  if (problems.length) throw new Error(`could not remove everything the real node of ${name} left: ${problems.join('; ')}; run 'panalysis cluster down --name ${name}' again`);
   rmSync(dir, { recursive: true, force: true });
   console.error(`Stopped local cluster ${name}`);
 }

@@ -205,8 +205,11 @@ export function kubeletConfig(p: RealNodePaths, k: KubeletInputs): string {
     resolvConf: '/etc/resolv.conf',
     logging: { format: 'text' },
   };
-  return stringify(config);
+  // The written file says why as well, for whoever reads it on the machine.
+  return stringify(config).replace(/^failCgroupV1: false$/m, `# ${CGROUP_V1_WHY}\nfailCgroupV1: false`);
 }
+
+const CGROUP_V1_WHY = 'this machine (and many CI runners) has cgroup v1 only; kubelet 1.35 refuses cgroup v1 unless failCgroupV1 is false';
 
 /** kubelet's command line (flags that have no configuration field). */
 export function kubeletArgs(p: RealNodePaths, nodeIp: string): string[] {
