@@ -18,7 +18,7 @@
 # Recipe (images/<name>/image.env, sourced): REF, CONFIG (the OCI config's "config" object,
 # one line of JSON), KIND=go|debian, CHECKS (lines "what is missing|shell command").
 # Debian recipes also have packages.txt (one package a line) and may have requirements.txt
-# (pinned, installed into the venv /opt/venv).
+# (pinned, installed into the venv /opt/venv); files under rootfs/ are copied into the root.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -53,6 +53,8 @@ load_recipe() {
 # run_checks NAME ROOT: runs each CHECKS line inside ROOT as uid 1000:1000 (not in /etc/passwd).
 run_checks() {
   local name="$1" root="$2" line what cmd
+  # The recipe folder is readable at /tmp/recipe during the checks (for check scripts).
+  cp -r "$repo/images/$name" "$root/tmp/recipe"; chmod -R a+rX "$root/tmp/recipe"
   while IFS= read -r line; do
     [ -n "$line" ] || continue
     what="${line%%|*}"; cmd="${line#*|}"
@@ -62,7 +64,7 @@ run_checks() {
       die "image $name: start-up check failed: $what (command: $cmd)"
     fi
   done <<<"$CHECKS"
-  rm -rf "$root/tmp/check.log" "$root/tmp/home"
+  rm -rf "$root/tmp/check.log" "$root/tmp/home" "$root/tmp/recipe"
 }
 
 # --- roots ------------------------------------------------------------------------------------
@@ -101,9 +103,13 @@ EOF
   cp /etc/ssl/certs/ca-certificates.crt "$root/tmp/host-ca.crt"
   pkgs="$(grep -v '^#' "$repo/images/$name/packages.txt" | xargs)"
   log "$name: apt-get install $pkgs"
+  # Packages downloaded once are kept in the cache for the next image and the next recipe.
+  cp "$CACHE/build/debs/"*.deb "$root/var/cache/apt/archives/" 2>/dev/null || true
   chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
     sh -c "apt-get -o Acquire::https::CAInfo=/tmp/host-ca.crt update -qq && apt-get -o Acquire::https::CAInfo=/tmp/host-ca.crt install -y -qq --no-install-recommends $pkgs" \
-    || die "apt-get install in the $name root failed"
+    >"$root.apt.log" 2>&1 || { tail -20 "$root.apt.log" >&2; die "apt-get install in the $name root failed (packages: $pkgs)"; }
+  rm -f "$root.apt.log"
+  cp -n "$root/var/cache/apt/archives/"*.deb "$CACHE/build/debs/" 2>/dev/null || true
   if [ -f "$repo/images/$name/requirements.txt" ]; then
     cp "$repo/images/$name/requirements.txt" "$root/tmp/requirements.txt"
     log "$name: pip install -r images/$name/requirements.txt into /opt/venv"
@@ -171,10 +177,14 @@ build_image() {
     debian) build_debian_root "$name" "$work/root" ;;
     *) die "images/$name/image.env: unknown KIND '$KIND'" ;;
   esac
+  # Files of the recipe's rootfs/ (wrappers, configuration) go into the root, owned by root.
+  if [ -d "$repo/images/$name/rootfs" ]; then (umask 022 && cp -r --no-preserve=ownership "$repo/images/$name/rootfs/." "$work/root/"); fi
   [ "$KIND" = go ] || run_checks "$name" "$work/root"
   [ "$KIND" != go ] || "$work/root/$name" -v >/dev/null || die "image $name: start-up check failed: /$name does not run"
   pack "$name" "$work/root" "$archive"
   rm -rf "$work"; trap - EXIT
+  # Archives of earlier recipes of this image are not used any more.
+  find "$OUTDIR" -maxdepth 1 -name "$name-*.oci.tar" ! -path "$archive" -delete
   log "$name: built $REF in $((SECONDS - start)) s, $(du -h "$archive" | cut -f1) ($(basename "$archive"))"
 }
 
