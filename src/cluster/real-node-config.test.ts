@@ -7,7 +7,7 @@ import type { ClusterLayout } from './components.ts';
 import type { Binaries } from './binaries.ts';
 import type { Pki } from './pki.ts';
 import {
-  REAL_NODE_LABEL, REAL_NODE_NAME, REAL_NODE_TAINT, cniConfig, containerdConfig, iptablesUndo, kubeletArgs, kubeletConfig, realNodePaths,
+  REAL_NODE_LABEL, REAL_NODE_NAME, REAL_NODE_TAINT, cniConfig, containerdConfig, freeSubnet, iptablesUndo, kubeletArgs, kubeletConfig, realNodePaths,
 } from './real-node-config.ts';
 import { kubeletCause, mountsUnder } from './real-node.ts';
 
@@ -25,6 +25,11 @@ describe('real node paths', () => {
     expect(other.bridge).not.toBe(p.bridge);
     expect(other.cgroupRoot).not.toBe(p.cgroupRoot);
     expect(realNodePaths('/y', 'demo').bridge).toBe(p.bridge);
+  });
+  it('moves to the next free subnet when another bridge has the preferred one', () => {
+    const routes = 'default via 192.0.2.1 dev eth0\n10.245.7.0/24 dev pnl-aaaaaa proto kernel scope link src 10.245.7.1\n10.245.8.0/24 dev pnl-bbbbbb\n';
+    expect(freeSubnet('10.245.7.0/24', routes)).toEqual({ subnet: '10.245.9.0/24', gateway: '10.245.9.1' });
+    expect(freeSubnet('10.245.6.0/24', routes)).toEqual({ subnet: '10.245.6.0/24', gateway: '10.245.6.1' });
   });
 });
 

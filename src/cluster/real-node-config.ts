@@ -86,6 +86,21 @@ export function realNodePaths(clusterDir: string, name: string): RealNodePaths {
   };
 }
 
+/**
+ * The pod subnet to use: `preferred` (10.245.<n>.0/24 of {@link realNodePaths}) unless a route
+ * of the host already covers it (another cluster's bridge), then the next free 10.245.<n>.0/24.
+ * @param routes output of `ip -4 route`
+ */
+export function freeSubnet(preferred: string, routes: string): { subnet: string; gateway: string } {
+  const used = new Set([...routes.matchAll(/^10\.245\.(\d+)\.0\/24 /gm)].map((m) => Number(m[1])));
+  const start = Number(preferred.split('.')[2]);
+  for (let i = 0; i < 256; i++) {
+    const n = (start + i) % 256;
+    if (!used.has(n)) return { subnet: `10.245.${n}.0/24`, gateway: `10.245.${n}.1` };
+  }
+  throw new Error('no free /24 left in 10.245.0.0/16 for the real node');
+}
+
 function tomlString(s: string): string {
   return `'${s.replace(/'/g, '')}'`;
 }

@@ -15,7 +15,7 @@ import { stringify } from 'yaml';
 import { cacheDir, readVersions } from './binaries.ts';
 import { createNodePki } from './pki.ts';
 import {
-  CNI_BIN_DIR, DEFAULT_PAUSE_IMAGE, KUBELET_SYSCTLS, REAL_NODE_NAME, cniConfig, cniLoopbackConfig, containerdConfig,
+  CNI_BIN_DIR, DEFAULT_PAUSE_IMAGE, KUBELET_SYSCTLS, REAL_NODE_NAME, cniConfig, cniLoopbackConfig, containerdConfig, freeSubnet,
   iptablesUndo, kubeletArgs, kubeletConfig, realNodePaths,
 } from './real-node-config.ts';
 import type { RealNodePaths } from './real-node-config.ts';
@@ -232,8 +232,9 @@ function importImages(ctr: string, socket: string, images: LocalImage[], log: (m
 export async function startRealNode(opts: RealNodeOptions): Promise<{ nodeName: string; nodeIp: string; paths: RealNodePaths }> {
   const support = realNodeSupport();
   if (!support.ok) throw failure(support.why);
-  const p = realNodePaths(opts.clusterDir, opts.name);
   cleanupRealNode(opts.clusterDir, opts.name);
+  const named = realNodePaths(opts.clusterDir, opts.name);
+  const p = { ...named, ...freeSubnet(named.subnet, tryRun('ip', ['-4', 'route']) ?? '') };
   const b = realNodeBinaries();
   for (const d of [p.dir, p.containerdRoot, p.containerdState, p.cniConfDir, p.cniIpamDir, p.kubeletRoot, p.podLogsDir]) mkdirSync(d, { recursive: true });
   const nodeIp = hostIPv4();
