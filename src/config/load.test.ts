@@ -28,7 +28,8 @@ describe('operator configuration', () => {
     delete c.gateway.namespace;
     const config = parseConfig(stringify(c));
     expect(config.gateway.namespace).toBe('panalysis-system');
-    expect(config.profiles.map((p) => p.name)).toEqual(['jupyter-scipy', 'desktop-xfce']);
+    expect(config.profiles.map((p) => p.name)).toEqual(['jupyter-scipy', 'desktop-xfce', 'jupyter-local', 'desktop-local']);
+    expect(config.profiles.find((p) => p.name === 'jupyter-local')).toMatchObject({ defaults: { cpu: '500m' }, nodeSelector: { 'panalysis.io/real-node': 'true' } });
     expect(config.network.egress.mode).toBe('Restricted');
     expect(config.network.egress.allow[0]).toEqual({ cidr: '0.0.0.0/0', except: expect.arrayContaining(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '169.254.0.0/16', '127.0.0.0/8']) });
     expect(config.network.egress.allow[1]).toEqual({ cidr: '::/0', except: expect.arrayContaining(['fc00::/7', 'fe80::/10', '64:ff9b::/96', '64:ff9b:1::/48', '2002::/16']) });
