@@ -47,7 +47,7 @@ load_recipe() {
   REF='' CONFIG='' KIND='' CHECKS=''
   # shellcheck disable=SC1090
   source "$repo/images/$1/image.env"
-  [ -n "$REF" ] && [ -n "$CONFIG" ] && [ -n "$KIND" ] || die "images/$1/image.env must set REF, CONFIG and KIND"
+  if [ -z "$REF" ] || [ -z "$CONFIG" ] || [ -z "$KIND" ]; then die "images/$1/image.env must set REF, CONFIG and KIND"; fi
 }
 
 # run_checks NAME ROOT: runs each CHECKS line inside ROOT as uid 1000:1000 (not in /etc/passwd).
@@ -153,10 +153,10 @@ pack() {
     "$CONFIG" "$diff" > "$lay/config"
   config="$(blob "$lay" "$lay/config")"
   printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%s},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:%s","size":%s}]}' \
-    ${config% *} ${config#* } ${layer% *} ${layer#* } > "$lay/manifest"
+    "${config% *}" "${config#* }" "${layer% *}" "${layer#* }" > "$lay/manifest"
   manifest="$(blob "$lay" "$lay/manifest")"
   printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s,"annotations":{"io.containerd.image.name":%s,"org.opencontainers.image.ref.name":%s}}]}' \
-    ${manifest% *} ${manifest#* } "$(json_str "$REF")" "$(json_str "$REF")" > "$lay/index.json"
+    "${manifest% *}" "${manifest#* }" "$(json_str "$REF")" "$(json_str "$REF")" > "$lay/index.json"
   printf '{"imageLayoutVersion":"1.0.0"}' > "$lay/oci-layout"
   tar -C "$lay" --sort=name --numeric-owner --owner=0 --group=0 --mtime=@0 -cf "$archive.tmp" oci-layout index.json blobs
   mv "$archive.tmp" "$archive"
@@ -194,5 +194,7 @@ case "${1:-}" in
   --ref) load_recipe "$2"; echo "$REF"; exit 0 ;;
 esac
 [ "$(id -u)" = 0 ] || die "building images needs root (debootstrap, chroot and file owners in the layer)"
-if [ $# = 0 ]; then set -- $(cd "$repo/images" && ls); fi
+if [ $# = 0 ]; then # every recipe: the folders of images/ with an image.env
+  for f in "$repo"/images/*/image.env; do set -- "$@" "$(basename "$(dirname "$f")")"; done
+fi
 for n in "$@"; do build_image "$n"; done
