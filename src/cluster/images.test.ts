@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './binaries.ts';
 import { ensureImages, imageArchive, imageKey, LOCAL_IMAGES, PAUSE_IMAGE } from './images.ts';
@@ -64,5 +66,52 @@ describe('image cache key', () => {
   it('refuses a recipe that does not exist', async () => {
     expect(() => imageKey('nope')).toThrow(/no image recipe images\/nope/);
     await expect(ensureImages(['nope'])).rejects.toThrow(/unknown image nope; known: pause, jupyterlab/);
+  });
+});
+
+const canBuild = process.getuid?.() === 0 && spawnSync('go', ['version']).status === 0;
+describe.skipIf(!canBuild)('build-images.sh packing (as root, with Go)', () => {
+  const build = (root: string, cache: string, name: string) =>
+    spawnSync('bash', [join(root, 'scripts', 'build-images.sh'), name], { encoding: 'utf8', env: { ...process.env, PANALYSIS_CACHE: cache } });
+
+  it('writes an OCI archive whose digests match its blobs, with the reference and root-owned files', () => {
+    const r = copyRepo();
+    const cache = join(r, 'cache');
+    const out = build(r, cache, 'pause');
+    expect(out.status, out.stderr).toBe(0);
+    const archive = join(cache, 'images', `pause-${imageKey('pause', r)}.oci.tar`);
+    const x = join(r, 'x');
+    mkdirSync(x);
+    execFileSync('tar', ['-C', x, '-xf', archive]);
+    const blob = (d: string) => readFileSync(join(x, 'blobs', 'sha256', d.replace('sha256:', '')));
+    const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+    expect(JSON.parse(readFileSync(join(x, 'oci-layout'), 'utf8'))).toEqual({ imageLayoutVersion: '1.0.0' });
+    const index = JSON.parse(readFileSync(join(x, 'index.json'), 'utf8'));
+    expect(index.manifests[0].annotations['io.containerd.image.name']).toBe(PAUSE_IMAGE);
+    const manifestBytes = blob(index.manifests[0].digest);
+    expect(sha(manifestBytes)).toBe(index.manifests[0].digest);
+    const manifest = JSON.parse(manifestBytes.toString());
+    const config = JSON.parse(blob(manifest.config.digest).toString());
+    expect(config.config.Entrypoint).toEqual(['/pause']);
+    const layer = blob(manifest.layers[0].digest);
+    expect(sha(layer)).toBe(manifest.layers[0].digest);
+    expect(layer.length).toBe(manifest.layers[0].size);
+    expect(sha(gunzipSync(layer))).toBe(config.rootfs.diff_ids[0]);
+    const listing = execFileSync('tar', ['-tvzf', join(x, 'blobs', 'sha256', manifest.layers[0].digest.slice(7))], { encoding: 'utf8' });
+    expect(listing).toMatch(/^-rwxr-xr-x 0\/0 .* \.\/pause$/m);
+    expect(readdirSync(join(cache, 'images'))).toEqual([`pause-${imageKey('pause', r)}.oci.tar`]);
+  });
+
+  it('names the missing piece in one line when a start-up check fails, and leaves no archive', () => {
+    const r = copyRepo();
+    const dir = join(r, 'images', 'broken');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'image.env'), "KIND=go\nREF=localhost/panalysis/broken:1\nCONFIG='{\"Entrypoint\":[\"/broken\"]}'\n");
+    writeFileSync(join(dir, 'go.mod'), 'module panalysis.invalid/broken\n\ngo 1.22\n');
+    writeFileSync(join(dir, 'main.go'), 'package main\n\nimport "os"\n\nfunc main() { os.Exit(3) }\n');
+    const out = build(r, join(r, 'cache'), 'broken');
+    expect(out.status).not.toBe(0);
+    expect(out.stderr.trim().split('\n').at(-1)).toBe('panalysis: image broken: start-up check failed: /broken does not run');
+    expect(readdirSync(join(r, 'cache', 'images'))).toEqual([]);
   });
 });
