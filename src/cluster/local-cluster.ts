@@ -17,6 +17,7 @@ import { BUILTIN_USERS, buildKubeconfig, buildTokenFile, newToken, writeKubeconf
 import type { LocalUser } from './kubeconfig.ts';
 import { DEFAULT_NODE_LAYOUT } from './nodes.ts';
 import type { NodeLayout } from './nodes.ts';
+import { ensureImages } from './images.ts';
 import { createPki } from './pki.ts';
 import { cleanupRealNode, startRealNode } from './real-node.ts';
 import type { LocalImage } from './real-node.ts';
@@ -40,10 +41,7 @@ export interface LocalClusterOptions {
    * throws one line naming the cause and stops everything.
    */
   realNode?: boolean;
-  /**
-   * Images to import into the real node; default: `ensureImages()` of src/cluster/images.ts
-   * where that module exists, else none.
-   */
+  /** Images to import into the real node; default: every local image (`ensureImages()`, built once). */
   images?: LocalImage[] | (() => Promise<LocalImage[]>);
   /** The real node's pause image (default the images' pause, localhost/panalysis/pause:3.10). */
   pauseImage?: string;
@@ -155,13 +153,14 @@ async function startComponents(st: PreparedState, binaries: Binaries, supervisor
   return { name: node.nodeName, ip: node.nodeIp, podSubnet: node.paths.subnet };
 }
 
-/** The images to import: the option, else ensureImages() of ./images.ts where it exists. */
+/** The images to import: the option, else every local image. */
 async function realNodeImages(opts: LocalClusterOptions): Promise<LocalImage[]> {
-  if (typeof opts.images === 'function') return opts.images();
-  if (opts.images) return opts.images;
-  const specifier = './images.ts';
-  const mod = (await import(specifier).catch(() => undefined)) as { ensureImages?: () => Promise<LocalImage[]> } | undefined;
-  return mod?.ensureImages ? mod.ensureImages() : [];
+  try {
+    if (typeof opts.images === 'function') return await opts.images();
+    return opts.images ?? await ensureImages();
+  } catch (err) {
+    throw new Error(`the real node could not start: its images could not be built: ${(err as Error).message}; run without it with --no-real-node (realNode: false)`, { cause: err });
+  }
 }
 
 /**
