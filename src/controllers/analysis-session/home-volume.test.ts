@@ -38,7 +38,13 @@ describe('homeVolumeWait', () => {
     const v = homeVolumeWait(claim('Pending', HOME_VOLUME_PATIENCE_MS + 5000), wanted, [immediate], NOW)!;
     expect(v.reason).toBe('HomeVolumePending');
     expect(v.message).toContain('claim nb-home of storage class standard');
-    expect(v.message).toContain('65 s');
+    expect(v.message).toContain(`made at ${new Date(NOW - HOME_VOLUME_PATIENCE_MS - 5000).toISOString().replace('.000Z', 'Z')}`);
+  });
+
+  it('says the same while it keeps waiting, so that the status is written once and not at every look', () => {
+    const c = claim('Pending', HOME_VOLUME_PATIENCE_MS + 5000);
+    const first = homeVolumeWait(c, wanted, [immediate], NOW)!;
+    expect(homeVolumeWait(c, wanted, [immediate], NOW + 47_000)).toEqual(first);
   });
 });
 

@@ -48,11 +48,13 @@ export function homeVolumeWait(live: V1PersistentVolumeClaim | undefined, wanted
   if (!cls || !cls.bindsImmediately) return undefined;
   const created = Date.parse(String(live?.metadata?.creationTimestamp ?? ''));
   if (Number.isNaN(created) || now - created < HOME_VOLUME_PATIENCE_MS) return SCHEDULING;
-  const waited = Math.round((now - created) / 1000);
+  // The message names when the claim was made, never how long ago: a status that changed with
+  // every look would be written again at each reconcile, the more so the busier the cluster.
+  const since = new Date(created).toISOString().replace('.000Z', 'Z');
   return {
     status: 'Unknown',
     reason: 'HomeVolumePending',
-    message: `Waiting for the home volume: claim ${live!.metadata!.name} of storage class ${cls.name} has not been bound for ${waited} s; the pod is created once it is. An administrator can look at the claim's events and the class's provisioner.`,
+    message: `Waiting for the home volume: claim ${live!.metadata!.name} of storage class ${cls.name}, made at ${since}, is not bound yet; the pod is created once it is. An administrator can look at the claim's events and the class's provisioner.`,
   };
 }
 
