@@ -19,7 +19,7 @@ import { DEFAULT_NODE_LAYOUT } from './nodes.ts';
 import type { NodeLayout } from './nodes.ts';
 import { ensureImages } from './images.ts';
 import { createPki } from './pki.ts';
-import { cleanupRealNode, startRealNode } from './real-node.ts';
+import { assertRealNodeSupport, cleanupRealNode, startRealNode } from './real-node.ts';
 import type { LocalImage } from './real-node.ts';
 import type { Pki } from './pki.ts';
 import { Supervisor } from './supervisor.ts';
@@ -172,6 +172,7 @@ async function realNodeImages(opts: LocalClusterOptions): Promise<LocalImage[]> 
 export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise<LocalCluster> {
   const name = opts.name ?? 'panalysis';
   const log = opts.log ?? ((msg: string) => console.error(`panalysis: ${msg}`));
+  if (opts.realNode) assertRealNodeSupport();
   const binaries = ensureBinaries();
   const st = await prepareState(name, opts.users ?? []);
   const supervisor = new Supervisor(join(st.dir, 'logs'), join(st.dir, 'pids'), log);

@@ -87,6 +87,15 @@ export function realNodeSupport(): RealNodeSupport {
   return { ok: true };
 }
 
+/**
+ * Throws, when the real node cannot run here, the one line {@link startRealNode} would
+ * (cause and `--no-real-node`); lets a caller fail before it starts anything.
+ */
+export function assertRealNodeSupport(): void {
+  const support = realNodeSupport();
+  if (!support.ok) throw failure(support.why);
+}
+
 /** The host's IPv4 address on the interface of the default route (kubelet refuses loopback). */
 export function hostIPv4(): string {
   const ifaces = networkInterfaces();
@@ -230,8 +239,7 @@ function importImages(ctr: string, socket: string, images: LocalImage[], log: (m
  * supervisor and runs {@link cleanupRealNode}.
  */
 export async function startRealNode(opts: RealNodeOptions): Promise<{ nodeName: string; nodeIp: string; paths: RealNodePaths }> {
-  const support = realNodeSupport();
-  if (!support.ok) throw failure(support.why);
+  assertRealNodeSupport();
   cleanupRealNode(opts.clusterDir, opts.name);
   const named = realNodePaths(opts.clusterDir, opts.name);
   const p = { ...named, ...freeSubnet(named.subnet, tryRun('ip', ['-4', 'route']) ?? '') };
