@@ -19,6 +19,7 @@ import { DEFAULT_NODE_LAYOUT } from './nodes.ts';
 import type { NodeLayout } from './nodes.ts';
 import { ensureImages } from './images.ts';
 import { createPki } from './pki.ts';
+import { watchLocalHomes } from './local-homes.ts';
 import { assertRealNodeSupport, cleanupRealNode, startRealNode } from './real-node.ts';
 import type { LocalImage } from './real-node.ts';
 import type { Pki } from './pki.ts';
@@ -185,6 +186,8 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     throw err;
   }
   const { dir, server, kubeconfig, layout, tokens } = st;
+  // Homes the user can write on the real node (the provisioner makes them root-owned 0750).
+  const homes = realNode ? watchLocalHomes() : undefined;
   writeFileSync(join(dir, 'cluster.json'), JSON.stringify({ name, server, kubeconfig, supervisorPid: process.pid, k8sBinDir: binaries.k8sBinDir, layout, realNode }, null, 2));
   log(`Started local cluster ${name} (Kubernetes ${binaries.k8sVersion}) at ${server}`);
   return {
@@ -197,6 +200,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
       return path;
     },
     async stop(removeState = false, graceMs?: number) {
+      homes?.stop();
       await supervisor.stop(graceMs);
       if (realNode) cleanupRealNode(dir, name).forEach((p) => log(`Cleaning up the real node: ${p}`));
       if (removeState) rmSync(dir, { recursive: true, force: true });

@@ -30,6 +30,8 @@ export const CONTAINER_SECURITY = {
   capabilities: { drop: ['ALL'] },
   runAsNonRoot: true,
   privileged: false,
+  // Only home, /tmp and read-write datasets can be written: nothing a session leaves in the image survives it, and nothing in it can be changed.
+  readOnlyRootFilesystem: true,
   seccompProfile: { type: 'RuntimeDefault' },
 };
 

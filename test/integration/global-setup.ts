@@ -5,6 +5,7 @@
  */
 import type { TestProject } from 'vitest/node';
 import { startLocalCluster } from '../../src/cluster/local-cluster.ts';
+import { realNodeSupport } from '../../src/cluster/real-node.ts';
 import type { LocalCluster } from '../../src/cluster/local-cluster.ts';
 import { TEST_USERS } from './users.ts';
 import { newRunRecords, writeSecurityTable } from './attacks.ts';
@@ -17,6 +18,11 @@ declare module 'vitest' {
     etcdUrl: string;
     clusterDir: string;
     userKubeconfigs: Record<string, string>;
+    /**
+     * The cluster's real node: `ok` with its name, or why there is none. `failed` when this
+     * machine can run one but it did not start: the tests that need it fail with `why`.
+     */
+    realNode: { ok: boolean; name: string; why: string; failed: boolean };
   }
 }
 
@@ -26,7 +32,20 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const attackRecords = newRunRecords(String(process.pid));
   project.provide('attackRecords', attackRecords);
   const started = Date.now();
-  cluster = await startLocalCluster({ name: `it-${process.pid}`, users: TEST_USERS, log: (m) => console.error(`[cluster] ${m}`) });
+  const support = realNodeSupport();
+  const log = (m: string) => console.error(`[cluster] ${m}`);
+  let realNode = { ok: false, name: '', why: support.ok ? '' : support.why, failed: false };
+  try {
+    cluster = await startLocalCluster({ name: `it-${process.pid}`, users: TEST_USERS, realNode: support.ok, log });
+    if (cluster.realNode) realNode = { ok: true, name: cluster.realNode.name, why: '', failed: false };
+  } catch (err) {
+    if (!support.ok) throw err;
+    // Every other test still runs on the kwok nodes; the real node's tests fail with this reason.
+    realNode = { ok: false, name: '', why: `the real node did not start: ${(err as Error).message}`, failed: true };
+    log(realNode.why);
+    cluster = await startLocalCluster({ name: `it-${process.pid}`, users: TEST_USERS, log });
+  }
+  project.provide('realNode', realNode);
   console.error(`[cluster] ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   project.provide('kubeconfig', cluster.kubeconfig);
   project.provide('kubectl', cluster.binaries.kubectl);
