@@ -10,7 +10,7 @@ import { demoConfigText, writeDemoConfig } from './demo-config.ts';
 describe('the demo configuration of panalysis up', () => {
   it('loads, with a facility default quota for the demo proposal', () => {
     const config = parseConfig(demoConfigText(), 'the demo configuration');
-    expect(config.quotas).toEqual({ defaultName: 'default', default: { hard: { sessions: 4, sessionsPerUser: 2, gpus: 2 }, budgets: { gpuHours: 100, onExhausted: 'Warn' }, onExceeded: 'Queue' } });
+    expect(config.quotas).toEqual({ defaultName: 'default', default: { hard: { sessions: 6, sessionsPerUser: 4, gpus: 2 }, budgets: { gpuHours: 100, onExhausted: 'Warn' }, onExceeded: 'Queue' } });
   });
 
   it('is the tests\' configuration otherwise, which has no default quota', () => {
@@ -19,11 +19,16 @@ describe('the demo configuration of panalysis up', () => {
     expect({ ...parseConfig(demoConfigText()), quotas: tests.quotas }).toEqual(tests);
   });
 
+  it('lets hostPath datasets use the extra roots it is given (the real node\'s demo data)', () => {
+    const config = parseConfig(demoConfigText(['/var/lib/demo-data']));
+    expect(config.datasets.hostPath).toEqual([...parseConfig(readFileSync(DEMO_CONFIG, 'utf8')).datasets.hostPath, '/var/lib/demo-data']);
+  });
+
   it('is written to a file the operator can be started with', () => {
     const dir = mkdtempSync(join(tmpdir(), 'panalysis-demo-config-'));
     try {
       const file = writeDemoConfig(dir);
-      expect(parseConfig(readFileSync(file, 'utf8'), file).quotas.default?.hard?.sessions).toBe(4);
+      expect(parseConfig(readFileSync(file, 'utf8'), file).quotas.default?.hard?.sessions).toBe(6);
       expect(readFileSync(file, 'utf8')).toContain('# Facility default quota of the demo');
     } finally {
       rmSync(dir, { recursive: true, force: true });

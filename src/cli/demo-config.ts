@@ -11,15 +11,19 @@ import type { Scalar, YAMLMap } from 'yaml';
 import type { ResourceQuotaSpec } from '../api/v1alpha1/resource-quota.ts';
 import { DEMO_CONFIG } from '../operator/spawn.ts';
 
-/** The facility default quota of the demo: room for the demo's two sessions and one more each. */
+/** The facility default quota of the demo: room for the demo's three sessions and a few more. */
 export const DEMO_DEFAULT_QUOTA: ResourceQuotaSpec = {
-  hard: { sessions: 4, sessionsPerUser: 2, gpus: 2 },
+  hard: { sessions: 6, sessionsPerUser: 4, gpus: 2 },
   budgets: { gpuHours: 100 },
 };
 
-/** The text of the demo configuration: {@link DEMO_CONFIG} (comments kept) with `quotas.default` set. */
-export function demoConfigText(): string {
+/**
+ * The text of the demo configuration: {@link DEMO_CONFIG} (comments kept) with `quotas.default` set,
+ * and `hostPathRoots` added to the roots hostPath datasets may use (the real node's demo data).
+ */
+export function demoConfigText(hostPathRoots: readonly string[] = []): string {
   const doc = parseDocument(readFileSync(DEMO_CONFIG, 'utf8'));
+  for (const root of hostPathRoots) doc.addIn(['datasets', 'hostPath'], root);
   const quotas = doc.createPair('quotas', { default: DEMO_DEFAULT_QUOTA });
   (quotas.key as Scalar).commentBefore = ' Facility default quota of the demo: written into every proposal namespace that has none.';
   (doc.contents as YAMLMap).items.push(quotas);
@@ -27,8 +31,8 @@ export function demoConfigText(): string {
 }
 
 /** Writes the demo configuration as `operator.yaml` in `dir`; returns its path. */
-export function writeDemoConfig(dir: string): string {
+export function writeDemoConfig(dir: string, hostPathRoots: readonly string[] = []): string {
   const file = join(dir, 'operator.yaml');
-  writeFileSync(file, demoConfigText());
+  writeFileSync(file, demoConfigText(hostPathRoots));
   return file;
 }

@@ -11,8 +11,10 @@ const USAGE = `Usage: panalysis <command>
 
   operator [--config F] [--leader-elect] [--lease-namespace NS] [--port P]
                            run the controllers (KUBECONFIG or in-cluster credentials)
-  up                       start the product on its embedded default (local cluster, CRDs, demo)
-  cluster up [--name N]    start a local Kubernetes control plane in the background
+  up [--no-real-node]      start the product on its embedded default (local cluster, CRDs, demo);
+                           with a real node (kubelet, containerd) where this machine can run one
+  cluster up [--name N] [--real-node]
+                           start a local Kubernetes control plane in the background
   cluster down [--name N]  stop it and remove its state
   cluster env [--name N]   print the shell lines that point kubectl at it
   cluster status           say whether it runs
@@ -22,7 +24,7 @@ const USAGE = `Usage: panalysis <command>
 `;
 
 async function main(argv: string[]): Promise<void> {
-  const args = parseArgs(argv, ['leader-elect', 'local', 'help']);
+  const args = parseArgs(argv, ['leader-elect', 'local', 'help', 'real-node', 'no-real-node']);
   const [command, sub] = args.positionals;
   const name = stringFlag(args, 'name', 'panalysis');
   if (command === 'up') return runUp(args);

@@ -6,15 +6,16 @@
  * dataset and two sessions, prints their status and what to do next, and runs until Ctrl-C.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import type { ParsedArgs } from './args.ts';
 import { stringFlag } from './args.ts';
 import { spawnOperator } from '../operator/spawn.ts';
 import { installCrds, installPlatform } from '../cluster/install.ts';
 import { clusterDir, startLocalCluster } from '../cluster/local-cluster.ts';
+import { realNodeSupport } from '../cluster/real-node.ts';
 import { killFromPidFiles } from '../cluster/supervisor.ts';
 import { handleShutdown } from './shutdown.ts';
 import { writeDemoConfig } from './demo-config.ts';
@@ -29,25 +30,59 @@ const DEMO_SESSIONS: Array<{ name: string; spec: AnalysisSession['spec'] }> = [
   { name: 'demo-notebook', spec: { user: 'demo', type: 'jupyter', profile: 'jupyter-scipy', lifetime: '8h', datasets: [{ name: 'raw' }] } },
   { name: 'demo-desktop', spec: { user: 'demo', type: 'desktop', profile: 'desktop-xfce', desktop: { protocol: 'guacamole' }, resources: { gpu: { flavour: 'a100', count: 1 } } } },
 ];
+/** The session that really runs, on the real node, reading the demo data. */
+const REAL_SESSION = { name: 'demo-lab', spec: { user: 'demo', type: 'jupyter', profile: 'jupyter-local', lifetime: '8h', datasets: [{ name: 'scans' }] } } as const;
 const DEMO_DATASET = { source: { nfs: { server: 'nfs01.facility.example', path: '/exp/demo/raw' } }, access: { readGroups: ['pdemo'] }, mountPath: '/data/raw', description: 'Raw data of the demo proposal' };
+/** The demo proposal's group in the demo directory (pdemo). */
+const DEMO_GID = 30100;
 const G = { group: 'panalysis.io', version: 'v1alpha1', plural: 'analysissessions' };
 
 function ignoreConflict(err: unknown): void {
   if ((err as { code?: number }).code !== 409) throw err;
 }
 
-async function createDemo(kc: KubeConfig): Promise<void> {
+/**
+ * The demo proposal's data on this machine, as a facility file system would hold it: a directory
+ * owned by the proposal's group, mode 0750, with a small scan. Returns the directory.
+ */
+function makeDemoData(root: string): string {
+  const dir = join(root, 'demo', 'scans');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'scan-0001.csv');
+  writeFileSync(file, 'angle_deg,counts\n0.0,12\n0.5,40\n1.0,97\n1.5,41\n2.0,11\n');
+  for (const [p, mode] of [[file, 0o640], [dir, 0o750]] as const) {
+    chownSync(p, 0, DEMO_GID);
+    chmodSync(p, mode);
+  }
+  return dir;
+}
+
+async function createDemo(kc: KubeConfig, realData: string | undefined): Promise<void> {
   const core = kc.makeApiClient(CoreV1Api);
   const labels = { [LABELS.proposal]: 'demo', 'pod-security.kubernetes.io/enforce': 'restricted' };
   await core.createNamespace({ body: { metadata: { name: DEMO_NAMESPACE, labels } } }).catch(ignoreConflict);
   await waitFor('the demo namespace', async () => Boolean(await core.readNamespacedServiceAccount({ name: 'default', namespace: DEMO_NAMESPACE })), 30_000);
   const custom = kc.makeApiClient(CustomObjectsApi);
-  const raw = { apiVersion: 'panalysis.io/v1alpha1', kind: 'DatasetMount', metadata: { name: 'raw' }, spec: DEMO_DATASET };
-  await custom.createNamespacedCustomObject({ group: 'panalysis.io', version: 'v1alpha1', plural: 'datasetmounts', namespace: DEMO_NAMESPACE, body: raw }).catch(ignoreConflict);
-  for (const s of DEMO_SESSIONS) {
+  const datasets = [{ name: 'raw', spec: DEMO_DATASET }];
+  if (realData) datasets.push({ name: 'scans', spec: { source: { hostPath: { path: realData } }, access: { readGroups: ['pdemo'] }, mountPath: '/data/scans', description: 'Scans of the demo proposal, on this machine' } as never });
+  for (const d of datasets) {
+    const body = { apiVersion: 'panalysis.io/v1alpha1', kind: 'DatasetMount', metadata: { name: d.name }, spec: d.spec };
+    await custom.createNamespacedCustomObject({ group: 'panalysis.io', version: 'v1alpha1', plural: 'datasetmounts', namespace: DEMO_NAMESPACE, body }).catch(ignoreConflict);
+  }
+  for (const s of realData ? [...DEMO_SESSIONS, REAL_SESSION] : DEMO_SESSIONS) {
     const body = { apiVersion: 'panalysis.io/v1alpha1', kind: 'AnalysisSession', metadata: { name: s.name }, spec: s.spec };
     await custom.createNamespacedCustomObject({ ...G, namespace: DEMO_NAMESPACE, body }).catch(ignoreConflict);
   }
+}
+
+/** The address a browser on this machine opens the real session at (its pod IP, through the node's bridge), with its token. */
+async function realSessionUrl(kc: KubeConfig): Promise<string | undefined> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const pod = await core.readNamespacedPod({ name: REAL_SESSION.name, namespace: DEMO_NAMESPACE }).catch(() => undefined);
+  const secret = await core.readNamespacedSecret({ name: `${REAL_SESSION.name}-credentials`, namespace: DEMO_NAMESPACE }).catch(() => undefined);
+  const token = secret?.data?.token ? Buffer.from(secret.data.token, 'base64').toString() : undefined;
+  if (!pod?.status?.podIP || !token) return undefined;
+  return `http://${pod.status.podIP}:8888/s/${DEMO_NAMESPACE}/${REAL_SESSION.name}/lab?token=${token}`;
 }
 
 function startOperatorProcess(kubeconfig: string, port: number, config: string): ChildProcess {
@@ -58,12 +93,12 @@ function startOperatorProcess(kubeconfig: string, port: number, config: string):
   return child;
 }
 
-async function printSessions(kc: KubeConfig): Promise<void> {
+async function printSessions(kc: KubeConfig, sessions: number): Promise<void> {
   const custom = kc.makeApiClient(CustomObjectsApi);
   await waitFor('the demo sessions to run', async () => {
     const list = (await custom.listNamespacedCustomObject({ ...G, namespace: DEMO_NAMESPACE })) as { items: AnalysisSession[] };
-    return list.items.length >= DEMO_SESSIONS.length && list.items.every((s) => s.status?.phase === 'Running');
-  }, 120_000);
+    return list.items.length >= sessions && list.items.every((s) => s.status?.phase === 'Running');
+  }, 180_000);
   const list = (await custom.listNamespacedCustomObject({ ...G, namespace: DEMO_NAMESPACE })) as { items: AnalysisSession[] };
   console.log(`\n${'SESSION'.padEnd(16)}${'USER'.padEnd(8)}${'TYPE'.padEnd(9)}${'GPU'.padEnd(10)}${'PHASE'.padEnd(9)}NODE`);
   for (const s of list.items) {
@@ -110,17 +145,18 @@ export async function runUp(args: ParsedArgs): Promise<void> {
       await installCrds(kubeconfig);
       await installPlatform(kubeconfig);
     } else {
-      cluster = await startLocalCluster({ name });
+      cluster = await startWithRealNode(name, !args.flags['no-real-node']);
       kubeconfig = cluster.kubeconfig;
     }
     if (shutdown.isRequested()) return;
     const kc = new KubeConfig();
     kc.loadFromFile(kubeconfig);
     const port = await freePort();
-    operator = startOperatorProcess(kubeconfig, port, writeDemoConfig(configDir));
-    await createDemo(kc);
-    await printSessions(kc);
-    printNextSteps(kubeconfig, port, cluster);
+    const realData = cluster?.realNode ? makeDemoData(join(cluster.dir, 'demo-data')) : undefined;
+    operator = startOperatorProcess(kubeconfig, port, writeDemoConfig(configDir, realData ? [dirname(dirname(realData))] : []));
+    await createDemo(kc, realData);
+    await printSessions(kc, DEMO_SESSIONS.length + (realData ? 1 : 0));
+    printNextSteps(kubeconfig, port, cluster, realData ? await realSessionUrl(kc) : undefined);
   };
   const failed = await Promise.race([up().then(() => undefined, (err: unknown) => err), shutdown.requested.then(() => undefined)]);
   if (!failed && !shutdown.isRequested()) await shutdown.requested;
@@ -135,11 +171,32 @@ export async function runUp(args: ParsedArgs): Promise<void> {
   process.exit(0);
 }
 
-function printNextSteps(kubeconfig: string, port: number, cluster: LocalCluster | undefined): void {
+/**
+ * The local cluster with its real node where this machine can run one (unless `wanted` is false);
+ * where it cannot, or the node fails to start, one line says why and the cluster runs on kwok nodes only.
+ */
+async function startWithRealNode(name: string, wanted: boolean): Promise<LocalCluster> {
+  const support = realNodeSupport();
+  if (wanted && !support.ok) console.error(`panalysis: no real node (${support.why}); the sessions run on kwok nodes only`);
+  if (!wanted || !support.ok) return startLocalCluster({ name });
+  try {
+    return await startLocalCluster({ name, realNode: true });
+  } catch (err) {
+    console.error(`panalysis: ${(err as Error).message}; starting without it`);
+    return startLocalCluster({ name });
+  }
+}
+
+function printNextSteps(kubeconfig: string, port: number, cluster: LocalCluster | undefined, realUrl: string | undefined): void {
   const bin = cluster ? `${cluster.binaries.k8sBinDir}/` : '';
+  const where = cluster?.realNode
+    ? `demo-lab runs JupyterLab on the real node ${cluster.realNode.name}, as user demo, with the demo scans at /data/scans;
+open it in a browser on this machine: ${realUrl ?? `(not reachable yet: kubectl -n ${DEMO_NAMESPACE} describe asession demo-lab)`}
+The other sessions run on kwok nodes (no containers); the browser gateway is not part of this release yet.`
+    : 'The sessions run on kwok nodes (no containers); the browser gateway is not part of this release yet.';
   console.log(`
 panalysis is up: operator metrics on http://127.0.0.1:${port}/metrics
-The sessions run on kwok nodes (no containers); the browser gateway is not part of this release yet.
+${where}
 
 In another terminal:
   export KUBECONFIG=${kubeconfig}
