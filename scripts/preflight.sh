@@ -3,14 +3,16 @@
 # real-component tests run, a Go toolchain, and the local control plane binaries.
 #
 # - System tools: openssl (local cluster PKI), OpenLDAP slapd and ldap-utils (the real
-#   directory of the LDAP tests; never started as a service). As root they are installed
+#   directory of the LDAP tests; never started as a service), TigerVNC, websockify, xterm and
+#   xsetroot (the VNC client's test against a real server). As root they are installed
 #   with apt-get; otherwise the script stops at once with one line saying what to install.
 # - Go >= 1.25 builds the control plane once. Where none is on PATH, the official
 #   toolchain is taken from the Go module proxy (golang.org/toolchain) into the cache.
 # - Then scripts/build-control-plane.sh builds or reuses the cached binaries.
 # - The real node (kubelet, containerd, runc, CNI plugins) is prepared where it can run: as root
 #   on Linux, unless PANALYSIS_REAL_NODE=0. runc, containernetworking-plugins, iptables and
-#   iproute2 come from apt-get (installed, never started as services); kubelet and containerd are
+#   iproute2 (and debootstrap, which builds the session images) come from apt-get (installed,
+#   never started as services); kubelet and containerd are
 #   built from the Go module proxy like the control plane. Elsewhere the local cluster runs
 #   without it (kwok nodes only) and the tests that need it say they are skipped.
 #
@@ -39,6 +41,10 @@ if [ "$need_ldap" = 1 ]; then
       case "$tool" in slapadd) missing+=(slapd) ;; *) missing+=(ldap-utils) ;; esac
     fi
   done
+  # The RFB client's test runs a real TigerVNC server behind websockify and draws on it.
+  for pair in Xvnc:tigervnc-standalone-server vncpasswd:tigervnc-tools websockify:websockify xterm:xterm xsetroot:x11-xserver-utils setpriv:util-linux; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+  done
 fi
 real_node=0
 if [ "${PANALYSIS_REAL_NODE:-1}" != 0 ] && [ "$(id -u)" = 0 ] && [ "$(uname -s)" = Linux ]; then
@@ -47,6 +53,8 @@ if [ "${PANALYSIS_REAL_NODE:-1}" != 0 ] && [ "$(id -u)" = 0 ] && [ "$(uname -s)"
   [ -x /usr/lib/cni/bridge ] && [ -x /usr/lib/cni/host-local ] && [ -x /usr/lib/cni/loopback ] && [ -x /usr/lib/cni/portmap ] || missing+=(containernetworking-plugins)
   { command -v iptables-save >/dev/null 2>&1 || [ -x /usr/sbin/iptables-save ]; } || missing+=(iptables)
   command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+  # The session images are built from Debian packages (scripts/build-images.sh).
+  { command -v debootstrap >/dev/null 2>&1 || [ -x /usr/sbin/debootstrap ]; } || missing+=(debootstrap)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
