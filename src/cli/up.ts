@@ -3,7 +3,8 @@
  * `panalysis up`: the embedded default. Without KUBECONFIG it starts a local control
  * plane; then it installs the CRDs, runs the operator with the demo configuration (which
  * gives every proposal a facility default quota), creates a demo proposal namespace with a
- * dataset and two sessions, prints their status and what to do next, and runs until Ctrl-C.
+ * dataset and two sessions on kwok nodes (and, with a real node, a JupyterLab there on the demo's
+ * scans), prints their status and what to do next, and runs until Ctrl-C.
  */
 import type { ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,7 +16,7 @@ import { stringFlag } from './args.ts';
 import { spawnOperator } from '../operator/spawn.ts';
 import { installCrds, installPlatform } from '../cluster/install.ts';
 import { clusterDir, startLocalCluster } from '../cluster/local-cluster.ts';
-import { realNodeSupport } from '../cluster/real-node.ts';
+import { cleanupRealNode, realNodeSupport } from '../cluster/real-node.ts';
 import { killFromPidFiles } from '../cluster/supervisor.ts';
 import { handleShutdown } from './shutdown.ts';
 import { writeDemoConfig } from './demo-config.ts';
@@ -23,6 +24,7 @@ import type { LocalCluster } from '../cluster/local-cluster.ts';
 import { freePort, waitFor } from '../cluster/wait.ts';
 import { LABELS } from '../api/v1alpha1/group.ts';
 import type { AnalysisSession } from '../api/v1alpha1/analysis-session.ts';
+import type { DatasetMountSpec } from '../api/v1alpha1/dataset-mount.ts';
 
 /** The demo proposal's namespace. */
 export const DEMO_NAMESPACE = 'proposal-demo';
@@ -32,7 +34,7 @@ const DEMO_SESSIONS: Array<{ name: string; spec: AnalysisSession['spec'] }> = [
 ];
 /** The session that really runs, on the real node, reading the demo data. */
 const REAL_SESSION = { name: 'demo-lab', spec: { user: 'demo', type: 'jupyter', profile: 'jupyter-local', lifetime: '8h', datasets: [{ name: 'scans' }] } } as const;
-const DEMO_DATASET = { source: { nfs: { server: 'nfs01.facility.example', path: '/exp/demo/raw' } }, access: { readGroups: ['pdemo'] }, mountPath: '/data/raw', description: 'Raw data of the demo proposal' };
+const DEMO_DATASET: DatasetMountSpec = { source: { nfs: { server: 'nfs01.facility.example', path: '/exp/demo/raw' } }, access: { readGroups: ['pdemo'] }, mountPath: '/data/raw', description: 'Raw data of the demo proposal' };
 /** The demo proposal's group in the demo directory (pdemo). */
 const DEMO_GID = 30100;
 const G = { group: 'panalysis.io', version: 'v1alpha1', plural: 'analysissessions' };
@@ -63,8 +65,8 @@ async function createDemo(kc: KubeConfig, realData: string | undefined): Promise
   await core.createNamespace({ body: { metadata: { name: DEMO_NAMESPACE, labels } } }).catch(ignoreConflict);
   await waitFor('the demo namespace', async () => Boolean(await core.readNamespacedServiceAccount({ name: 'default', namespace: DEMO_NAMESPACE })), 30_000);
   const custom = kc.makeApiClient(CustomObjectsApi);
-  const datasets = [{ name: 'raw', spec: DEMO_DATASET }];
-  if (realData) datasets.push({ name: 'scans', spec: { source: { hostPath: { path: realData } }, access: { readGroups: ['pdemo'] }, mountPath: '/data/scans', description: 'Scans of the demo proposal, on this machine' } as never });
+  const datasets: Array<{ name: string; spec: DatasetMountSpec }> = [{ name: 'raw', spec: DEMO_DATASET }];
+  if (realData) datasets.push({ name: 'scans', spec: { source: { hostPath: { path: realData } }, access: { readGroups: ['pdemo'] }, mountPath: '/data/scans', description: 'Scans of the demo proposal, on this machine' } });
   for (const d of datasets) {
     const body = { apiVersion: 'panalysis.io/v1alpha1', kind: 'DatasetMount', metadata: { name: d.name }, spec: d.spec };
     await custom.createNamespacedCustomObject({ group: 'panalysis.io', version: 'v1alpha1', plural: 'datasetmounts', namespace: DEMO_NAMESPACE, body }).catch(ignoreConflict);
@@ -130,7 +132,11 @@ export async function runUp(args: ParsedArgs): Promise<void> {
   const removeConfig = () => rmSync(configDir, { recursive: true, force: true });
   const killLocal = async (): Promise<void> => {
     await killFromPidFiles(join(clusterDir(name), 'pids'));
-    rmSync(clusterDir(name), { recursive: true, force: true });
+    // A real node that was starting leaves containers and mounts under the state: remove them first, and keep the
+    // state (for `panalysis cluster down`) when something could not be removed.
+    const problems = cleanupRealNode(clusterDir(name), name);
+    if (problems.length) console.error(`panalysis: could not remove everything the real node left (${problems.join('; ')}); run 'panalysis cluster down --name ${name}'`);
+    else rmSync(clusterDir(name), { recursive: true, force: true });
   };
   const shutdown = handleShutdown(async () => {
     operator?.kill('SIGKILL');

@@ -202,8 +202,10 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     async stop(removeState = false, graceMs?: number) {
       homes?.stop();
       await supervisor.stop(graceMs);
-      if (realNode) cleanupRealNode(dir, name).forEach((p) => log(`Cleaning up the real node: ${p}`));
-      if (removeState) rmSync(dir, { recursive: true, force: true });
+      const problems = realNode ? cleanupRealNode(dir, name) : [];
+      problems.forEach((p) => log(`Cleaning up the real node: ${p}`));
+      // Never remove the state under a mount the node left: `panalysis cluster down` tries again.
+      if (removeState && problems.length === 0) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
