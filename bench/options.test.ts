@@ -45,4 +45,8 @@ describe('sessionbench options', () => {
     expect(benchOptions([], { BENCH_SIZES: '100,1000,5000', BENCH_STORED: '10000' })).toMatchObject({ resyncSeconds: 25, resyncIdleSeconds: 55, stored: 10000 });
     expect(benchOptions(['--quick'], {})).toMatchObject({ resyncSeconds: 5, resyncIdleSeconds: 15 });
   });
+  it('keeps a run of its own in its folder, and refuses a folder name that is not one', () => {
+    expect(benchOptions([], { BENCH_RESULT_DIR: 'stored-10000' }).resultDir).toBe('stored-10000');
+    expect(() => benchOptions([], { BENCH_RESULT_DIR: '../docs' })).toThrow(/BENCH_RESULT_DIR must be a folder name/);
+  });
 });

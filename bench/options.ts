@@ -3,7 +3,8 @@
  * What one sessionbench run does, from its command line and environment (pure):
  * `--quick` or BENCH_QUICK=1 for a smoke run, BENCH_N, BENCH_SIZES (W1 bursts), BENCH_RATES and
  * BENCH_ARRIVAL_SECONDS (W2 steady arrivals), BENCH_STORED (W3 restart), BENCH_IDLE_SECONDS (W5),
- * BENCH_KUBESPAWNER=0 (skip the JupyterHub + KubeSpawner bursts); and the kwok nodes the run needs.
+ * BENCH_KUBESPAWNER=0 (skip the JupyterHub + KubeSpawner bursts), BENCH_RESULT_DIR (results in a folder of
+ * their own); and the kwok nodes the run needs.
  */
 import type { NodeLayout } from '../src/cluster/nodes.ts';
 
@@ -53,6 +54,13 @@ function positive(text: string | undefined, name: string): number | undefined {
   return positiveList(text, name)?.[0];
 }
 
+/** BENCH_RESULT_DIR (a folder name below bench/results for a run that must not replace the full run's page), else 'quick' or ''. */
+function resultDir(text: string | undefined, quick: boolean): string {
+  if (text === undefined || text === '') return quick ? 'quick' : '';
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(text)) throw new Error(`BENCH_RESULT_DIR must be a folder name of lower-case letters, digits and dashes, got "${text}"`);
+  return text;
+}
+
 /**
  * Options from `argv` (arguments after the script) and `env`. Full defaults: N=100, bursts of
  * 100 and 1,000, 2, 5 and 10 sessions/s for 20 s, 1,000 sessions stored, 300 s idle; `--quick`:
@@ -81,7 +89,7 @@ export function benchOptions(argv: readonly string[], env: Readonly<Record<strin
     kubespawner,
     ...(kubespawner ? {} : { kubespawnerSkipped: 'BENCH_KUBESPAWNER=0' }),
     resultName: quick ? 'sessionbench-quick' : 'sessionbench',
-    resultDir: quick ? 'quick' : '',
+    resultDir: resultDir(env.BENCH_RESULT_DIR, quick),
   };
 }
 

@@ -89,18 +89,24 @@ export function renderReport(b: Bundle, pictures: string, hasPicture: (id: strin
   return out.join('\n').replace(/\n{3,}/g, '\n\n');
 }
 
-/** Results folder and page of a full or quick run. */
-export function reportPaths(quick: boolean): { results: string; combined: string; page: string } {
-  const results = join(REPO_ROOT, 'bench', 'results', quick ? 'quick' : '');
-  return { results, combined: join(REPO_ROOT, 'bench', 'results', quick ? 'sessionbench-quick.json' : 'sessionbench.json'), page: quick ? join(results, 'benchmarks.md') : join(REPO_ROOT, 'docs', 'benchmarks.md') };
+/**
+ * Results folder, combined result and page of a run: the full run ('') writes bench/results and
+ * docs/benchmarks.md; a quick run ('quick') and a run of its own (BENCH_RESULT_DIR) keep both in
+ * their folder below bench/results, so that they never replace the full run's page.
+ */
+export function reportPaths(dir: string): { results: string; combined: string; page: string } {
+  const base = join(REPO_ROOT, 'bench', 'results');
+  if (dir === '') return { results: base, combined: join(base, 'sessionbench.json'), page: join(REPO_ROOT, 'docs', 'benchmarks.md') };
+  const results = join(base, dir);
+  return { results, combined: dir === 'quick' ? join(base, 'sessionbench-quick.json') : join(results, 'sessionbench.json'), page: join(results, 'benchmarks.md') };
 }
 
 /**
  * Redraws the pictures from the per-workload files and writes the page; returns the page's path.
  * @throws Error when the combined result is missing or from an older sessionbench.
  */
-export function writeReport(quick: boolean): string {
-  const p = reportPaths(quick);
+export function writeReport(dir: string): string {
+  const p = reportPaths(dir);
   const b = JSON.parse(readFileSync(p.combined, 'utf8')) as Bundle;
   if (!Array.isArray(b.workloads)) throw new Error(`${p.combined} has no per-workload results (written by an older sessionbench): run npm run bench first`);
   for (const w of b.workloads) {
@@ -115,5 +121,6 @@ export function writeReport(quick: boolean): string {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  console.error(`report: wrote ${writeReport(process.argv.includes('--quick'))}`);
+  const at = process.argv.indexOf('--dir');
+  console.error(`report: wrote ${writeReport(process.argv.includes('--quick') ? 'quick' : at > 0 ? process.argv[at + 1] ?? '' : '')}`);
 }

@@ -79,7 +79,7 @@ async function main(): Promise<void> {
   const o = OPTIONS;
   const nodes = nodeLayoutFor(o);
   if (o.quick) log('quick smoke run');
-  const paths = reportPaths(o.quick);
+  const paths = reportPaths(o.resultDir);
   mkdirSync(paths.results, { recursive: true });
   const cluster = process.env.KUBECONFIG ? undefined : await startLocalCluster({ name: 'bench', nodes });
   const kubeconfig = process.env.KUBECONFIG ?? cluster!.kubeconfig;
@@ -180,7 +180,7 @@ async function main(): Promise<void> {
     };
     writeFileSync(paths.combined, JSON.stringify(bundle, null, 2) + '\n');
     writeFileSync(paths.combined.replace(/\.json$/, '.svg'), overview(full));
-    log(`wrote ${writeReport(o.quick)}`);
+    log(`wrote ${writeReport(o.resultDir)}`);
     console.log(JSON.stringify(bundle, null, 2));
     succeeded = true;
   } finally {
