@@ -12,7 +12,7 @@ import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, waitFor } from '../../src/cluster/wait.ts';
+import { freePorts, waitFor } from '../../src/cluster/wait.ts';
 import { installHub } from './install.ts';
 import { hubSettings } from './settings.ts';
 
@@ -74,12 +74,13 @@ export async function startHub(o: HubOptions): Promise<Hub> {
   const install = await installHub();
   const dir = mkdtempSync(join(tmpdir(), 'panalysis-hub-'));
   const ready = await readinessServer();
+  const [publicPort, hubPort, proxyApiPort] = (await freePorts(3)) as [number, number, number];
   const settings = hubSettings({
     namespace: o.namespace,
     withStorage: o.withStorage,
-    publicPort: await freePort(),
-    hubPort: await freePort(),
-    proxyApiPort: await freePort(),
+    publicPort,
+    hubPort,
+    proxyApiPort,
     readinessPort: ready.port,
     apiToken: randomBytes(24).toString('hex'),
     proxyToken: randomBytes(24).toString('hex'),

@@ -24,7 +24,7 @@ import { assertRealNodeSupport, cleanupRealNode, startRealNode } from './real-no
 import type { LocalImage } from './real-node.ts';
 import type { Pki } from './pki.ts';
 import { Supervisor } from './supervisor.ts';
-import { freePort, probe, waitFor } from './wait.ts';
+import { freePorts, probe, waitFor } from './wait.ts';
 
 /** Options of {@link startLocalCluster}. */
 export interface LocalClusterOptions {
@@ -81,10 +81,10 @@ export function clusterDir(name: string): string {
 }
 
 async function layoutFor(dir: string): Promise<ClusterLayout> {
+  const [etcdPort, etcdPeerPort, apiserverPort, controllerManagerPort, schedulerPort, kwokPort] = (await freePorts(6)) as [number, number, number, number, number, number];
   return {
     dir,
-    etcdPort: await freePort(), etcdPeerPort: await freePort(), apiserverPort: await freePort(),
-    controllerManagerPort: await freePort(), schedulerPort: await freePort(), kwokPort: await freePort(),
+    etcdPort, etcdPeerPort, apiserverPort, controllerManagerPort, schedulerPort, kwokPort,
     tokenFile: join(dir, 'tokens.csv'),
     kubeconfigs: { controllerManager: join(dir, 'kube-controller-manager.kubeconfig'), scheduler: join(dir, 'kube-scheduler.kubeconfig'), kwok: join(dir, 'kwok.kubeconfig') },
   };

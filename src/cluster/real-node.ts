@@ -20,7 +20,7 @@ import {
 } from './real-node-config.ts';
 import type { RealNodePaths } from './real-node-config.ts';
 import type { Supervisor } from './supervisor.ts';
-import { freePort, waitFor } from './wait.ts';
+import { freePorts, waitFor } from './wait.ts';
 
 /** An image archive to import (the shape src/cluster/images.ts exports). */
 export interface LocalImage {
@@ -251,8 +251,9 @@ export async function startRealNode(opts: RealNodeOptions): Promise<{ nodeName: 
   writeFileSync(p.containerdConfig, containerdConfig(p, opts.pauseImage ?? DEFAULT_PAUSE_IMAGE, b.runc));
   writeFileSync(join(p.cniConfDir, '10-panalysis.conflist'), cniConfig(p));
   writeFileSync(join(p.cniConfDir, '99-loopback.conf'), cniLoopbackConfig());
+  const [kubeletPort, healthzPort] = (await freePorts(2)) as [number, number];
   writeFileSync(p.kubeletConfig, kubeletConfig(p, {
-    caCert: opts.caCert, tlsCert: certs.servingCert, tlsKey: certs.servingKey, port: await freePort(), healthzPort: await freePort(), address: nodeIp,
+    caCert: opts.caCert, tlsCert: certs.servingCert, tlsKey: certs.servingKey, port: kubeletPort, healthzPort, address: nodeIp,
   }));
   recordHostState(p);
   for (const h of cgroupHierarchies()) {

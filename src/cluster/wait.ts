@@ -3,6 +3,7 @@
 import { request } from 'node:https';
 import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
+import type { Server } from 'node:net';
 
 /** A free TCP port on 127.0.0.1 (bound and released; racy only against other processes). */
 export function freePort(): Promise<number> {
@@ -14,6 +15,22 @@ export function freePort(): Promise<number> {
       server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
     });
   });
+}
+
+/**
+ * `n` distinct free loopback ports: all are held open at once before any is released, so that
+ * two of them can never be the same port (one after another, {@link freePort} may return a port
+ * twice, and two components of one cluster then fight over it).
+ */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(Array.from({ length: n }, () => new Promise<Server>((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve(server));
+  })));
+  const ports = servers.map((s) => (s.address() as { port: number }).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
 }
 
 /**

@@ -8,30 +8,18 @@
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { desEncryptBlock, vncAuthResponse } from './des.ts';
 import { blank, encodePng, rfbHandshake, screenshot } from './rfb.ts';
+import { freePorts } from '../../src/cluster/wait.ts';
 
 const PASSWORD = 'Pa55word';
 const NEEDED = ['Xvnc', 'vncpasswd', 'websockify', 'xsetroot', 'xterm'];
 const missing = NEEDED.filter((cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status !== 0);
 const skipReason = missing.length === 0 ? undefined
   : `${missing.join(', ')} not on PATH; install the Debian packages tigervnc-standalone-server tigervnc-tools websockify xterm x11-xserver-utils (scripts/preflight.sh does as root)`;
-
-/** A TCP port nobody listens on right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** An X display number with neither a socket nor a lock file. */
 function freeDisplay(): number {
@@ -95,7 +83,7 @@ describe('RFB client against TigerVNC + websockify', () => {
     if (passwd.status !== 0) throw new Error(`vncpasswd -f failed: ${passwd.stderr.toString()}`);
     writeFileSync(join(dir, 'passwd'), passwd.stdout, { mode: 0o600 });
     display = freeDisplay();
-    const [rfbPort, wsPort] = [await freePort(), await freePort()];
+    const [rfbPort, wsPort] = (await freePorts(2)) as [number, number];
     start('Xvnc', [`:${display}`, '-localhost', '-rfbport', String(rfbPort), '-SecurityTypes', 'VncAuth',
       '-PasswordFile', join(dir, 'passwd'), '-geometry', '800x600', '-desktop', 'rfb-test']);
     start('websockify', [String(wsPort), `127.0.0.1:${rfbPort}`]);

@@ -8,11 +8,11 @@ import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { freePorts } from '../../src/cluster/wait.ts';
 
 const run = promisify(execFile);
 
@@ -80,18 +80,6 @@ export function slapdUnavailableReason(): string | undefined {
   if (missing.length > 0) return `missing ${missing.join(', ')}; install with: apt-get install -y slapd ldap-utils openssl`;
   if (!SCHEMA_DIRS.some((d) => existsSync(join(d, 'nis.schema')))) return `no OpenLDAP schema directory (${SCHEMA_DIRS.join(', ')})`;
   return undefined;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function makeCertificates(dir: string): Promise<void> {
@@ -165,7 +153,7 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
     await chmod(file, 0o600);
   }
   await run(findBinary('slapadd')!, ['-q', '-f', join(dir, 'slapd.conf'), '-l', options.seed ?? SEED_LDIF]);
-  const [port, tlsPort] = [await freePort(), await freePort()];
+  const [port, tlsPort] = (await freePorts(2)) as [number, number];
   const url = `ldap://127.0.0.1:${port}`;
   const ldapsUrl = `ldaps://127.0.0.1:${tlsPort}`;
 
