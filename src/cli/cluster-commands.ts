@@ -11,7 +11,7 @@ import { existsSync, openSync, readFileSync, rmSync, writeFileSync, mkdirSync } 
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { clusterDir, startLocalCluster } from '../cluster/local-cluster.ts';
-import { cleanupRealNode } from '../cluster/real-node.ts';
+import { cleanupRealNode } from '../cluster/real-node-cleanup.ts';
 import { killFromPidFiles, signalPid, waitPidGone } from '../cluster/supervisor.ts';
 import { waitFor } from '../cluster/wait.ts';
 

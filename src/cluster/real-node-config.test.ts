@@ -9,7 +9,8 @@ import type { Pki } from './pki.ts';
 import {
   REAL_NODE_LABEL, REAL_NODE_NAME, REAL_NODE_TAINT, cniConfig, containerdConfig, freeSubnet, iptablesUndo, kubeletArgs, kubeletConfig, realNodePaths,
 } from './real-node-config.ts';
-import { kubeletCause, mountsUnder } from './real-node.ts';
+import { mountsUnder } from './real-node-cleanup.ts';
+import { kubeletCause } from './real-node.ts';
 
 const p = realNodePaths('/state/clusters/demo', 'demo');
 

@@ -1,25 +1,24 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * The local cluster's real node: containerd and a kubelet under the cluster's Supervisor, a CNI
- * bridge the host reaches pod IPs through, and the cleanup `cluster down` runs (containers,
- * mounts, network namespaces, cgroups, the bridge, the iptables chains and sysctls the kubelet
- * changed). Binaries come from the cache (scripts/build-control-plane.sh with
+ * bridge the host reaches pod IPs through (the cleanup `cluster down` runs is in
+ * real-node-cleanup.ts). Binaries come from the cache (scripts/build-control-plane.sh with
  * PANALYSIS_REAL_NODE=1), runc and the CNI plugins from Debian (scripts/preflight.sh).
  */
-import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { cacheDir, readVersions } from './binaries.ts';
 import { createNodePki } from './pki.ts';
 import {
-  CNI_BIN_DIR, DEFAULT_PAUSE_IMAGE, KUBELET_SYSCTLS, REAL_NODE_NAME, cniConfig, cniLoopbackConfig, containerdConfig, freeSubnet,
-  iptablesUndo, kubeletArgs, kubeletConfig, realNodePaths,
+  CNI_BIN_DIR, DEFAULT_PAUSE_IMAGE, REAL_NODE_NAME, cniConfig, cniLoopbackConfig, containerdConfig, freeSubnet, kubeletArgs,
+  kubeletConfig, realNodePaths,
 } from './real-node-config.ts';
 import type { RealNodePaths } from './real-node-config.ts';
 import type { Supervisor } from './supervisor.ts';
+import { cleanupRealNode } from './real-node-cleanup.ts';
+import { cgroupHierarchies, recordHostState, run, SBIN_PATH, tryRun } from './real-node-host.ts';
 import { freePorts, waitFor } from './wait.ts';
 
 /** An image archive to import (the shape src/cluster/images.ts exports). */
@@ -44,7 +43,6 @@ export interface RealNodeBinaries {
 
 const RUNC_PATHS = ['/usr/sbin/runc', '/usr/bin/runc', '/usr/local/sbin/runc', '/usr/local/bin/runc'];
 const CNI_PLUGINS = ['bridge', 'host-local', 'loopback', 'portmap'];
-const SBIN_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** Where the real node's binaries are (existing or not). */
 export function realNodeBinaries(): RealNodeBinaries {
@@ -108,55 +106,6 @@ export function hostIPv4(): string {
   const addr = candidates.find((a) => a.family === 'IPv4' && !a.internal);
   if (!addr) throw new Error('the real node needs a non-loopback IPv4 address on this host; none was found');
   return addr.address;
-}
-
-function run(cmd: string, args: string[], input?: string): string {
-  return execFileSync(cmd, args, { encoding: 'utf8', stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], input, env: { ...process.env, PATH: `${process.env.PATH ?? ''}:${SBIN_PATH}` } });
-}
-
-function tryRun(cmd: string, args: string[]): string | undefined {
-  try {
-    return run(cmd, args);
-  } catch {
-    return undefined;
-  }
-}
-
-/** cgroup hierarchies to create the node's cgroup in (v2: the unified root; v1: every controller). */
-function cgroupHierarchies(): string[] {
-  if (existsSync('/sys/fs/cgroup/cgroup.controllers')) return ['/sys/fs/cgroup'];
-  const seen = new Set<string>();
-  for (const e of readdirSync('/sys/fs/cgroup')) {
-    const dir = join('/sys/fs/cgroup', e);
-    if (!existsSync(join(dir, 'cgroup.procs'))) continue;
-    seen.add(realpathSync(dir));
-  }
-  return [...seen];
-}
-
-/** Host state the kubelet may change, recorded before it starts. */
-interface HostState {
-  sysctls: Record<string, string>;
-  iptables: string;
-}
-
-function readSysctl(key: string): string | undefined {
-  try {
-    return readFileSync(join('/proc/sys', ...key.split('.')), 'utf8').trim();
-  } catch {
-    return undefined;
-  }
-}
-
-function recordHostState(p: RealNodePaths): void {
-  if (existsSync(p.hostStateFile)) return;
-  const sysctls: Record<string, string> = {};
-  for (const k of KUBELET_SYSCTLS) {
-    const v = readSysctl(k);
-    if (v !== undefined) sysctls[k] = v;
-  }
-  const state: HostState = { sysctls, iptables: tryRun('iptables-save', []) ?? '' };
-  writeFileSync(p.hostStateFile, JSON.stringify(state));
 }
 
 /** Options of {@link startRealNode}. */
@@ -288,157 +237,4 @@ export async function startRealNode(opts: RealNodeOptions): Promise<{ nodeName: 
   }
   opts.log(`Real node ${REAL_NODE_NAME} is Ready at ${nodeIp} (pods on ${p.subnet} through ${p.bridge})`);
   return { nodeName: REAL_NODE_NAME, nodeIp, paths: p };
-}
-
-/** Unescapes a /proc/self/mountinfo path (\040 for a space, ...). */
-function unescapeMount(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-}
-
-/** Mount points at or under `dir`, deepest first. */
-export function mountsUnder(mountinfo: string, dir: string): string[] {
-  const points = mountinfo.split('\n').map((l) => l.split(' ')[4]).filter((m): m is string => Boolean(m)).map(unescapeMount);
-  return [...new Set(points.filter((m) => m === dir || m.startsWith(dir + '/')))].sort((a, b) => b.length - a.length);
-}
-
-function killPids(pids: number[]): void {
-  for (const pid of pids) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch { /* gone */ }
-  }
-}
-
-/** Pids of containerd shims serving our socket. */
-function shimPids(socket: string): number[] {
-  const pids: number[] = [];
-  for (const e of readdirSync('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const cmd = readFileSync(join('/proc', e, 'cmdline'), 'utf8').split('\0');
-      if (cmd[0]?.endsWith('containerd-shim-runc-v2') && cmd.includes(socket)) pids.push(Number(e));
-    } catch { /* gone */ }
-  }
-  return pids;
-}
-
-/** Every cgroup directory at or under `root`, deepest first. */
-function cgroupTree(root: string): string[] {
-  if (!existsSync(root)) return [];
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(join(d, e.name));
-    out.push(d);
-  };
-  walk(root);
-  return out;
-}
-
-function cgroupPids(dirs: string[]): number[] {
-  return dirs.flatMap((d) => {
-    try {
-      return readFileSync(join(d, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
-    } catch {
-      return [];
-    }
-  });
-}
-
-function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-/**
- * Removes what the real node of cluster `name` left on the host: shims and container processes
- * (killed), mounts under its directory (overlay, shm, network namespaces, volumes), its cgroups,
- * the CNI bridge and libcni's cache files, the KUBE-/CNI- iptables chains that appeared since it
- * started, the sysctls the kubelet changed, and /var/log/containers links into it. Run after the
- * kubelet and containerd stopped (or were killed). Safe to run twice, after a crash, and for a
- * cluster that never had a real node. Never throws; problems are returned as lines.
- */
-export function cleanupRealNode(clusterDir: string, name: string): string[] {
-  const p = realNodePaths(clusterDir, name);
-  const problems: string[] = [];
-  const attempt = (what: string, f: () => void): void => {
-    try {
-      f();
-    } catch (err) {
-      problems.push(`${what}: ${(err as Error).message.split('\n')[0]}`);
-    }
-  };
-  if (process.platform !== 'linux') return problems;
-  const hierarchies = existsSync('/sys/fs/cgroup') ? cgroupHierarchies() : [];
-  const cgroups = hierarchies.flatMap((h) => cgroupTree(join(h, p.cgroupRoot)));
-  attempt('killing containers', () => {
-    for (let i = 0; i < 50; i++) {
-      const pids = [...shimPids(p.containerdSocket), ...cgroupPids(cgroups)];
-      if (!pids.length) break;
-      killPids(pids);
-      sleepSync(100);
-    }
-  });
-  attempt('unmounting', () => {
-    for (const m of mountsUnder(readFileSync('/proc/self/mountinfo', 'utf8'), p.dir)) {
-      if (tryRun('umount', [m]) === undefined) tryRun('umount', ['-l', m]);
-    }
-    const left = mountsUnder(readFileSync('/proc/self/mountinfo', 'utf8'), p.dir);
-    if (left.length) throw new Error(`still mounted: ${left.join(', ')}`);
-  });
-  attempt('removing cgroups', () => {
-    for (const d of cgroups) {
-      for (let i = 0; i < 20 && existsSync(d); i++) {
-        try {
-          rmdirSync(d);
-        } catch {
-          sleepSync(100);
-        }
-      }
-      if (existsSync(d)) throw new Error(`${d} is still in use`);
-    }
-  });
-  attempt('removing the bridge', () => {
-    if (existsSync(join('/sys/class/net', p.bridge))) run('ip', ['link', 'del', p.bridge]);
-  });
-  attempt("removing the shims' sockets", () => {
-    // A shim listens on /run/containerd/s/<sha256 of "<containerd socket>/<namespace>/<id>">
-    // whatever containerd's state dir; a killed shim leaves it behind.
-    const tasks = join(p.containerdState, 'io.containerd.runtime.v2.task', 'k8s.io');
-    if (!existsSync(tasks)) return;
-    for (const id of readdirSync(tasks)) {
-      const hash = createHash('sha256').update(join(p.containerdSocket, 'k8s.io', id)).digest('hex');
-      rmSync(join('/run/containerd/s', hash), { force: true });
-    }
-  });
-  attempt('removing CNI cache files', () => {
-    const results = '/var/lib/cni/results';
-    if (!existsSync(results)) return;
-    // `<network>-<sandbox id>-eth0`, and libcni's `cni-loopback-<sandbox id>-lo` for the same sandboxes.
-    const files = readdirSync(results);
-    const ids = files.filter((f) => f.startsWith(`${p.network}-`)).map((f) => f.slice(p.network.length + 1).split('-')[0]);
-    for (const f of files) if (f.startsWith(`${p.network}-`) || ids.some((id) => id && f === `cni-loopback-${id}-lo`)) rmSync(join(results, f), { force: true });
-  });
-  attempt('removing container log links', () => {
-    const links = '/var/log/containers';
-    if (!existsSync(links)) return;
-    for (const f of readdirSync(links)) {
-      try {
-        if (readlinkSync(join(links, f)).startsWith(p.podLogsDir + '/')) rmSync(join(links, f), { force: true });
-      } catch { /* not a link */ }
-    }
-  });
-  if (existsSync(p.hostStateFile)) {
-    const state = JSON.parse(readFileSync(p.hostStateFile, 'utf8')) as HostState;
-    attempt('restoring sysctls', () => {
-      for (const [k, v] of Object.entries(state.sysctls)) {
-        if (readSysctl(k) !== v) writeFileSync(join('/proc/sys', ...k.split('.')), v);
-      }
-    });
-    attempt('removing iptables rules', () => {
-      const now = tryRun('iptables-save', []);
-      if (now === undefined) return;
-      for (const args of iptablesUndo(state.iptables, now)) tryRun('iptables', ['-w', '5', ...args]);
-    });
-    if (!problems.length) rmSync(p.hostStateFile, { force: true });
-  }
-  return problems;
 }
