@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { desEncryptBlock, vncAuthResponse } from './des.ts';
+import { desEncryptBlock, vncAuthResponse } from '../../src/gateway/des.ts';
 import { blank, encodePng, rfbHandshake, screenshot } from './rfb.ts';
 import { freePorts } from '../../src/cluster/wait.ts';
 

@@ -5,7 +5,7 @@
  * framebuffer update, enough to prove that a desktop answers and draws something.
  */
 import { deflateSync, crc32 } from 'node:zlib';
-import { vncAuthResponse } from './des.ts';
+import { vncAuthResponse } from '../../src/gateway/des.ts';
 
 /** What the server said during the handshake. */
 export interface RfbHandshake {
