@@ -21,7 +21,8 @@ function send(res: ServerResponse, status: number, body: string): void {
     'content-type': 'text/html; charset=utf-8',
     'content-security-policy': PAGE_CSP,
     'cache-control': 'no-store',
-    'referrer-policy': 'no-referrer',
+    // same-origin, not no-referrer: with no-referrer Chromium sends `Origin: null` on the form's POST.
+    'referrer-policy': 'same-origin',
   });
   res.end(body);
 }
