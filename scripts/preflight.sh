@@ -45,6 +45,9 @@ if [ "$need_ldap" = 1 ]; then
   for pair in Xvnc:tigervnc-standalone-server vncpasswd:tigervnc-tools websockify:websockify xterm:xterm xsetroot:x11-xserver-utils setpriv:util-linux; do
     command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
   done
+  # The browser tests drive headless Chromium (CHROMIUM names another binary); it needs a font to draw text.
+  [ -x "${CHROMIUM:-/usr/bin/chromium}" ] || missing+=(chromium)
+  [ -d /usr/share/fonts/truetype/liberation ] || missing+=(fonts-liberation)
 fi
 real_node=0
 if [ "${PANALYSIS_REAL_NODE:-1}" != 0 ] && [ "$(id -u)" = 0 ] && [ "$(uname -s)" = Linux ]; then
