@@ -22,6 +22,14 @@ export default tseslint.config(
     },
   },
   { files: ['**/*.test.ts', 'test/**', 'e2e/**'], rules: { '@typescript-eslint/no-explicit-any': 'off' } },
+  // Scripts the gateway serves to browsers.
+  {
+    files: ['src/gateway/assets/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(['document', 'window', 'location', 'fetch', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'console', 'WebSocket', 'URL', 'URLSearchParams', 'navigator', 'Guacamole'].map((g) => [g, 'readonly'])),
+    },
+  },
   ...Object.entries(boundaries).map(([files, patterns]) => ({
     files: [files],
     ignores: ['**/*.test.ts'],

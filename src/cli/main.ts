@@ -3,6 +3,7 @@
 /** The `panalysis` command: one entry point for every component. */
 import { parseArgs, stringFlag } from './args.ts';
 import { clusterDown, clusterEnv, clusterStatus, clusterUp, runCluster } from './cluster-commands.ts';
+import { gatewayCommand } from './gateway-command.ts';
 import { operatorCommand } from './operator-command.ts';
 import { runUp } from './up.ts';
 import { usageCommand } from './usage-command.ts';
@@ -11,6 +12,8 @@ const USAGE = `Usage: panalysis <command>
 
   operator [--config F] [--leader-elect] [--lease-namespace NS] [--port P]
                            run the controllers (KUBECONFIG or in-cluster credentials)
+  gateway [--config F] [--port P] [--probe-port P]
+                           serve sessions to browsers: OpenID login, access checks, proxies
   up [--no-real-node]      start the product on its embedded default (local cluster, CRDs, demo);
                            with a real node (kubelet, containerd) where this machine can run one
   cluster up [--name N] [--real-node]
@@ -29,6 +32,7 @@ async function main(argv: string[]): Promise<void> {
   const name = stringFlag(args, 'name', 'panalysis');
   if (command === 'up') return runUp(args);
   if (command === 'operator') return operatorCommand(args);
+  if (command === 'gateway') return gatewayCommand(args);
   if (command === 'usage') return usageCommand(args);
   if (command === 'cluster') {
     if (sub === 'up') return clusterUp(name);

@@ -40,6 +40,20 @@ function duplicates(names: string[]): string[] {
   return names.filter((n, i) => names.indexOf(n) !== i);
 }
 
+/** The gateway section's cross-field checks. */
+function gatewayProblems(g: OperatorConfig['gateway']): string[] {
+  const problems: string[] = [];
+  if (g.routing === 'subdomain' && !g.sessionDomain) {
+    problems.push('gateway.sessionDomain: required when gateway.routing is subdomain (the default): set the wildcard domain of the session hosts, or routing: path for a site without wildcard DNS');
+  }
+  try {
+    parseDuration(g.loginTtl);
+  } catch (err) {
+    problems.push(`gateway.loginTtl: ${(err as Error).message}`);
+  }
+  return problems;
+}
+
 /** Cross-field checks the schema cannot express. */
 function semanticProblems(c: OperatorConfig): string[] {
   const problems: string[] = [];
@@ -66,6 +80,7 @@ function semanticProblems(c: OperatorConfig): string[] {
     problems.push(`defaults.lifetime: ${c.defaults.lifetime} exceeds defaults.maxLifetime (${c.defaults.maxLifetime})`);
   }
   problems.push(...defaultQuotaProblems(c.quotas?.default, flavours));
+  problems.push(...gatewayProblems(c.gateway));
   if (c.directory.provider === 'static' && !c.directory.static) problems.push('directory.static: required when directory.provider is static');
   if (c.directory.provider === 'ldap' && !c.directory.ldap) problems.push('directory.ldap: required when directory.provider is ldap');
   if (c.proposals.provider === 'ldap' && !c.directory.ldap) problems.push('directory.ldap: required when proposals.provider is ldap (proposal groups are read from the directory)');

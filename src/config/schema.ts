@@ -8,6 +8,7 @@ import Type from 'typebox';
 import { DNS_LABEL_PATTERN, DURATION_PATTERN, GROUPNAME_PATTERN, QUANTITY_PATTERN, StringEnum, StringMap, USERNAME_PATTERN } from '../api/v1alpha1/schema-helpers.ts';
 import { DESKTOP_PROTOCOLS, SESSION_TYPES } from '../api/v1alpha1/analysis-session.ts';
 import { ResourceQuotaSpec } from '../api/v1alpha1/resource-quota.ts';
+import { GatewayConfig } from './gateway.ts';
 import { LdapConfig } from './ldap.ts';
 
 const Name = Type.String({ pattern: DNS_LABEL_PATTERN, maxLength: 63 });
@@ -194,13 +195,7 @@ export const QuotasConfig = Type.Object({
 export type QuotasConfig = Type.Static<typeof QuotasConfig>;
 
 export const OperatorConfig = Type.Object({
-  gateway: Type.Object({
-    /** Public URL of the gateway; a session's URL is `<baseUrl>/s/<namespace>/<name>/`. */
-    baseUrl: Type.String({ pattern: '^https?://[^\\s/]+(/[^\\s]*)?$' }),
-    /** Namespace and labels of the gateway pods (the only peers a session accepts). */
-    namespace: Type.String({ pattern: DNS_LABEL_PATTERN, default: 'panalysis-system' }),
-    podLabels: StringMap(Type.String(), { default: { 'app.kubernetes.io/component': 'gateway' } }),
-  }),
+  gateway: GatewayConfig,
   images: Type.Object({
     /** guacd sidecar of Guacamole desktops. */
     guacd: Image,

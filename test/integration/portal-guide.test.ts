@@ -110,7 +110,7 @@ const seen: { podUid?: string; homeUid?: string } = {};
 const CHECKS: Record<string, { until?: RegExp; check: (out: string) => Promise<void> }> = {
   'Sessions with kubectl / Create a session': {
     check: async (out) => {
-      expect(out.trim().split('\n')).toEqual(['analysissession.panalysis.io/alice-notebook created', 'analysissession.panalysis.io/alice-notebook condition met', `http://127.0.0.1:8080/s/${ns}/alice-notebook/`]);
+      expect(out.trim().split('\n')).toEqual(['analysissession.panalysis.io/alice-notebook created', 'analysissession.panalysis.io/alice-notebook condition met', `http://alice-notebook--${ns}.sessions.localhost:8080/s/${ns}/alice-notebook/`]);
       const s = await session('alice-notebook');
       expect(s.status?.phase).toBe('Running');
       expect(s.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
@@ -243,7 +243,7 @@ describe('portal guide', () => {
     const sessions = sessionsClient(kubeConfig('portal'), ns);
     await sessions.create('ts-notebook', { user: 'alice', type: 'jupyter', profile: 'jupyter-scipy' });
     const running = await sessions.untilPhase('ts-notebook', ['Running', 'Failed'], 120_000);
-    expect(viewOf(running)).toEqual({ name: 'ts-notebook', phase: 'Running', message: '', reason: 'Ready', url: `http://127.0.0.1:8080/s/${ns}/ts-notebook/` });
+    expect(viewOf(running)).toEqual({ name: 'ts-notebook', phase: 'Running', message: '', reason: 'Ready', url: `http://ts-notebook--${ns}.sessions.localhost:8080/s/${ns}/ts-notebook/` });
     expect((await sessions.list('alice')).map((s) => s.metadata.name)).toContain('ts-notebook');
     expect(await sessions.list('nobody')).toEqual([]);
     expect((await sessions.share('ts-notebook', { users: ['bob'] })).spec.sharedWith).toEqual({ users: ['bob'] });

@@ -37,7 +37,7 @@ describe('AnalysisSession controller', () => {
   ] as const)('turns %s into its objects and reaches Ready with a URL, under restricted Pod Security', async (_what, name, spec, containers, port) => {
     await createSession(ns, name, { user: 'alice', ...spec } as never);
     const s = await waitSession(ns, name, 'Running', isPhase('Running'));
-    expect(s.status?.url).toBe(`http://127.0.0.1:8080/s/${ns}/${name}/`);
+    expect(s.status?.url).toBe(`http://${name}--${ns}.sessions.localhost:8080/s/${ns}/${name}/`);
     expect(s.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True', observedGeneration: 1 });
     expect(s.status?.identity).toMatchObject({ uid: 20001, gid: 20001 });
     const p = await pod(name);

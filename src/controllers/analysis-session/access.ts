@@ -12,6 +12,7 @@ import { datasetClaimFor } from '../../desired/dataset-volume.ts';
 import type { DatasetVolume } from '../../desired/session-inputs.ts';
 import type { PosixIdentity } from '../../identity/directory.ts';
 import type { ProposalInfo } from '../../identity/proposals.ts';
+import { sharingOutsiders } from '../../policy/session-access.ts';
 import type { Verdict } from './observe-pod.ts';
 
 /** What the proposal source said about the namespace's proposal. */
@@ -57,7 +58,7 @@ function checkProposal(s: AnalysisSession, fact: ProposalFact): AccessDecision |
     return refuse('NotProposalMember', `spec.user: ${s.spec.user} is not a member of proposal ${fact.info.id}; the proposal's principal investigator can add them.`);
   }
   // A session is shared only within its proposal: anyone else would reach the proposal's data through it.
-  const outsiders = (s.spec.sharedWith?.users ?? []).filter((u) => !fact.info.members.includes(u));
+  const outsiders = sharingOutsiders(s, fact.info.members);
   if (outsiders.length > 0) {
     return refuse('SharedWithNonMember', `spec.sharedWith.users: ${names(outsiders)} ${outsiders.length > 1 ? 'are not members' : 'is not a member'} of proposal ${fact.info.id}; share the session only with members of the proposal.`);
   }

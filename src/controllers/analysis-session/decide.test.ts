@@ -21,7 +21,7 @@ describe('decideSession', () => {
     const plan = decideSession(makeSession('nb').obj(), facts(), config, NOW);
     expect(kinds(plan.apply)).toEqual(['Secret', 'PersistentVolumeClaim', 'Service', 'NetworkPolicy', 'Pod']);
     expect(plan.status.phase).toBe('Pending');
-    expect(plan.status.url).toBe('http://127.0.0.1:8080/s/proposal-1/nb/');
+    expect(plan.status.url).toBe('http://nb--proposal-1.sessions.localhost:8080/s/proposal-1/nb/');
     const c = podOf(plan)!.spec!.containers[0]!;
     expect(c.command).toContain('--ServerApp.base_url=/s/proposal-1/nb/');
     expect(c.readinessProbe?.httpGet?.path).toBe('/s/proposal-1/nb/api');

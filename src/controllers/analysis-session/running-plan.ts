@@ -6,7 +6,8 @@
 import type { V1PersistentVolumeClaim, V1Pod } from '@kubernetes/client-node';
 import type { AnalysisSession, AnalysisSessionStatus, SessionPhase } from '../../api/v1alpha1/analysis-session.ts';
 import type { OperatorConfig } from '../../config/schema.ts';
-import { sessionNames, sessionPath } from '../../desired/names.ts';
+import { sessionNames } from '../../desired/names.ts';
+import { sessionUrl } from '../../desired/session-url.ts';
 import { buildHomeClaim, buildSessionNetworkPolicy, buildSessionSecret, buildSessionService } from '../../desired/session-objects.ts';
 import { buildSessionPod, POD_SPEC_HASH } from '../../desired/session-pod.ts';
 import type { SessionInputs } from '../../desired/session-inputs.ts';
@@ -52,7 +53,7 @@ export function baseStatus(s: AnalysisSession, config: OperatorConfig, id: Ident
     if (pinned) status.imageDigest = pinned[1];
     if (r.flavour) status.gpu = `${r.gpuCount}x ${r.flavour.name}`;
   }
-  status.url = `${config.gateway.baseUrl.replace(/\/$/, '')}${sessionPath(s.metadata.namespace!, s.metadata.name!)}`;
+  status.url = sessionUrl(config.gateway, s.metadata.namespace!, s.metadata.name!);
   return status;
 }
 

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * HTTP and WebSocket proxying to a session's pod. What the browser sent is cleaned before
+ * it goes on: hop-by-hop headers, the gateway's own cookies, any credentials and any
+ * identity or forwarding header a client could forge are dropped, and the gateway adds the
+ * session's credential itself (so the browser never sees the Jupyter token). What comes
+ * back is cleaned too: CORS grants are dropped (a session answers only its own origin) and
+ * cookies it sets stay on its own host (no `Domain`).
+ */
+import { request as httpRequest } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { connect } from 'node:net';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { withoutCookies } from './http.ts';
+
+/** Request headers never passed on. */
+const DROPPED_REQUEST = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'proxy-authenticate', 'te', 'trailer', 'transfer-encoding', 'upgrade',
+  'authorization', 'forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'x-forwarded-prefix', 'x-real-ip',
+  'x-remote-user', 'x-remote-group', 'x-forwarded-user', 'x-forwarded-email', 'x-auth-request-user', 'remote-user', 'x-panalysis-user',
+]);
+
+/** Response headers never passed back. */
+const DROPPED_RESPONSE = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'trailer', 'upgrade',
+  'access-control-allow-origin', 'access-control-allow-credentials', 'access-control-allow-headers', 'access-control-allow-methods', 'access-control-expose-headers',
+]);
+
+/** Where to and with what. */
+export interface ProxyTarget {
+  host: string;
+  port: number;
+  /** Extra request headers, e.g. `Authorization: token ...`. */
+  headers: Record<string, string>;
+  /** Cookies of the gateway, removed from the request. */
+  dropCookies: readonly string[];
+  /** The original scheme (for `X-Forwarded-Proto`). */
+  proto: 'http' | 'https';
+}
+
+/** The request headers passed to the upstream. */
+export function upstreamHeaders(headers: IncomingHttpHeaders, remote: string | undefined, t: ProxyTarget): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  const listed = new Set(String(headers.connection ?? '').toLowerCase().split(',').map((s) => s.trim()).filter(Boolean));
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || DROPPED_REQUEST.has(name) || listed.has(name) || name === 'cookie') continue;
+    out[name] = value;
+  }
+  const cookie = withoutCookies(headers.cookie, t.dropCookies);
+  if (cookie) out.cookie = cookie;
+  out['x-forwarded-proto'] = t.proto;
+  if (headers.host) out['x-forwarded-host'] = headers.host;
+  if (remote) out['x-forwarded-for'] = remote;
+  return { ...out, ...t.headers };
+}
+
+/** Removes `Domain=...` from a Set-Cookie value, so the cookie stays on the session's own host. */
+export function hostOnlyCookie(setCookie: string): string {
+  return setCookie.split(';').filter((part) => !/^\s*domain\s*=/i.test(part)).join(';');
+}
+
+/** The response headers passed back to the browser. */
+export function downstreamHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  const listed = new Set(String(headers.connection ?? '').toLowerCase().split(',').map((s) => s.trim()).filter(Boolean));
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || DROPPED_RESPONSE.has(name) || listed.has(name)) continue;
+    out[name] = name === 'set-cookie' && Array.isArray(value) ? value.map(hostOnlyCookie) : value;
+  }
+  return out;
+}
+
+/**
+ * Proxies one HTTP request. An upstream that cannot be reached gives `onError` the chance
+ * to answer (nothing was sent yet); one that dies mid-response ends the browser's response
+ * abruptly, as it would have ended.
+ */
+export function proxyHttp(req: IncomingMessage, res: ServerResponse, t: ProxyTarget, onError: (err: Error) => void): void {
+  const up = httpRequest({ host: t.host, port: t.port, method: req.method, path: req.url, headers: upstreamHeaders(req.headers, req.socket.remoteAddress, t), timeout: 60_000 });
+  up.on('response', (upRes) => {
+    res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, downstreamHeaders(upRes.headers));
+    upRes.pipe(res);
+    upRes.on('error', () => res.destroy());
+    upRes.on('aborted', () => res.destroy());
+  });
+  up.on('timeout', () => up.destroy(new Error('the session did not answer within 60 s')));
+  up.on('error', (err) => {
+    if (res.headersSent) res.destroy();
+    else onError(err);
+  });
+  res.on('close', () => {
+    if (!res.writableFinished) up.destroy();
+  });
+  req.pipe(up);
+}
+
+/**
+ * Proxies a WebSocket upgrade: writes the cleaned upgrade request to the upstream and then
+ * pipes bytes both ways. Resolves with the upstream socket once its 101 answer was relayed,
+ * or `undefined` when it refused or could not be reached (the browser gets a short error).
+ */
+export function proxyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, t: ProxyTarget): Promise<Socket | undefined> {
+  return new Promise((resolve) => {
+    const up = connect({ host: t.host, port: t.port });
+    const fail = (): void => {
+      if (!socket.destroyed) socket.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      up.destroy();
+      resolve(undefined);
+    };
+    up.setTimeout(30_000, fail);
+    up.once('error', fail);
+    up.once('connect', () => {
+      const headers = upstreamHeaders(req.headers, req.socket.remoteAddress, t);
+      const lines = [`${req.method} ${req.url} HTTP/1.1`];
+      for (const [name, value] of Object.entries(headers)) for (const v of Array.isArray(value) ? value : [value]) lines.push(`${name}: ${String(v)}`);
+      lines.push('connection: Upgrade', `upgrade: ${req.headers.upgrade ?? 'websocket'}`);
+      up.write(`${lines.join('\r\n')}\r\n\r\n`);
+      if (head.length > 0) up.write(head);
+      up.setTimeout(0);
+      up.off('error', fail);
+      up.pipe(socket);
+      socket.pipe(up);
+      const close = (): void => {
+        up.destroy();
+        socket.destroy();
+      };
+      up.on('error', close);
+      up.on('close', close);
+      socket.on('error', close);
+      socket.on('close', close);
+      resolve(up);
+    });
+  });
+}
