@@ -91,6 +91,7 @@ describe('the local identity provider', () => {
   beforeAll(async () => {
     idp = await startLocalIdp({
       port: 0,
+      ttl: { idTokenS: 600 },
       users: [ALICE, { username: 'bob', password: 'bob-pw' }],
       clients: [
         { clientId: 'gateway', clientSecret: SECRET, redirectUris: [REDIRECT], postLogoutRedirectUris: [LOGGED_OUT] },
@@ -119,6 +120,18 @@ describe('the local identity provider', () => {
       iss: idp.issuer, aud: 'gateway', sub: 'alice', preferred_username: 'alice',
       name: ALICE.name, email: ALICE.email, groups: ALICE.groups,
     });
+    const claims = tokens.claims()!;
+    expect(claims.exp - claims.iat).toBe(600);
+  });
+
+  it('publishes fresh RS256 and ES256 public keys only', async () => {
+    const { keys } = await (await fetch(`${idp.issuer}/jwks`)).json() as { keys: Array<Record<string, string>> };
+    expect(keys.map((k) => k.alg).sort()).toEqual(['ES256', 'RS256']);
+    for (const key of keys) expect(Object.keys(key).filter((name) => ['d', 'p', 'q', 'dp', 'dq', 'qi'].includes(name))).toEqual([]);
+    const other = await startLocalIdp({ users: [], clients: [] });
+    const otherKeys = await (await fetch(`${other.issuer}/jwks`)).json() as { keys: Array<Record<string, string>> };
+    await other.stop();
+    expect(otherKeys.keys.map((k) => k.kid)).not.toContain(keys[0]?.kid);
   });
 
   it('accepts client_secret_post for a client registered with it', async () => {
@@ -171,6 +184,14 @@ describe('the local identity provider', () => {
     const { callback, state, nonce } = await login();
     await expect(oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: oidc.randomPKCECodeVerifier(), expectedState: state, expectedNonce: nonce }))
       .rejects.toMatchObject({ error: 'invalid_grant' });
+  });
+
+  it('stops with keep-alive connections open and frees its port', async () => {
+    const other = await startLocalIdp({ users: [], clients: [] });
+    const res = await fetch(`${other.issuer}/.well-known/openid-configuration`, { headers: { connection: 'keep-alive' } });
+    expect(res.status).toBe(200);
+    await other.stop();
+    await expect(fetch(`${other.issuer}/.well-known/openid-configuration`)).rejects.toThrow();
   });
 
   it('signs out through RP-initiated logout and reaches the post_logout_redirect_uri', async () => {
