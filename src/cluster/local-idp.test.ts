@@ -141,6 +141,12 @@ describe('the local identity provider', () => {
     expect(tokens.claims()?.sub).toBe('alice');
   });
 
+  it('answers a consent prompt forced by the client without asking the user', async () => {
+    const started = await startLogin(config, { prompt: 'consent' });
+    const done = await postForm(started.jar, formAction(started.page), { username: 'alice', password: ALICE.password }, idp.issuer);
+    expect(done.atClient?.searchParams.get('code')).toBeTruthy();
+  });
+
   it('shows the form again with one message for a wrong password and for an unknown user', async () => {
     for (const [username, password] of [['alice', 'wrong'], ['mallory', 'alice-pw']] as const) {
       const started = await startLogin(config);
