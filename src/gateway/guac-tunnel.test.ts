@@ -6,6 +6,7 @@
  * optional feature built in, as in the guacamole/guacd image), and the browser played by a
  * `ws` client with the subprotocol `guacamole`.
  */
+import fc from 'fast-check';
 import { createServer } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -187,6 +188,25 @@ describe('tunnelGuacamole', () => {
     const after = guacd.received[0]!.slice(7);
     expect(after).toEqual([['mouse', '10', '20', '1'], ['key', '65', '1'], ['key', '65', '0'], ['clipboard', '0', 'text/plain']]);
     expect(inputs).toBe(1);
+  });
+
+  it('carries any text both ways unchanged, lengths rewritten for each side (no injection)', async () => {
+    const guacd = await fakeGuacd('normal');
+    const b = await openBrowser(guacd.port);
+    await b.next(1 + 1);
+    const values = fc.sample(fc.string({ unit: 'binary', maxLength: 30 }), { numRuns: 40, seed: 12 }).concat(['5.ready,1.x;', '😀;,.', '']);
+    const fromBrowser = values.map((v, i) => ['blob', String(i), v]);
+    b.ws.send(encodeInstructions(fromBrowser, 'utf16'));
+    await until(() => guacd.received[0]!.filter((i) => i[0] === 'blob').length === values.length);
+    expect(guacd.received[0]!.filter((i) => i[0] === 'blob')).toEqual(fromBrowser);
+
+    const fromGuacd = values.map((v, i) => ['msg', String(i), v]);
+    const seen = b.messages.length;
+    const bytes = Buffer.from(encodeInstructions(fromGuacd));
+    for (let i = 0; i < bytes.length; i += 5) guacd.sockets[0]!.write(bytes.subarray(i, i + 5));
+    const later = () => b.messages.slice(seen).flatMap((m) => parseInstructions(m, 'utf16'));
+    await until(() => later().length === values.length);
+    expect(later()).toEqual(fromGuacd);
   });
 
   it('closes both sides when the browser sends select after the handshake', async () => {
