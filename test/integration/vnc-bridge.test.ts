@@ -6,6 +6,8 @@
  * missing, on a host without the programs.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import type { Server as HttpServer } from 'node:http';
 import { connect, createServer } from 'node:net';
 import type { AddressInfo, Server } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -13,6 +15,10 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { bridgeVnc } from '../../src/gateway/vnc-bridge.ts';
 import type { BridgeEnd } from '../../src/gateway/vnc-bridge.ts';
 import { FrameReader } from '../../src/gateway/vnc-bridge-reader.ts';
+import { send } from '../../src/gateway/http.ts';
+import { desktopPage, serveGatewayAsset, serveNoVncAsset } from '../../src/gateway/novnc.ts';
+import { ASSET_PREFIX } from '../../src/gateway/pages.ts';
+import { launchBrowser, screenshotPath } from './browser.ts';
 import { blank, encodePng, rfbHandshake, screenshot } from './rfb.ts';
 import { startVncServer, vncServerMissing } from './vnc-server.ts';
 import type { VncServer } from './vnc-server.ts';
@@ -28,6 +34,30 @@ async function bridgeServer(url: string, password: string, onInput: () => void, 
   const logger = { info: (m: string, kv?: object) => logs.push(`${m} ${JSON.stringify(kv)}`), warn: (m: string, kv?: object) => logs.push(`${m} ${JSON.stringify(kv)}`) };
   wss.on('connection', (ws) => ends.push(bridgeVnc(ws, { url, password }, { onInput, logger })));
   return { wss, ends, port: (wss.address() as AddressInfo).port };
+}
+
+/**
+ * The desktop page as the gateway serves it (with its page security headers, so the CSP applies),
+ * the noVNC and gateway assets, and the bridge on `/ws`.
+ */
+async function pageServer(url: string, password: string, onInput: () => void) {
+  const wss = new WebSocketServer({ noServer: true });
+  const server: HttpServer = createHttpServer((req, res) => {
+    const path = req.url ?? '/';
+    if (path === '/desk') return send(res, 200, desktopPage({ title: 'bridge-test', wsPath: '/ws', assetBase: ASSET_PREFIX }));
+    if (!serveNoVncAsset(path, res) && !serveGatewayAsset(path, res)) send(res, 404, 'not found');
+  });
+  server.on('upgrade', (req, socket, head) => {
+    if (req.url !== '/ws') return socket.destroy();
+    wss.handleUpgrade(req, socket, head, (ws) => void bridgeVnc(ws, { url, password }, { onInput }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const close = async (): Promise<void> => {
+    for (const c of wss.clients) c.terminate();
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  };
+  return { close, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/desk` };
 }
 
 /** A loopback TCP proxy to `port` that keeps every byte sent back towards the client. */
@@ -117,6 +147,39 @@ describe('VNC bridge against TigerVNC + websockify', () => {
     expect(logs.length).toBeGreaterThan(0);
     expect(logs.join('\n')).not.toContain(PASSWORD);
   });
+
+  it('shows the desktop in Chromium through noVNC and the desktop page, and typed keys reach it', async () => {
+    const site = await pageServer(desktop!.url, PASSWORD, () => { inputs++; });
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.newPage();
+      const problems: string[] = [];
+      // a missing resource is named by its response below; the console only says "404"
+      page.on('console', (m) => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(m.text()); });
+      page.on('response', (r) => { if (r.status() >= 400 && !r.url().endsWith('/favicon.ico')) problems.push(`${r.status()} ${r.url()}`); });
+      page.on('pageerror', (e) => problems.push(e.message));
+      await page.goto(site.url);
+      await expect.poll(() => page.locator('#status').textContent(), { timeout: 30_000 }).toBe('Connected');
+      const canvas = page.locator('#screen canvas');
+      await expect.poll(() => canvas.evaluate((c: any) => {
+        const d: Uint8ClampedArray = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        const seen = new Set<number>();
+        for (let i = 0; i < d.length; i += 4) seen.add((d[i]! << 16) | (d[i + 1]! << 8) | d[i + 2]!);
+        return seen.size;
+      }), { timeout: 30_000 }).toBeGreaterThan(2);
+      await page.screenshot({ path: screenshotPath('vnc-bridge-desktop-page') });
+      expect(await page.evaluate(() => (globalThis as any).document.activeElement?.tagName)).toBe('CANVAS');
+      const before = inputs;
+      await page.keyboard.type('hello');
+      await expect.poll(() => inputs, { timeout: 10_000 }).toBeGreaterThan(before);
+      expect(await page.content()).not.toContain(PASSWORD);
+      expect(problems).toEqual([]);
+      await page.close();
+    } finally {
+      await browser.close();
+      await site.close();
+    }
+  }, 120_000);
 
   it('closes the browser with 1011 and the desktop reason when the password is wrong', async () => {
     const url = `ws://127.0.0.1:${wrongGateway.port}/`;
