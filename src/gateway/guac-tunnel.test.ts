@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { GUAC_VERSIONS, handshakeReply } from './guac-handshake.ts';
 import { encodeInstruction, encodeInstructions, GuacParser, parseInstructions } from './guac-protocol.ts';
-import { tunnelGuacamole } from './guac-tunnel.ts';
+import { sortBrowserInstructions, tunnelGuacamole } from './guac-tunnel.ts';
 import type { GuacTunnelOptions } from './guac-tunnel.ts';
 
 const VNC_ARGS_1_5 = [
@@ -277,6 +277,18 @@ describe('tunnelGuacamole', () => {
     expect((await b2.result).reason).toBe('the browser closed the tunnel');
     await guacd2.ended;
     expect(guacd2.received[0]!.at(-1)).toEqual(['disconnect']);
+  });
+});
+
+describe('sortBrowserInstructions', () => {
+  it('keeps internal instructions from guacd, echoes pings, flags input, and refuses a batch with select', () => {
+    expect(sortBrowserInstructions([['', 'ping', '1'], ['', 'other'], ['mouse', '1', '2', '0'], ['size', '800', '600']])).toEqual({
+      forward: [['mouse', '1', '2', '0'], ['size', '800', '600']],
+      echo: [['', 'ping', '1']],
+      input: true,
+    });
+    expect(sortBrowserInstructions([['sync', '1']])).toEqual({ forward: [['sync', '1']], echo: [], input: false });
+    expect(sortBrowserInstructions([['key', '65', '1'], ['argv', '0', 'text/plain', 'password']]).refused).toBe('argv');
   });
 });
 

@@ -51,6 +51,39 @@ function wsCode(status: number): number {
   return status >= 0x0300 ? 1008 : 1011;
 }
 
+/** The browser's instructions, sorted by what the tunnel does with them. */
+export interface SortedInstructions {
+  /** For guacd, in order. */
+  readonly forward: string[][];
+  /** Internal pings, to send back unchanged. */
+  readonly echo: string[][];
+  /** A `key` or `mouse` was among them. */
+  readonly input: boolean;
+  /** The first opcode that ends the tunnel (`select`, `connect`, `argv`), if any; then nothing else counts. */
+  readonly refused?: string;
+}
+
+/**
+ * Sorts instructions from the browser (pure): internal instructions (opcode `""`) never reach
+ * guacd, pings among them are echoed; `select`, `connect` and `argv` refuse the whole batch.
+ */
+export function sortBrowserInstructions(list: readonly string[][]): SortedInstructions {
+  const forward: string[][] = [];
+  const echo: string[][] = [];
+  let input = false;
+  for (const ins of list) {
+    const opcode = ins[0]!;
+    if (REFUSED.has(opcode)) return { forward: [], echo: [], input: false, refused: opcode };
+    if (opcode === '') {
+      if (ins[1] === 'ping') echo.push(ins);
+      continue;
+    }
+    input ||= INPUT.has(opcode);
+    forward.push(ins);
+  }
+  return { forward, echo, input };
+}
+
 /**
  * Joins `browser` (an open WebSocket) to guacd at `upstream.host:port`: connects, performs
  * the handshake with `upstream.connection` and `upstream.display`, sends the browser the
@@ -90,28 +123,19 @@ export function tunnelGuacamole(browser: WebSocket, upstream: GuacUpstream, opti
     };
 
     const relayToGuacd = (text: string) => {
-      let list: string[][];
+      let sorted: SortedInstructions;
       try {
-        list = fromBrowser.push(text);
+        sorted = sortBrowserInstructions(fromBrowser.push(text));
       } catch (err) {
         return finish(`the browser sent a malformed instruction: ${(err as Error).message}`, GUAC_STATUS.CLIENT_BAD_REQUEST);
       }
-      const out: string[][] = [];
-      for (const ins of list) {
-        const opcode = ins[0]!;
-        if (opcode === '') {
-          if (ins[1] === 'ping') browser.send(encodeInstruction(ins, 'utf16'));
-        } else if (REFUSED.has(opcode)) {
-          return finish(`the browser sent "${opcode}" after the handshake`, GUAC_STATUS.CLIENT_BAD_REQUEST);
-        } else {
-          if (INPUT.has(opcode) && options.onInput && Date.now() - lastInput >= 1000) {
-            lastInput = Date.now();
-            options.onInput();
-          }
-          out.push(ins);
-        }
+      if (sorted.refused) return finish(`the browser sent "${sorted.refused}" after the handshake`, GUAC_STATUS.CLIENT_BAD_REQUEST);
+      if (sorted.echo.length > 0) browser.send(encodeInstructions(sorted.echo, 'utf16'));
+      if (sorted.input && options.onInput && Date.now() - lastInput >= 1000) {
+        lastInput = Date.now();
+        options.onInput();
       }
-      if (out.length > 0) tcp.write(encodeInstructions(out, 'codepoint'));
+      if (sorted.forward.length > 0) tcp.write(encodeInstructions(sorted.forward, 'codepoint'));
     };
 
     const relayToBrowser = (list: string[][]) => {
