@@ -85,7 +85,7 @@ export function sortBrowserInstructions(list: readonly string[][]): SortedInstru
 }
 
 /**
- * Joins `browser` (an open WebSocket) to guacd at `upstream.host:port`: connects, performs
+ * Joins `browser` (an open WebSocket, subprotocol `guacamole`) to guacd at `upstream.host:port`: connects, performs
  * the handshake with `upstream.connection` and `upstream.display`, sends the browser the
  * tunnel uuid, then relays instructions both ways until either side ends.
  *
@@ -97,6 +97,7 @@ export function sortBrowserInstructions(list: readonly string[][]): SortedInstru
  * and the browser's WebSocket is closed with that status code as reason.
  */
 export function tunnelGuacamole(browser: WebSocket, upstream: GuacUpstream, options: GuacTunnelOptions = {}): Promise<{ reason: string }> {
+  if (browser.readyState !== browser.OPEN) return Promise.resolve({ reason: 'the browser WebSocket was not open' });
   return new Promise((resolve) => {
     const log = options.logger;
     const fromBrowser = new GuacParser('utf16');
@@ -172,6 +173,7 @@ export function tunnelGuacamole(browser: WebSocket, upstream: GuacUpstream, opti
         browser.send(encodeInstruction(['', randomUUID()], 'utf16'));
         relayToBrowser(after);
         tcp.on('data', (chunk: Buffer) => {
+          if (done) return;
           try {
             relayToBrowser(parser.push(chunk));
           } catch (err) {
