@@ -14,22 +14,32 @@ export function rawBytes(data: RawData): Buffer {
  * whatever the frame boundaries.
  *
  * Guarantees: no byte is lost or reordered between `read`s and the final {@link detach}.
- * A pending or later `read` rejects with the reason given to {@link fail}, or once the socket closed
- * with too few bytes left.
+ * A pending or later `read` rejects with the reason given to {@link fail}, once the socket closed
+ * with too few bytes left, or with `overflow(n)` once more than `maxBuffered` unread bytes piled
+ * up (a peer that floods a handshake); bytes arriving after a failure are dropped.
  */
 export class FrameReader {
   private readonly ws: WebSocket;
+  private readonly maxBuffered: number;
+  private readonly overflow: (n: number) => Error;
   private buf: Buffer = Buffer.alloc(0);
   private waiter: (() => void) | undefined;
   private failure: Error | undefined;
   private readonly onMessage = (data: RawData): void => {
+    if (this.failure) return;
     this.buf = this.buf.length === 0 ? rawBytes(data) : Buffer.concat([this.buf, rawBytes(data)]);
+    if (this.buf.length > this.maxBuffered) {
+      this.fail(this.overflow(this.buf.length));
+      this.buf = Buffer.alloc(0);
+    }
     this.wake();
   };
   private readonly onClose = (): void => this.fail(new Error('closed'));
 
-  constructor(ws: WebSocket) {
+  constructor(ws: WebSocket, maxBuffered = Infinity, overflow = (n: number): Error => new Error(`${n} unread bytes piled up`)) {
     this.ws = ws;
+    this.maxBuffered = maxBuffered;
+    this.overflow = overflow;
     ws.on('message', this.onMessage);
     ws.on('close', this.onClose);
   }

@@ -136,6 +136,14 @@ describe('bridgeVnc', () => {
     expect(await g.ends[0]!).toMatchObject({ bytesUp: 1 + 5018, bytesDown: SERVER_INIT.length + down.length });
   });
 
+  it('passes a stream larger than its queue limit whole, pausing the desktop while the browser catches up', async () => {
+    const { d, b } = await setup();
+    await loginAsBrowser(b);
+    const down = randomBytes(12 * 1024 * 1024);
+    for (let i = 0; i < down.length; i += 256 * 1024) d.seen.socket!.send(down.subarray(i, i + 256 * 1024));
+    expect((await b.reader.read(down.length)).equals(down)).toBe(true);
+  });
+
   it('closes the browser with 1011 and the server reason on a wrong password', async () => {
     const { g, b } = await setup({ password: 'other' });
     const closed = await b.closed;
@@ -175,6 +183,14 @@ describe('bridgeVnc', () => {
     const closed = await b.closed;
     expect(closed).toEqual({ code: 1011, reason: 'the desktop handshake did not finish within 200 ms' });
     expect(await g.ends[0]!).toEqual({ reason: 'the desktop handshake did not finish within 200 ms', bytesUp: 0, bytesDown: 0 });
+  });
+
+  it('closes a browser that floods the handshake with 1002', async () => {
+    const { g, b } = await setup();
+    b.ws.send(Buffer.alloc(70_000, 0x52));
+    const closed = await b.closed;
+    expect(closed.code).toBe(1002);
+    expect((await g.ends[0]!).reason).toBe('the browser sent 70000 bytes during the handshake');
   });
 
   it('closes the browser with 1011 when the desktop cannot be reached', async () => {

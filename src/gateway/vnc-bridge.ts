@@ -45,6 +45,9 @@ export interface VncUpstream {
 /** The shortest time between two `onInput` calls. */
 export const INPUT_THROTTLE_MS = 1000;
 
+/** Most bytes a side may send before the handshakes are done (both send a few dozen). */
+const HANDSHAKE_BUFFER = 64 * 1024;
+
 /** Above this many queued bytes towards one side, the other side is paused until the queue drains. */
 const HIGH_WATER = 4 * 1024 * 1024;
 const LOW_WATER = 1024 * 1024;
@@ -117,8 +120,8 @@ export function bridgeVnc(browser: WebSocket, upstream: VncUpstream, options: Br
       resolve({ reason, bytesUp: 0, bytesDown: 0 });
       return;
     }
-    const fromDesktop = new FrameReader(desktop);
-    const fromBrowser = new FrameReader(browser);
+    const fromDesktop = new FrameReader(desktop, HANDSHAKE_BUFFER, (n) => new HandshakeError(`the desktop sent ${n} bytes during the handshake`, 1011));
+    const fromBrowser = new FrameReader(browser, HANDSHAKE_BUFFER, (n) => new HandshakeError(`the browser sent ${n} bytes during the handshake`, 1002));
 
     const end = (reason: string, code: number): void => {
       if (ended) return;
