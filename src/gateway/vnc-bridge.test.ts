@@ -144,6 +144,21 @@ describe('bridgeVnc', () => {
     expect((await b.reader.read(down.length)).equals(down)).toBe(true);
   });
 
+  it('stops piping as soon as the caller closes the browser socket, before its closing handshake ends', async () => {
+    const d = await fakeDesktop();
+    const g = await gateway(d.url);
+    servers.push(d.wss, g.wss);
+    let server: WebSocket | undefined;
+    g.wss.on('connection', (ws) => { server = ws; });
+    const b = await browser(g.url);
+    await loginAsBrowser(b);
+    b.ws.pause(); // the browser does not answer the close frame
+    server!.close(1008, 'access revoked');
+    d.seen.socket!.send(Buffer.from('after'));
+    expect(await g.ends[0]!).toMatchObject({ reason: 'the browser connection was closed' });
+    await until(() => d.seen.socket!.readyState === WebSocket.CLOSED);
+  });
+
   it('closes the browser with 1011 and the server reason on a wrong password', async () => {
     const { g, b } = await setup({ password: 'other' });
     const closed = await b.closed;

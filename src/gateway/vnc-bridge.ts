@@ -151,14 +151,21 @@ export function bridgeVnc(browser: WebSocket, upstream: VncUpstream, options: Br
       piping = true;
       clearTimeout(timer);
       const scanner = new ClientMessageScanner(onInput);
+      // A browser socket the caller closed (access revoked) carries nothing more either way, even
+      // while its closing handshake is still pending.
+      const closing = (): boolean => {
+        if (browser.readyState === WebSocket.OPEN) return false;
+        end('the browser connection was closed', 1000);
+        return true;
+      };
       const up = (bytes: Buffer): void => {
-        if (bytes.length === 0) return;
+        if (bytes.length === 0 || closing()) return;
         counts.up += bytes.length;
         scanner.feed(bytes);
         forward(browser, desktop, bytes);
       };
       const down = (bytes: Buffer): void => {
-        if (bytes.length === 0) return;
+        if (bytes.length === 0 || closing()) return;
         counts.down += bytes.length;
         forward(desktop, browser, bytes);
       };
