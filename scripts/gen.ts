@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * Writes the generated files (CRDs, the chart's CRDs, RBAC and values schema, manifests/install.yaml, the API
- * reference and the operator RBAC page under docs/). With --check, writes nothing
+ * reference and the operator and gateway RBAC pages under docs/). With --check, writes nothing
  * and exits 1 if any generated file differs from what is checked in.
  */
 import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';

@@ -12,7 +12,7 @@ const SUBJECTS = `subjects:
     namespace: {{ .Release.Namespace }}`;
 
 /** `rules:` with the feature that needs each rule as a comment above it. */
-function rules(list: readonly PolicyRule[]): string {
+export function rules(list: readonly PolicyRule[]): string {
   const out = ['rules:'];
   for (const { why, ...rule } of list) {
     if (why) out.push(`  # ${why}`);
@@ -71,7 +71,8 @@ ${binding('RoleBinding', `${NAME}-apiserver-endpoints`, 'Role', `${NAME}-apiserv
 `;
 }
 
-function table(list: readonly PolicyRule[]): string[] {
+/** A Markdown table of `list`: API group, resources, verbs and the feature that needs each rule. */
+export function table(list: readonly PolicyRule[]): string[] {
   return [
     '| API group | resources | verbs | needed for |',
     '|---|---|---|---|',

@@ -16,6 +16,8 @@ const Strings = Type.Array(Type.String());
 const Quantity = Type.Union([Type.String(), Type.Number()]);
 const Resources = Type.Object({ requests: Type.Optional(Type.Record(Type.String(), Quantity)), limits: Type.Optional(Type.Record(Type.String(), Quantity)) }, { additionalProperties: false });
 const Port = Type.Integer({ minimum: 1, maximum: 65535 });
+const SecretKey = Type.Object({ secretName: Type.String({ minLength: 1 }), key: Type.String({ minLength: 1 }) });
+const SecretMounts = Type.Array(Type.Object({ secretName: Type.String({ minLength: 1 }), mountPath: Type.String({ pattern: '^/' }) }));
 
 /** Every value the chart reads, with the operator configuration under `config`. */
 export const ChartValues = Type.Object({
@@ -36,7 +38,31 @@ export const ChartValues = Type.Object({
     tolerations: Type.Array(Type.Object({}, { additionalProperties: true })),
     affinity: Type.Object({}, { additionalProperties: true }),
     priorityClassName: Type.String(),
-    secretMounts: Type.Array(Type.Object({ secretName: Type.String({ minLength: 1 }), mountPath: Type.String({ pattern: '^/' }) })),
+    secretMounts: SecretMounts,
+  }),
+  gateway: Type.Object({
+    enabled: Type.Boolean({ description: 'Install the gateway (panalysis gateway): the way in for browsers.' }),
+    replicas: Type.Integer({ minimum: 1, description: 'Every replica serves (no leader election); 2 or more for availability.' }),
+    resources: Resources,
+    heapMb: Type.Integer({ minimum: 64, description: 'V8 heap limit of the gateway in MB (NODE_OPTIONS=--max-old-space-size); keep it below the memory limit.' }),
+    oidc: Type.Object({ clientSecret: SecretKey }),
+    cookieKey: SecretKey,
+    secretMounts: SecretMounts,
+    spreadAcrossNodes: Type.Union([Type.Literal('ScheduleAnyway'), Type.Literal('DoNotSchedule')], { description: 'whenUnsatisfiable of the spread of replicas over nodes.' }),
+    nodeSelector: Type.Record(Type.String(), Type.String()),
+    tolerations: Type.Array(Type.Object({}, { additionalProperties: true })),
+    affinity: Type.Object({}, { additionalProperties: true }),
+    priorityClassName: Type.String(),
+    service: Type.Object({ type: Type.Union([Type.Literal('ClusterIP'), Type.Literal('NodePort'), Type.Literal('LoadBalancer')]) }),
+    ingress: Type.Object({
+      enabled: Type.Boolean(),
+      className: Type.String(),
+      annotations: Type.Record(Type.String(), Type.String()),
+      tls: Type.Object({
+        secretName: Type.String({ description: 'TLS Secret of the baseUrl host; empty: no TLS section for it.' }),
+        sessionsSecretName: Type.String({ description: 'TLS Secret of *.<sessionDomain> (a wildcard certificate); empty: no TLS section for it.' }),
+      }),
+    }),
   }),
   config: Type.Unsafe(OperatorConfig),
   admission: Type.Object({
