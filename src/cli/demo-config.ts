@@ -19,10 +19,12 @@ export const DEMO_DEFAULT_QUOTA: ResourceQuotaSpec = {
 
 /**
  * The text of the demo configuration: {@link DEMO_CONFIG} (comments kept) with `quotas.default` set,
- * and `hostPathRoots` added to the roots hostPath datasets may use (the real node's demo data).
+ * `hostPathRoots` added to the roots hostPath datasets may use (the real node's demo data), and
+ * `gateway` merged into the gateway section (the local provider and the secrets' files).
  */
-export function demoConfigText(hostPathRoots: readonly string[] = []): string {
+export function demoConfigText(hostPathRoots: readonly string[] = [], gateway: Record<string, unknown> = {}): string {
   const doc = parseDocument(readFileSync(DEMO_CONFIG, 'utf8'));
+  for (const [key, value] of Object.entries(gateway)) doc.setIn(['gateway', key], value);
   for (const root of hostPathRoots) doc.addIn(['datasets', 'hostPath'], root);
   const quotas = doc.createPair('quotas', { default: DEMO_DEFAULT_QUOTA });
   (quotas.key as Scalar).commentBefore = ' Facility default quota of the demo: written into every proposal namespace that has none.';
@@ -31,8 +33,8 @@ export function demoConfigText(hostPathRoots: readonly string[] = []): string {
 }
 
 /** Writes the demo configuration as `operator.yaml` in `dir`; returns its path. */
-export function writeDemoConfig(dir: string, hostPathRoots: readonly string[] = []): string {
+export function writeDemoConfig(dir: string, hostPathRoots: readonly string[] = [], gateway: Record<string, unknown> = {}): string {
   const file = join(dir, 'operator.yaml');
-  writeFileSync(file, demoConfigText(hostPathRoots));
+  writeFileSync(file, demoConfigText(hostPathRoots, gateway));
   return file;
 }

@@ -4,7 +4,8 @@
  * plane; then it installs the CRDs, runs the operator with the demo configuration (which
  * gives every proposal a facility default quota), creates a demo proposal namespace with a
  * dataset and two sessions on kwok nodes (and, with a real node, a JupyterLab there on the demo's
- * scans), prints their status and what to do next, and runs until Ctrl-C.
+ * scans and a desktop), runs the gateway with a local OpenID provider and a demo login, prints
+ * their status and the URLs to open, and runs until Ctrl-C.
  */
 import type { ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,6 +22,9 @@ import { realNodeSupport } from '../cluster/real-node.ts';
 import { killFromPidFiles } from '../cluster/supervisor.ts';
 import { handleShutdown } from './shutdown.ts';
 import { writeDemoConfig } from './demo-config.ts';
+import { DEMO_LOGIN, prepareDemoAccess, startDemoGateway } from './up-gateway.ts';
+import type { DemoAccess } from './up-gateway.ts';
+import { sessionUrl } from '../desired/session-url.ts';
 import type { LocalCluster } from '../cluster/local-cluster.ts';
 import { freePort, waitFor } from '../cluster/wait.ts';
 import { LABELS } from '../api/v1alpha1/group.ts';
@@ -35,6 +39,8 @@ const DEMO_SESSIONS: Array<{ name: string; spec: AnalysisSession['spec'] }> = [
 ];
 /** The session that really runs, on the real node, reading the demo data. */
 const REAL_SESSION = { name: 'demo-lab', spec: { user: 'demo', type: 'jupyter', profile: 'jupyter-local', lifetime: '8h', datasets: [{ name: 'scans' }] } } as const;
+/** A desktop that really runs, on the real node. */
+const REAL_DESKTOP = { name: 'demo-desk', spec: { user: 'demo', type: 'desktop', profile: 'desktop-local', lifetime: '8h', desktop: { protocol: 'vnc' } } } as const;
 const DEMO_DATASET: DatasetMountSpec = { source: { nfs: { server: 'nfs01.facility.example', path: '/exp/demo/raw' } }, access: { readGroups: ['pdemo'] }, mountPath: '/data/raw', description: 'Raw data of the demo proposal' };
 /** The demo proposal's group in the demo directory (pdemo). */
 const DEMO_GID = 30100;
@@ -72,20 +78,10 @@ async function createDemo(kc: KubeConfig, realData: string | undefined): Promise
     const body = { apiVersion: 'panalysis.io/v1alpha1', kind: 'DatasetMount', metadata: { name: d.name }, spec: d.spec };
     await custom.createNamespacedCustomObject({ group: 'panalysis.io', version: 'v1alpha1', plural: 'datasetmounts', namespace: DEMO_NAMESPACE, body }).catch(ignoreConflict);
   }
-  for (const s of realData ? [...DEMO_SESSIONS, REAL_SESSION] : DEMO_SESSIONS) {
+  for (const s of realData ? [...DEMO_SESSIONS, REAL_SESSION, REAL_DESKTOP] : DEMO_SESSIONS) {
     const body = { apiVersion: 'panalysis.io/v1alpha1', kind: 'AnalysisSession', metadata: { name: s.name }, spec: s.spec };
     await custom.createNamespacedCustomObject({ ...G, namespace: DEMO_NAMESPACE, body }).catch(ignoreConflict);
   }
-}
-
-/** The address a browser on this machine opens the real session at (its pod IP, through the node's bridge), with its token. */
-async function realSessionUrl(kc: KubeConfig): Promise<string | undefined> {
-  const core = kc.makeApiClient(CoreV1Api);
-  const pod = await core.readNamespacedPod({ name: REAL_SESSION.name, namespace: DEMO_NAMESPACE }).catch(() => undefined);
-  const secret = await core.readNamespacedSecret({ name: `${REAL_SESSION.name}-credentials`, namespace: DEMO_NAMESPACE }).catch(() => undefined);
-  const token = secret?.data?.token ? Buffer.from(secret.data.token, 'base64').toString() : undefined;
-  if (!pod?.status?.podIP || !token) return undefined;
-  return `http://${pod.status.podIP}:8888/s/${DEMO_NAMESPACE}/${REAL_SESSION.name}/lab?token=${token}`;
 }
 
 function startOperatorProcess(kubeconfig: string, port: number, config: string): ChildProcess {
@@ -129,6 +125,7 @@ export async function runUp(args: ParsedArgs): Promise<void> {
   const external = Boolean(process.env.KUBECONFIG && !args.flags.local);
   let cluster: LocalCluster | undefined;
   let operator: ChildProcess | undefined;
+  let access: DemoAccess | undefined;
   const configDir = mkdtempSync(join(tmpdir(), 'panalysis-up-'));
   const removeConfig = () => rmSync(configDir, { recursive: true, force: true });
   const killLocal = async (): Promise<void> => {
@@ -141,6 +138,7 @@ export async function runUp(args: ParsedArgs): Promise<void> {
   };
   const shutdown = handleShutdown(async () => {
     operator?.kill('SIGKILL');
+    await access?.stop().catch(() => undefined);
     removeConfig();
     if (!external) await killLocal();
   });
@@ -160,15 +158,18 @@ export async function runUp(args: ParsedArgs): Promise<void> {
     kc.loadFromFile(kubeconfig);
     const port = await freePort();
     const realData = cluster?.realNode ? makeDemoData(join(cluster.dir, 'demo-data')) : undefined;
-    operator = startOperatorProcess(kubeconfig, port, writeDemoConfig(configDir, realData ? [dirname(dirname(realData))] : []));
+    access = await prepareDemoAccess(configDir);
+    const config = writeDemoConfig(configDir, realData ? [dirname(dirname(realData))] : [], access.gatewayConfig);
+    operator = startOperatorProcess(kubeconfig, port, config);
+    await startDemoGateway(access, config, kc);
     await createDemo(kc, realData);
-    await printSessions(kc, DEMO_SESSIONS.length + (realData ? 1 : 0));
-    printNextSteps(kubeconfig, port, cluster, realData ? await realSessionUrl(kc) : undefined);
+    await printSessions(kc, DEMO_SESSIONS.length + (realData ? 2 : 0));
+    printNextSteps(kubeconfig, port, cluster, access.baseUrl);
   };
   const failed = await Promise.race([up().then(() => undefined, (err: unknown) => err), shutdown.requested.then(() => undefined)]);
   if (!failed && !shutdown.isRequested()) await shutdown.requested;
   const stopping = Date.now();
-  await stopChild(operator, 1_500);
+  await Promise.all([stopChild(operator, 1_500), access?.stop().catch(() => undefined)]);
   removeConfig();
   if (cluster) await cluster.stop(true, 1_500);
   else if (!external) await killLocal(); // still starting: stop what has started
@@ -194,13 +195,16 @@ async function startWithRealNode(name: string, wanted: boolean): Promise<LocalCl
   }
 }
 
-function printNextSteps(kubeconfig: string, port: number, cluster: LocalCluster | undefined, realUrl: string | undefined): void {
+function printNextSteps(kubeconfig: string, port: number, cluster: LocalCluster | undefined, gateway: string): void {
   const bin = cluster ? `${cluster.binaries.k8sBinDir}/` : '';
+  const url = (name: string) => sessionUrl({ baseUrl: gateway, routing: 'subdomain', sessionDomain: 'sessions.localhost' }, DEMO_NAMESPACE, name);
   const where = cluster?.realNode
-    ? `demo-lab runs JupyterLab on the real node ${cluster.realNode.name}, as user demo, with the demo scans at /data/scans;
-open it in a browser on this machine: ${realUrl ?? `(not reachable yet: kubectl -n ${DEMO_NAMESPACE} describe asession demo-lab)`}
-The other sessions run on kwok nodes (no containers); the browser gateway is not part of this release yet.`
-    : 'The sessions run on kwok nodes (no containers); the browser gateway is not part of this release yet.';
+    ? `Open a session in a browser on this machine and sign in as ${DEMO_LOGIN.username} / ${DEMO_LOGIN.password}:
+  ${url(REAL_SESSION.name)}    JupyterLab on the real node ${cluster.realNode.name}, the demo scans at /data/scans
+  ${url(REAL_DESKTOP.name)}    a desktop (noVNC) on the real node
+  ${gateway}/    the sessions you may open
+The other sessions run on kwok nodes (no containers): the gateway shows them but has nothing to connect to.`
+    : `The sessions run on kwok nodes (no containers); the gateway at ${gateway}/ (sign in as ${DEMO_LOGIN.username} / ${DEMO_LOGIN.password}) lists them, with nothing to connect to.`;
   console.log(`
 panalysis is up: operator metrics on http://127.0.0.1:${port}/metrics
 ${where}

@@ -51,9 +51,10 @@ export function secureCookies(config: GatewayConfig): boolean {
 /** The login the request's login cookie holds, if valid and not expired. */
 export async function loginOf(ctx: GatewayContext, req: IncomingMessage): Promise<Login | undefined> {
   const value = parseCookies(req.headers.cookie).get(cookieNames(ctx.config()).login);
-  const c = await ctx.sealer.open<Login>('login', value);
-  if (!c || typeof c.user !== 'string' || !Array.isArray(c.groups) || c.exp < ctx.now()) return undefined;
-  return { user: c.user, groups: c.groups, exp: c.exp, sid: c.sid, ...(c.idToken ? { idToken: c.idToken } : {}) };
+  // The login's end is `lexp` (ms); the JWT's own `exp` (s) is the cookie's and may not be reused.
+  const c = await ctx.sealer.open<Omit<Login, 'exp'> & { lexp: number }>('login', value);
+  if (!c || typeof c.user !== 'string' || !Array.isArray(c.groups) || typeof c.lexp !== 'number' || c.lexp < ctx.now()) return undefined;
+  return { user: c.user, groups: c.groups, exp: c.lexp, sid: c.sid, ...(c.idToken ? { idToken: c.idToken } : {}) };
 }
 
 /** The gateway's origin (`baseUrl` without path). */

@@ -55,7 +55,8 @@ async function callback(ctx: GatewayContext, req: IncomingMessage, res: ServerRe
     const id = await ctx.oidc.complete(callbackUrl, tx);
     const exp = ctx.now() + loginTtlMs(config);
     const login: Login = { user: id.user, groups: id.groups, exp, sid: randomUUID(), ...(id.idToken ? { idToken: id.idToken } : {}) };
-    const sealed = await ctx.sealer.seal('login', { ...login }, Math.ceil((exp - ctx.now()) / 1000));
+    const { exp: lexp, ...rest } = login;
+    const sealed = await ctx.sealer.seal('login', { ...rest, lexp }, Math.ceil((exp - ctx.now()) / 1000));
     const cookie = serializeCookie(names.login, sealed, { secure: secureCookies(config), maxAgeS: (exp - ctx.now()) / 1000, sameSite: 'Lax' });
     logins.inc({ outcome: 'ok' });
     ctx.logger.info('Signed in', { user: id.user });

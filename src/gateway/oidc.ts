@@ -88,8 +88,10 @@ export class OidcClient {
     try {
       await client.clientCredentialsGrant(this.#config);
     } catch (err) {
-      const code = (err as { error?: string }).error;
-      if (code === 'invalid_client') {
+      // A body error (`error`), or a 401 challenge in WWW-Authenticate (`cause[].parameters.error`).
+      const e = err as { error?: string; cause?: unknown; response?: Response };
+      const challenged = Array.isArray(e.cause) && e.cause.some((c: { parameters?: { error?: string } }) => c.parameters?.error === 'invalid_client');
+      if (e.error === 'invalid_client' || challenged || e.response?.status === 401) {
         throw new OidcSetupError(`gateway.oidc.clientSecretFile: the provider refused client ${this.#settings.clientId} with this secret (invalid_client); check gateway.oidc.clientId and the secret (PANALYSIS_OIDC_CLIENT_SECRET or the file) against the client registered at ${this.#settings.issuer}.`);
       }
     }

@@ -6,6 +6,7 @@
  * or the cookie key is wrong.
  */
 import { KubeConfig } from '@kubernetes/client-node';
+import { LABELS } from '../api/v1alpha1/group.ts';
 import { ConfigHolder } from '../config/watch.ts';
 import { jsonLogger } from '../runtime/log.ts';
 import type { Logger } from '../runtime/log.ts';
@@ -57,7 +58,13 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   holder.onChange((c) => (sources = sourcesFromConfig(c)));
   const kc = o.kubeconfig ?? new KubeConfig();
   if (!o.kubeconfig) kc.loadFromDefault();
-  const manager = Manager.fromKubeConfig(kc, { logger, transform: false, server: { port: o.probePort, host: o.host ?? '0.0.0.0' } });
+  const manager = Manager.fromKubeConfig(kc, {
+    logger,
+    transform: false,
+    // Like the operator, Secrets are read only in proposal namespaces (where a RoleBinding grants it).
+    namespaceScoped: { plurals: ['secrets'], namespaceSelector: LABELS.proposal },
+    server: { port: o.probePort, host: o.host ?? '0.0.0.0' },
+  });
   const index = new SessionIndex(manager);
   const ctx: GatewayContext = {
     config: () => holder.current().gateway,
