@@ -50,6 +50,9 @@ describe('Helm chart values', () => {
       [['--set', 'config.network.egress.mode=Open'], /at '\/config\/network\/egress\/mode'/],
       [['--set', 'operator.replicas=0'], /at '\/operator\/replicas': minimum: got 0, want 1/],
       [['--set', 'image.pullPolicy=Sometimes'], /at '\/image\/pullPolicy'/],
+      [['--set', 'gateway.replicas=0'], /at '\/gateway\/replicas': minimum: got 0, want 1/],
+      [['--set', 'gateway.spreadAcrossNodes=Always'], /at '\/gateway\/spreadAcrossNodes'/],
+      [['--set', 'gateway.cookieKey.secretName='], /at '\/gateway\/cookieKey\/secretName'/],
     ];
     for (const [args, message] of cases) {
       const stderr = await helmFails('install', 'bad', chart, '-n', ns, '--skip-crds', ...args);
@@ -77,7 +80,8 @@ describe('Helm chart values', () => {
     expect(result.out).not.toMatch(/error|invalid|does not match/i);
     expect(result.code, result.out).toBe(0);
     // Every kind the chart ships was checked.
-    for (const kind of ['deployment.apps/panalysis-operator', 'configmap/panalysis-config', 'serviceaccount/panalysis-operator', 'clusterrole.rbac.authorization.k8s.io/panalysis-operator']) {
+    for (const kind of ['deployment.apps/panalysis-operator', 'configmap/panalysis-config', 'serviceaccount/panalysis-operator', 'clusterrole.rbac.authorization.k8s.io/panalysis-operator',
+      'deployment.apps/panalysis-gateway', 'serviceaccount/panalysis-gateway', 'service/panalysis-gateway', 'poddisruptionbudget.policy/panalysis-gateway', 'clusterrole.rbac.authorization.k8s.io/panalysis-gateway-namespaced']) {
       expect(result.out).toContain(kind);
     }
   });

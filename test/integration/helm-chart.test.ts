@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * The Helm chart on the real local control plane: it lints, installs into a namespace
- * that enforces the restricted Pod Security profile, its operator Deployment becomes
- * available, and its RBAC is enough for the operator (run with the chart's
- * ServiceAccount token) and no more.
+ * that enforces the restricted Pod Security profile, its operator and gateway Deployments
+ * become available, its RBAC is enough for the operator (run with the chart's
+ * ServiceAccount token) and no more, and the gateway's only reads.
  */
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { AppsV1Api } from '@kubernetes/client-node';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { findBinaries, REPO_ROOT } from '../../src/cluster/binaries.ts';
 import { buildKubeconfig } from '../../src/cluster/kubeconfig.ts';
 import { core, freshNamespace, kubeConfig, kubectl, waitFor } from './helpers.ts';
@@ -60,6 +60,49 @@ describe('Helm chart', () => {
     expect(clusterBindings.map((b) => b.roleRef.name)).not.toContain('panalysis-operator-namespaced');
   });
 
+  it('renders the gateway: 2 spread replicas with the session-facing pod labels, no automounted token, probes, Secrets, read-only RBAC', async () => {
+    const { stdout } = await helm('template', 'panalysis', chart, '-n', 'panalysis-system', '--kube-version', findBinaries().k8sVersion, '--set', 'rbac.proposalNamespaces={proposal-1}',
+      '--set', 'config.gateway.podLabels.facility\\.example/role=gateway', '--set', 'gateway.oidc.clientSecret.secretName=oidc', '--set', 'gateway.cookieKey.secretName=cookie',
+      '--set', 'gateway.ingress.enabled=true', '--set', 'gateway.ingress.tls.secretName=gateway-tls', '--set', 'gateway.ingress.tls.sessionsSecretName=sessions-tls');
+    const objects = parseAllDocuments(stdout).map((d) => d.toJS() as Record<string, any>).filter(Boolean);
+    const find = (kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata?.name === name);
+    const deployment = find('Deployment', 'panalysis-gateway')!;
+    expect(deployment.spec.replicas).toBe(2);
+    const pod = deployment.spec.template;
+    expect(pod.metadata.labels).toMatchObject({ 'app.kubernetes.io/component': 'gateway', 'facility.example/role': 'gateway' });
+    expect(pod.spec.serviceAccountName).toBe('panalysis-gateway');
+    expect(pod.spec.automountServiceAccountToken).toBe(false);
+    expect(find('ServiceAccount', 'panalysis-gateway')?.automountServiceAccountToken).toBe(false);
+    expect(pod.spec.topologySpreadConstraints[0]).toMatchObject({ topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: deployment.spec.selector.matchLabels } });
+    const [container] = pod.spec.containers;
+    expect(container.args).toEqual(['gateway', '--config=/etc/panalysis/operator.yaml', '--port=8080', '--probe-port=8082']);
+    expect(container.image).toBe(find('Deployment', 'panalysis-operator')!.spec.template.spec.containers[0].image);
+    expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
+    expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'metrics' });
+    expect(container.ports).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'metrics', containerPort: 8082 }), expect.objectContaining({ name: 'http', containerPort: 8080 })]));
+    expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+    // The client secret and the cookie key are files at the paths the configuration names.
+    const config = parse(find('ConfigMap', 'panalysis-config')!.data['operator.yaml']);
+    const mounts = Object.fromEntries(container.volumeMounts.map((m: any) => [m.mountPath, m]));
+    const secrets = Object.fromEntries(pod.spec.volumes.filter((v: any) => v.secret).map((v: any) => [v.name, v.secret.secretName]));
+    expect(secrets[mounts[config.gateway.oidc.clientSecretFile].name]).toBe('oidc');
+    expect(mounts[config.gateway.oidc.clientSecretFile].subPath).toBe('client-secret');
+    expect(secrets[mounts[config.gateway.cookieKeyFile].name]).toBe('cookie');
+    expect(mounts['/var/run/secrets/kubernetes.io/serviceaccount'].name).toBe('token');
+    expect(find('PodDisruptionBudget', 'panalysis-gateway')?.spec.minAvailable).toBe(1);
+    expect(find('Service', 'panalysis-gateway')?.spec.ports).toEqual(expect.arrayContaining([expect.objectContaining({ port: 80, targetPort: 'http' })]));
+    const ingress = find('Ingress', 'panalysis-gateway')!;
+    expect(ingress.spec.rules.map((r: any) => r.host)).toEqual(['analysis.facility.example', '*.sessions.facility.example']);
+    expect(ingress.spec.tls).toEqual([{ hosts: ['analysis.facility.example'], secretName: 'gateway-tls' }, { hosts: ['*.sessions.facility.example'], secretName: 'sessions-tls' }]);
+    // Read-only RBAC: reads cluster-wide, Secrets only through the RoleBinding in each proposal namespace.
+    const roles = objects.filter((o) => o.kind === 'ClusterRole' && o.metadata.name.startsWith('panalysis-gateway'));
+    expect(roles.map((r) => r.metadata.name).sort()).toEqual(['panalysis-gateway', 'panalysis-gateway-namespaced']);
+    for (const rule of roles.flatMap((r) => r.rules)) expect(rule.verbs).toEqual(['get', 'list', 'watch']);
+    expect(roles.find((r) => r.metadata.name === 'panalysis-gateway')!.rules.flatMap((r: any) => r.resources)).not.toContain('secrets');
+    const bindings = objects.filter((o) => o.kind === 'RoleBinding' && o.roleRef?.name === 'panalysis-gateway-namespaced');
+    expect(bindings.map((b) => [b.metadata.namespace, b.subjects])).toEqual([['proposal-1', [{ kind: 'ServiceAccount', name: 'panalysis-gateway', namespace: 'panalysis-system' }]]]);
+  });
+
   it('installs under restricted Pod Security and its operator Deployment becomes available', async () => {
     // The product's own namespace: the cluster's proposal-namespace admission policy (from the install manifest) lets its operator ServiceAccount write there.
     releaseNs = await createReleaseNamespace('panalysis-system', { 'pod-security.kubernetes.io/enforce': 'restricted' });
@@ -73,6 +116,31 @@ describe('Helm chart', () => {
     expect(pods.items).toHaveLength(2);
     const cm = await core().readNamespacedConfigMap({ name: 'panalysis-config', namespace: releaseNs });
     expect(cm.data?.['operator.yaml']).toContain('jupyter-scipy');
+    // The gateway's pods run on the kwok nodes, which report them available without running them (and without
+    // its Secrets): this checks the Deployment is admitted under restricted Pod Security and schedules, not the gateway.
+    const gateway = await kubeConfig().makeApiClient(AppsV1Api).readNamespacedDeployment({ name: 'panalysis-gateway', namespace: releaseNs });
+    expect(gateway.status?.availableReplicas).toBe(2);
+    const gatewayPods = await core().listNamespacedPod({ namespace: releaseNs, labelSelector: 'app.kubernetes.io/component=gateway' });
+    expect(gatewayPods.items).toHaveLength(2);
+  });
+
+  it('lets the gateway read sessions, pods and namespaces, Secrets only where bound, and write nothing', async () => {
+    const sa = `system:serviceaccount:${releaseNs}:panalysis-gateway`;
+    const can = async (...args: string[]) => (await kubectl('auth', 'can-i', ...args, '--as', sa).catch((e: { stdout: string }) => e.stdout)).trim();
+    for (const resource of ['analysissessions.panalysis.io', 'pods', 'namespaces']) expect(await can('watch', resource, '-A'), resource).toBe('yes');
+    for (const verb of ['get', 'list', 'watch']) expect(await can(verb, 'secrets', '-n', 'anywhere'), `${verb} secrets`).toBe('no');
+    for (const verb of ['create', 'patch', 'update', 'delete']) {
+      for (const kind of ['analysissessions.panalysis.io', 'analysissessions.panalysis.io/status', 'pods', 'secrets', 'events.events.k8s.io', 'leases.coordination.k8s.io']) {
+        expect(await can(verb, kind, '-n', 'anywhere'), `${verb} ${kind}`).toBe('no');
+      }
+    }
+    expect(await can('create', 'pods', '--subresource=exec', '-n', 'anywhere')).toBe('no');
+    const ns = await freshNamespace('chart-gateway', { 'panalysis.io/proposal': '20231235' });
+    await kubectl('create', 'rolebinding', 'panalysis-gateway', '-n', ns, '--clusterrole=panalysis-gateway-namespaced', `--serviceaccount=${releaseNs}:panalysis-gateway`);
+    expect(await can('watch', 'secrets', '-n', ns)).toBe('yes');
+    expect(await can('create', 'secrets', '-n', ns)).toBe('no');
+    expect(await can('watch', 'secrets', '-A')).toBe('no');
+    await core().deleteNamespace({ name: ns });
   });
 
   it('grants the operator what it needs and nothing cluster-admin-like', async () => {
