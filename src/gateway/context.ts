@@ -5,6 +5,7 @@ import type { GatewayConfig } from '../config/gateway.ts';
 import type { Logger } from '../runtime/log.ts';
 import type { MetricsRegistry } from '../runtime/metrics.ts';
 import { parseDuration } from '../api/quantity.ts';
+import type { ActivityRecorder } from './activity.ts';
 import type { AccessSources } from './authorize.ts';
 import { cookieName, parseCookies } from './http.ts';
 import type { OidcClient } from './oidc.ts';
@@ -34,6 +35,8 @@ export interface GatewayContext {
   access: AccessSources;
   logger: Logger;
   metrics: MetricsRegistry;
+  /** Coarse activity per session, for idle culling. */
+  activity?: ActivityRecorder;
   now: () => number;
 }
 

@@ -89,18 +89,24 @@ export async function handleDesktopUpgrade(ctx: GatewayContext, req: IncomingMes
     else if (consumed.user !== viewer.user) refused = '771';
   }
   const input = ctx.metrics.counter('panalysis_gateway_desktop_input_total', 'Seconds with keyboard or pointer input on desktops (counted at most once a second per connection).', ['protocol']);
-  const onInput = (): void => input.inc({ protocol });
+  const onInput = (): void => {
+    input.inc({ protocol });
+    ctx.activity?.touch(t.namespace, t.name);
+  };
   wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
     if (refused) {
       ws.close(1008, refused);
       return;
     }
     const remove = register((reason) => ws.close(1008, reason.slice(0, 120)));
+    // An open desktop counts as activity (a scientist watching a long computation), input or not.
+    const open = setInterval(() => ctx.activity?.touch(t.namespace, t.name), 30_000);
     const logger = { info: (msg: string, kv?: object) => ctx.logger.info(msg, { session, ...kv }), warn: (msg: string, kv?: object) => ctx.logger.info(msg, { session, ...kv }) };
     const done = protocol === 'vnc'
       ? bridgeVnc(ws, { url: `ws://${formatHost(up.host)}:${up.port}/`, password: up.credential }, { onInput, logger })
       : tunnelGuacamole(ws, { host: up.host, port: up.port, connection: { protocol: 'vnc', hostname: '127.0.0.1', port: PORTS.vnc, password: up.credential }, display: { ...geometry(view), dpi: 96 } }, { onInput, logger: ctx.logger });
     void done.then((end) => {
+      clearInterval(open);
       remove();
       ctx.logger.info('Desktop connection ended', { session, user: viewer.user, reason: end.reason });
     });

@@ -7,8 +7,11 @@ const grants = (rules: readonly PolicyRule[], resource: string) => rules.filter(
 const all = () => [...gatewayClusterRules, ...gatewayNamespacedRules];
 
 describe('gateway RBAC', () => {
-  it('only reads: get, list and watch, nothing else', () => {
-    for (const rule of all()) expect(rule.verbs, JSON.stringify(rule)).toEqual(['get', 'list', 'watch']);
+  it('only reads, and patches sessions (the activity annotation) and nothing else', () => {
+    for (const rule of all()) {
+      const want = rule.resources.includes('analysissessions') ? ['get', 'list', 'watch', 'patch'] : ['get', 'list', 'watch'];
+      expect(rule.verbs, JSON.stringify(rule)).toEqual(want);
+    }
   });
 
   it('grants nothing on Secrets cluster-wide (they are watched per proposal namespace)', () => {

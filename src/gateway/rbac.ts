@@ -26,7 +26,7 @@ export const GATEWAY_NAMESPACE_SCOPED_PLURALS = ['secrets'] as const;
 
 /** Cluster-wide reads of the gateway (ClusterRole `<release>-gateway`). */
 export const gatewayClusterRules: readonly PolicyRule[] = [
-  { apiGroups: [GROUP], resources: ['analysissessions'], verbs: READ, why: 'Gateway: the sessions it serves (owner, shared-with, phase, host label).' },
+  { apiGroups: [GROUP], resources: ['analysissessions'], verbs: [...READ, 'patch'], why: 'Gateway: the sessions it serves (owner, shared-with, phase, host label); patch only for the panalysis.io/last-activity annotation, at most once a minute per session (src/gateway/activity.ts).' },
   { apiGroups: [''], resources: ['pods'], verbs: READ, why: 'Gateway: the session pods (label-selected), whose pod IP it connects to.' },
   { apiGroups: [''], resources: ['namespaces'], verbs: READ, why: 'Gateway: the panalysis.io/proposal label; the namespaces whose Secrets are watched.' },
 ];

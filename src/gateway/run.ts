@@ -12,6 +12,7 @@ import { jsonLogger } from '../runtime/log.ts';
 import type { Logger } from '../runtime/log.ts';
 import { Manager } from '../runtime/manager.ts';
 import { sourcesFromConfig } from '../operator/sources.ts';
+import { ActivityRecorder } from './activity.ts';
 import { gatewayOrigin } from './context.ts';
 import type { GatewayContext } from './context.ts';
 import { loadClientSecret, OidcClient, OidcSetupError } from './oidc.ts';
@@ -75,6 +76,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     access: { directory: () => sources.directory, proposals: () => sources.proposals, proposalOf: (ns) => index.proposalOf(ns) },
     logger,
     metrics: manager.metrics,
+    activity: new ActivityRecorder(manager.kube, logger),
     now: Date.now,
   };
   const running = manager.start();
@@ -92,6 +94,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     stop: async () => {
       holder.stop();
       await server.close();
+      await ctx.activity?.stop();
       await manager.stop();
     },
   };

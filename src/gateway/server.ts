@@ -83,6 +83,7 @@ async function onUpgrade(ctx: GatewayContext, connections: Connections, req: Inc
   const limits = ctx.config().limits;
   if (connections.count(a.viewer.user) >= limits.perUserConnections || connections.count() >= limits.totalConnections) return refuseUpgrade(socket, 429, 'too many open connections');
   const key = `${target.namespace}/${target.name}`;
+  ctx.activity?.touch(target.namespace, target.name);
   const uid = a.view.session.metadata.uid!;
   const opened = ctx.metrics.counter('panalysis_gateway_websockets_total', 'WebSockets opened, by session type.', ['type']);
   if (a.view.session.spec.type === 'desktop') {

@@ -161,6 +161,7 @@ export async function handleSessionRequest(ctx: GatewayContext, req: IncomingMes
     if (a.json) return send(res, a.status, JSON.stringify(a.json), { 'Content-Type': 'application/json' });
     return send(res, a.status, a.page ?? '');
   }
+  ctx.activity?.touch(t.namespace, t.name);
   const renew: Record<string, string> = t.mode === 'subdomain' && a.viewer.exp - ctx.now() < (SESSION_COOKIE_TTL_S * 1000) / 2 ? { 'Set-Cookie': await sessionCookie(ctx, t, a.view.session.metadata.uid!, a.viewer) } : {};
   if (isStatus) return send(res, 200, JSON.stringify(statusJson(a.view)), { 'Content-Type': 'application/json', ...renew });
   if (!a.view.ready) {

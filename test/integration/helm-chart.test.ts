@@ -124,16 +124,18 @@ describe('Helm chart', () => {
     expect(gatewayPods.items).toHaveLength(2);
   });
 
-  it('lets the gateway read sessions, pods and namespaces, Secrets only where bound, and write nothing', async () => {
+  it('lets the gateway read sessions, pods and namespaces, Secrets only where bound, and write nothing but the sessions\' activity annotation', async () => {
     const sa = `system:serviceaccount:${releaseNs}:panalysis-gateway`;
     const can = async (...args: string[]) => (await kubectl('auth', 'can-i', ...args, '--as', sa).catch((e: { stdout: string }) => e.stdout)).trim();
     for (const resource of ['analysissessions.panalysis.io', 'pods', 'namespaces']) expect(await can('watch', resource, '-A'), resource).toBe('yes');
     for (const verb of ['get', 'list', 'watch']) expect(await can(verb, 'secrets', '-n', 'anywhere'), `${verb} secrets`).toBe('no');
+    expect(await can('patch', 'analysissessions.panalysis.io', '-n', 'anywhere')).toBe('yes');
     for (const verb of ['create', 'patch', 'update', 'delete']) {
-      for (const kind of ['analysissessions.panalysis.io', 'analysissessions.panalysis.io/status', 'pods', 'secrets', 'events.events.k8s.io', 'leases.coordination.k8s.io']) {
+      for (const kind of ['analysissessions.panalysis.io/status', 'pods', 'secrets', 'events.events.k8s.io', 'leases.coordination.k8s.io']) {
         expect(await can(verb, kind, '-n', 'anywhere'), `${verb} ${kind}`).toBe('no');
       }
     }
+    for (const verb of ['create', 'update', 'delete']) expect(await can(verb, 'analysissessions.panalysis.io', '-n', 'anywhere'), `${verb} sessions`).toBe('no');
     expect(await can('create', 'pods', '--subresource=exec', '-n', 'anywhere')).toBe('no');
     const ns = await freshNamespace('chart-gateway', { 'panalysis.io/proposal': '20231235' });
     await kubectl('create', 'rolebinding', 'panalysis-gateway', '-n', ns, '--clusterrole=panalysis-gateway-namespaced', `--serviceaccount=${releaseNs}:panalysis-gateway`);
