@@ -12,7 +12,7 @@ import { decideOpen } from '../policy/session-access.ts';
 import { authorizeViewer } from './authorize.ts';
 import { cookieNames, gatewayOrigin, loginOf, loginTtlMs, secureCookies } from './context.ts';
 import type { GatewayContext, Login } from './context.ts';
-import { parseCookies, readForm, redirect, safeNext, send, serializeCookie } from './http.ts';
+import { PAGE_SECURITY_HEADERS, parseCookies, readForm, redirect, safeNext, send, serializeCookie } from './http.ts';
 import type { LoginTransaction } from './oidc.ts';
 import { forbiddenPage, homePage, logoutPage, messagePage, notFoundPage } from './pages.ts';
 
@@ -73,7 +73,10 @@ async function logout(ctx: GatewayContext, req: IncomingMessage, res: ServerResp
   const login = await loginOf(ctx, req);
   if (req.method !== 'POST') {
     if (!login) return redirect(res, '/_panalysis/logged-out');
-    return send(res, 200, logoutPage(login.user, csrfToken(ctx, login)));
+    // The form's response redirects to the provider, and CSP form-action applies to redirects too.
+    const provider = config.oidc ? new URL(config.oidc.issuer).origin : '';
+    const csp = PAGE_SECURITY_HEADERS['Content-Security-Policy']!.replace("form-action 'self'", `form-action 'self' ${provider}`);
+    return send(res, 200, logoutPage(login.user, csrfToken(ctx, login)), { 'Content-Security-Policy': csp });
   }
   const form = await readForm(req).catch(() => new URLSearchParams());
   if (!login || !sameToken(form.get('csrf') ?? '', csrfToken(ctx, login))) {

@@ -10,6 +10,8 @@
 import { request as httpRequest } from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { connect } from 'node:net';
+import type { Transform } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { withoutCookies } from './http.ts';
@@ -37,6 +39,55 @@ export interface ProxyTarget {
   dropCookies: readonly string[];
   /** The original scheme (for `X-Forwarded-Proto`). */
   proto: 'http' | 'https';
+  /**
+   * A secret removed from every HTML page the upstream sends (JupyterLab writes its token into
+   * the page's configuration; the browser must never see it). Such pages are buffered (at most
+   * {@link MAX_SCRUBBED_BYTES}) and decompressed when the upstream compressed them.
+   */
+  scrub?: string;
+}
+
+/** Largest HTML page the proxy buffers to scrub; a larger one is refused (502). */
+export const MAX_SCRUBBED_BYTES = 16 << 20;
+
+function decoderFor(encoding: string | undefined): Transform | undefined | null {
+  if (!encoding || encoding === 'identity') return undefined;
+  if (encoding === 'gzip' || encoding === 'x-gzip') return createGunzip();
+  if (encoding === 'deflate') return createInflate();
+  if (encoding === 'br') return createBrotliDecompress();
+  return null;
+}
+
+/** Sends `upRes` with every occurrence of `secret` removed (pages only; they are small). */
+function sendScrubbed(upRes: IncomingMessage, res: ServerResponse, secret: string): void {
+  const decoder = decoderFor(upRes.headers['content-encoding']);
+  if (decoder === null) {
+    upRes.resume();
+    res.writeHead(502, { 'Content-Type': 'text/plain' }).end('The session sent a page in an encoding the gateway cannot check.');
+    return;
+  }
+  const source: NodeJS.ReadableStream = decoder ? upRes.pipe(decoder) : upRes;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  source.on('data', (c: Buffer) => {
+    size += c.length;
+    if (size > MAX_SCRUBBED_BYTES) {
+      upRes.destroy();
+      res.destroy();
+      return;
+    }
+    chunks.push(c);
+  });
+  source.on('error', () => res.destroy());
+  source.on('end', () => {
+    const body = Buffer.from(Buffer.concat(chunks).toString('utf8').split(secret).join(''), 'utf8');
+    const headers = downstreamHeaders(upRes.headers);
+    delete headers['content-encoding'];
+    delete headers['content-length'];
+    delete headers.etag;
+    res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, { ...headers, 'content-length': String(body.length) });
+    res.end(body);
+  });
 }
 
 /** The request headers passed to the upstream. */
@@ -79,6 +130,10 @@ export function downstreamHeaders(headers: IncomingHttpHeaders): OutgoingHttpHea
 export function proxyHttp(req: IncomingMessage, res: ServerResponse, t: ProxyTarget, onError: (err: Error) => void): void {
   const up = httpRequest({ host: t.host, port: t.port, method: req.method, path: req.url, headers: upstreamHeaders(req.headers, req.socket.remoteAddress, t), timeout: 60_000 });
   up.on('response', (upRes) => {
+    if (t.scrub && String(upRes.headers['content-type'] ?? '').toLowerCase().startsWith('text/html')) {
+      sendScrubbed(upRes, res, t.scrub);
+      return;
+    }
     res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, downstreamHeaders(upRes.headers));
     upRes.pipe(res);
     upRes.on('error', () => res.destroy());

@@ -131,6 +131,8 @@ export function jupyterTarget(ctx: GatewayContext, view: SessionView): ProxyTarg
     host: view.upstream!.host,
     port: view.upstream!.port,
     headers: { authorization: `token ${view.upstream!.credential}` },
+    // JupyterLab writes its token into every page's configuration: removed on the way.
+    scrub: view.upstream!.credential,
     dropCookies: [names.login, names.session, names.oidc],
     proto: ctx.config().baseUrl.startsWith('https:') ? 'https' : 'http',
   };
