@@ -47,6 +47,9 @@ export interface ProxyTarget {
   scrub?: string;
 }
 
+/** How long a session's pod may take to accept a connection. */
+export const CONNECT_TIMEOUT_MS = 10_000;
+
 /** Largest HTML page the proxy buffers to scrub; a larger one is refused (502). */
 export const MAX_SCRUBBED_BYTES = 16 << 20;
 
@@ -140,6 +143,12 @@ export function proxyHttp(req: IncomingMessage, res: ServerResponse, t: ProxyTar
     upRes.on('aborted', () => res.destroy());
   });
   up.on('timeout', () => up.destroy(new Error('the session did not answer within 60 s')));
+  up.on('socket', (socket) => {
+    if (!socket.connecting) return;
+    const timer = setTimeout(() => up.destroy(new Error(`the session did not accept a connection within ${CONNECT_TIMEOUT_MS / 1000} s`)), CONNECT_TIMEOUT_MS);
+    socket.once('connect', () => clearTimeout(timer));
+    socket.once('close', () => clearTimeout(timer));
+  });
   up.on('error', (err) => {
     if (res.headersSent) res.destroy();
     else onError(err);
@@ -157,13 +166,13 @@ export function proxyHttp(req: IncomingMessage, res: ServerResponse, t: ProxyTar
  */
 export function proxyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, t: ProxyTarget): Promise<Socket | undefined> {
   return new Promise((resolve) => {
-    const up = connect({ host: t.host, port: t.port });
+    const up = connect({ host: t.host, port: t.port, timeout: CONNECT_TIMEOUT_MS });
     const fail = (): void => {
       if (!socket.destroyed) socket.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       up.destroy();
       resolve(undefined);
     };
-    up.setTimeout(30_000, fail);
+    up.once('timeout', fail);
     up.once('error', fail);
     up.once('connect', () => {
       const headers = upstreamHeaders(req.headers, req.socket.remoteAddress, t);
@@ -173,6 +182,7 @@ export function proxyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer,
       up.write(`${lines.join('\r\n')}\r\n\r\n`);
       if (head.length > 0) up.write(head);
       up.setTimeout(0);
+      up.off('timeout', fail);
       up.off('error', fail);
       up.pipe(socket);
       socket.pipe(up);

@@ -18,7 +18,7 @@ import { authorizeViewer } from './authorize.ts';
 import { cookieNames, gatewayOrigin, loginOf, secureCookies } from './context.ts';
 import type { GatewayContext } from './context.ts';
 import { parseCookies, redirect, safeNext, send, serializeCookie } from './http.ts';
-import { forbiddenPage, notFoundPage, waitingPage } from './pages.ts';
+import { forbiddenPage, messagePage, notFoundPage, waitingPage } from './pages.ts';
 import { proxyHttp } from './proxy.ts';
 import type { ProxyTarget } from './proxy.ts';
 import type { SessionView } from './session-index.ts';
@@ -179,7 +179,7 @@ export async function handleSessionRequest(ctx: GatewayContext, req: IncomingMes
   res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
   proxyHttp(req, res, jupyterTarget(ctx, a.view), (err) => {
     ctx.logger.info('Session did not answer', { session: `${t.namespace}/${t.name}`, error: err.message });
-    send(res, 502, notFoundPage(`A running JupyterLab for ${t.namespace}/${t.name}`).replace('does not exist', 'is not answering right now'));
+    send(res, 502, messagePage('Session not answering', `The JupyterLab of ${t.namespace}/${t.name} is not answering right now. Try again in a minute; if it stays like this, stop and start the session from your portal.`));
   });
 }
 

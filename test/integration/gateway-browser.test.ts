@@ -312,6 +312,18 @@ describe('the gateway in a real browser', () => {
     await page.close();
   }, 300_000);
 
+  it('shows a session that is not ready as a waiting page with its phase and status message', async () => {
+    await createSession(ns, 'alice-wait', { user: 'alice', type: 'jupyter', profile: 'jupyter-local', resources: { gpu: { flavour: 'a100', count: 1 } } });
+    const waiting = await waitSession(ns, 'alice-wait', 'a scheduling verdict', (x) => x.status?.conditions?.some((c) => c.type === 'Scheduled' && c.status === 'False') ?? false, 120_000);
+    const page = await alice.newPage();
+    await page.goto(url('alice-wait'));
+    await expect.poll(() => page.locator('h1').textContent()).toBe(`Your session ${ns}/alice-wait is starting`);
+    expect(await page.locator('#phase').textContent()).toBe(waiting.status?.phase);
+    expect(await page.locator('#message').textContent()).toMatch(/nvidia\.com\/gpu|node affinity|selector|GPU/);
+    await shot(page, 'waiting');
+    await page.close();
+  }, 300_000);
+
   it('closes a collaborator\u2019s open WebSocket and refuses the next request once sharing is revoked', async () => {
     const bob = await signedIn('bob', url('alice-nb'));
     await bob.page.waitForSelector('.jp-LabShell', { timeout: 90_000 });
