@@ -26,6 +26,10 @@ import type { SessionView } from './session-index.ts';
 /** How long a session cookie lives; renewed while in use, never beyond the login. */
 export const SESSION_COOKIE_TTL_S = 600;
 
+/** Proxied requests in flight, per user and in all (limited like WebSockets, by `gateway.limits`). */
+const inFlight = new Map<string, number>();
+const total = { n: 0 };
+
 /** A request's session and how it was addressed. */
 export interface SessionTarget {
   namespace: string;
@@ -174,6 +178,19 @@ export async function handleSessionRequest(ctx: GatewayContext, req: IncomingMes
     if (url.pathname !== base) return send(res, 404, notFoundPage(`The page ${url.pathname}`));
     return send(res, 200, await desktopPage(ctx, a.view, a.viewer, t), renew);
   }
+  const user = a.viewer.user;
+  const limits = ctx.config().limits;
+  if ((inFlight.get(user) ?? 0) >= limits.perUserConnections || total.n >= limits.totalConnections) {
+    return send(res, 429, messagePage('Too many requests', 'You have too many requests in flight to your sessions; wait a moment and reload.'), { 'Retry-After': '5' });
+  }
+  inFlight.set(user, (inFlight.get(user) ?? 0) + 1);
+  total.n++;
+  res.once('close', () => {
+    const n = (inFlight.get(user) ?? 1) - 1;
+    if (n > 0) inFlight.set(user, n);
+    else inFlight.delete(user);
+    total.n--;
+  });
   for (const [k, v] of Object.entries(renew)) res.setHeader(k, v);
   // Another origin may neither frame nor embed what a session serves.
   res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');

@@ -324,7 +324,7 @@ describe('the gateway in a real browser', () => {
     await page.close();
   }, 300_000);
 
-  it('closes a collaborator\u2019s open WebSocket and refuses the next request once sharing is revoked', async () => {
+  it('closes a collaborator\u2019s open WebSocket and refuses the next request once sharing is revoked, and the owner\u2019s once the session stops', async () => {
     const bob = await signedIn('bob', url('alice-nb'));
     await bob.page.waitForSelector('.jp-LabShell', { timeout: 90_000 });
     const path = `/s/${ns}/alice-nb/`;
@@ -338,7 +338,19 @@ describe('the gateway in a real browser', () => {
     const status = await bob.page.evaluate(async (p) => (await fetch(`${p}api/status`)).status, path);
     expect(status).toBe(403);
     await bob.context.close();
-  }, 180_000);
+    // Stopping a session closes its owner's open connections too, and its next page is the waiting page.
+    const page = await alice.newPage();
+    await page.goto(url('alice-b'));
+    await page.waitForSelector('.jp-LabShell', { timeout: 90_000 });
+    await page.evaluate((p) => {
+      const w = window as unknown as { closedWith?: number };
+      const ws = new WebSocket(`ws://${location.host}${p}api/events/subscribe`);
+      ws.onclose = (e) => (w.closedWith = e.code);
+    }, `/s/${ns}/alice-b/`);
+    await patchSession(ns, 'alice-b', { state: 'Stopped' });
+    await page.waitForFunction(() => (window as unknown as { closedWith?: number }).closedWith !== undefined, undefined, { timeout: 60_000 });
+    await page.close();
+  }, 240_000);
 
   it('signs out at the gateway and the provider', async () => {
     const page = await alice.newPage();

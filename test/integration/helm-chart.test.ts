@@ -94,10 +94,10 @@ describe('Helm chart', () => {
     const ingress = find('Ingress', 'panalysis-gateway')!;
     expect(ingress.spec.rules.map((r: any) => r.host)).toEqual(['analysis.facility.example', '*.sessions.facility.example']);
     expect(ingress.spec.tls).toEqual([{ hosts: ['analysis.facility.example'], secretName: 'gateway-tls' }, { hosts: ['*.sessions.facility.example'], secretName: 'sessions-tls' }]);
-    // Read-only RBAC: reads cluster-wide, Secrets only through the RoleBinding in each proposal namespace.
+    // Reads cluster-wide (and patch on sessions for the activity annotation), Secrets only through the RoleBinding in each proposal namespace.
     const roles = objects.filter((o) => o.kind === 'ClusterRole' && o.metadata.name.startsWith('panalysis-gateway'));
     expect(roles.map((r) => r.metadata.name).sort()).toEqual(['panalysis-gateway', 'panalysis-gateway-namespaced']);
-    for (const rule of roles.flatMap((r) => r.rules)) expect(rule.verbs).toEqual(['get', 'list', 'watch']);
+    for (const rule of roles.flatMap((r) => r.rules)) expect(rule.verbs).toEqual(rule.resources.includes('analysissessions') ? ['get', 'list', 'watch', 'patch'] : ['get', 'list', 'watch']);
     expect(roles.find((r) => r.metadata.name === 'panalysis-gateway')!.rules.flatMap((r: any) => r.resources)).not.toContain('secrets');
     const bindings = objects.filter((o) => o.kind === 'RoleBinding' && o.roleRef?.name === 'panalysis-gateway-namespaced');
     expect(bindings.map((b) => [b.metadata.namespace, b.subjects])).toEqual([['proposal-1', [{ kind: 'ServiceAccount', name: 'panalysis-gateway', namespace: 'panalysis-system' }]]]);
@@ -131,9 +131,10 @@ describe('Helm chart', () => {
     for (const verb of ['get', 'list', 'watch']) expect(await can(verb, 'secrets', '-n', 'anywhere'), `${verb} secrets`).toBe('no');
     expect(await can('patch', 'analysissessions.panalysis.io', '-n', 'anywhere')).toBe('yes');
     for (const verb of ['create', 'patch', 'update', 'delete']) {
-      for (const kind of ['analysissessions.panalysis.io/status', 'pods', 'secrets', 'events.events.k8s.io', 'leases.coordination.k8s.io']) {
+      for (const kind of ['pods', 'secrets', 'events.events.k8s.io', 'leases.coordination.k8s.io']) {
         expect(await can(verb, kind, '-n', 'anywhere'), `${verb} ${kind}`).toBe('no');
       }
+      expect(await can(verb, 'analysissessions.panalysis.io', '--subresource=status', '-n', 'anywhere'), `${verb} sessions/status`).toBe('no');
     }
     for (const verb of ['create', 'update', 'delete']) expect(await can(verb, 'analysissessions.panalysis.io', '-n', 'anywhere'), `${verb} sessions`).toBe('no');
     expect(await can('create', 'pods', '--subresource=exec', '-n', 'anywhere')).toBe('no');

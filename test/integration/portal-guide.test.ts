@@ -124,7 +124,7 @@ const CHECKS: Record<string, { until?: RegExp; check: (out: string) => Promise<v
   'Sessions with kubectl / List sessions': {
     check: async (out) => {
       expect(out).toMatch(/^NAME\s+USER\s+TYPE\s+GPU\s+PHASE\s+URL\s+AGE$/m);
-      expect(out).toMatch(/^alice-notebook\s+alice\s+jupyter\s.*Running\s+http:\/\/127\.0\.0\.1:8080\/s\//m);
+      expect(out).toMatch(/^alice-notebook\s+alice\s+jupyter\s.*Running\s+http:\/\/alice-notebook--proposal-guide-[0-9-]+\.sessions\.localhost:8080\/s\//m);
       expect(out).toMatch(/^NAME\s+USER\s+TYPE\s+PROFILE\s+GPU\s+PHASE\s+URL\s+MESSAGE\s+AGE$/m);
       expect(out).toMatch(/jupyter-scipy.*The session is ready\./);
       expect(out).toMatch(/^alice-notebook\tRunning$/m);
