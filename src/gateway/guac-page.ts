@@ -4,12 +4,12 @@
  * and the guacamole-common-js 1.5 client library it imports, served from the installed
  * package (its ES module build, `dist/esm/`).
  */
-import { readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { escapeHtml } from './http.ts';
 import { ASSET_PREFIX } from './pages.ts';
+import { sendStaticFile } from './static-file.ts';
 
 /** Where guacamole-common-js is served; `assets/guacamole.js` imports it relative to itself. */
 export const GUACAMOLE_PREFIX = '/_panalysis/guacamole/';
@@ -21,7 +21,6 @@ const FILES: ReadonlyMap<string, string> = new Map([
   ['guacamole-common.js', join(ESM_DIR, 'guacamole-common.js')],
   ['guacamole-common.min.js', join(ESM_DIR, 'guacamole-common.min.js')],
 ]);
-const cache = new Map<string, Buffer>();
 
 /**
  * Serves guacamole-common-js: `urlPath` (a request path, query allowed) below
@@ -34,24 +33,7 @@ const cache = new Map<string, Buffer>();
 export function serveGuacamoleAsset(urlPath: string, res: ServerResponse): boolean {
   if (!urlPath.startsWith(GUACAMOLE_PREFIX)) return false;
   const name = urlPath.slice(GUACAMOLE_PREFIX.length).replace(/[?#].*$/s, '');
-  const file = FILES.get(name);
-  if (!file) {
-    res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store' });
-    res.end('Not found\n');
-    return true;
-  }
-  let body = cache.get(file);
-  if (!body) {
-    body = readFileSync(file);
-    cache.set(file, body);
-  }
-  res.writeHead(200, {
-    'Content-Type': 'text/javascript; charset=utf-8',
-    'Content-Length': String(body.length),
-    'Cache-Control': 'public, max-age=86400',
-    'X-Content-Type-Options': 'nosniff',
-  });
-  res.end(res.req?.method === 'HEAD' ? undefined : body);
+  sendStaticFile(res, FILES.get(name), 'text/javascript; charset=utf-8');
   return true;
 }
 

@@ -5,13 +5,14 @@
  * VNC bridge's WebSocket. Files are served read-only from two fixed folders, never by a path a
  * request could steer out of them.
  */
-import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, extname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { escapeHtml } from './http.ts';
 import { ASSET_PREFIX, pageHtml } from './pages.ts';
+import { sendStaticFile } from './static-file.ts';
 
 /** Where the noVNC modules are served: `core/rfb.js` lies below it. */
 export const NOVNC_PREFIX = '/_panalysis/novnc/';
@@ -47,7 +48,6 @@ const GATEWAY_ROOT: AssetRoot = {
 };
 
 /** Files already read, by absolute path: both folders are part of the installed program. */
-const cache = new Map<string, Buffer>();
 
 /**
  * The file below `root` that `urlPath` names, or `undefined` when it names none that may be served.
@@ -80,23 +80,7 @@ function resolveAsset(root: AssetRoot, urlPath: string): string | undefined {
 function serveFrom(root: AssetRoot, urlPath: string, res: ServerResponse): boolean {
   if (!urlPath.startsWith(root.prefix)) return false;
   const file = resolveAsset(root, urlPath);
-  if (!file) {
-    res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff', 'Cache-Control': 'no-store' });
-    res.end('Not found\n');
-    return true;
-  }
-  let body = cache.get(file);
-  if (!body) {
-    body = readFileSync(file);
-    cache.set(file, body);
-  }
-  res.writeHead(200, {
-    'Content-Type': CONTENT_TYPES.get(extname(file))!,
-    'Content-Length': String(body.length),
-    'Cache-Control': 'public, max-age=86400',
-    'X-Content-Type-Options': 'nosniff',
-  });
-  res.end(res.req?.method === 'HEAD' ? undefined : body);
+  sendStaticFile(res, file, file ? CONTENT_TYPES.get(extname(file))! : '');
   return true;
 }
 
