@@ -4,6 +4,7 @@
  * path and what would be allowed, all at once, before the operator starts work.
  */
 import { defaultQuotaProblems } from './quota-default.ts';
+import { recipeProblems } from './recipes.ts';
 import { readFileSync } from 'node:fs';
 import Schema from 'typebox/schema';
 import { Value } from 'typebox/value';
@@ -81,6 +82,7 @@ function semanticProblems(c: OperatorConfig): string[] {
   }
   problems.push(...defaultQuotaProblems(c.quotas?.default, flavours));
   problems.push(...gatewayProblems(c.gateway));
+  problems.push(...recipeProblems(c.recipes, c.profiles.map((p) => p.name)));
   if (c.directory.provider === 'static' && !c.directory.static) problems.push('directory.static: required when directory.provider is static');
   if (c.directory.provider === 'ldap' && !c.directory.ldap) problems.push('directory.ldap: required when directory.provider is ldap');
   if (c.proposals.provider === 'ldap' && !c.directory.ldap) problems.push('directory.ldap: required when proposals.provider is ldap (proposal groups are read from the directory)');

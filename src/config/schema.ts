@@ -10,6 +10,7 @@ import { DESKTOP_PROTOCOLS, SESSION_TYPES } from '../api/v1alpha1/analysis-sessi
 import { ResourceQuotaSpec } from '../api/v1alpha1/resource-quota.ts';
 import { GatewayConfig } from './gateway.ts';
 import { LdapConfig } from './ldap.ts';
+import { Recipe } from './recipes.ts';
 
 const Name = Type.String({ pattern: DNS_LABEL_PATTERN, maxLength: 63 });
 const QuantityString = Type.Unsafe<string | number>({ anyOf: [{ type: 'integer', minimum: 1 }, { type: 'string', pattern: QUANTITY_PATTERN }] });
@@ -215,5 +216,7 @@ export const OperatorConfig = Type.Object({
   datasets: DatasetsConfig,
   network: NetworkConfig,
   quotas: QuotasConfig,
+  /** The notebook recipe catalogue (`spec.template.recipe` names one); see recipes.ts. */
+  recipes: Type.Array(Recipe, { default: [] }),
 });
 export type OperatorConfig = Type.Static<typeof OperatorConfig>;

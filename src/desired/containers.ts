@@ -6,6 +6,7 @@
  */
 import type { V1Container, V1EnvVar, V1VolumeMount } from '@kubernetes/client-node';
 import { datasetVolumeMountName, sessionPath } from './names.ts';
+import { recipeDefaultUrl, recipeInitContainer } from './recipe.ts';
 import type { SessionInputs } from './session-inputs.ts';
 
 export const PORTS = { jupyter: 8888, websockify: 6080, guacd: 4822, vnc: 5901 } as const;
@@ -77,6 +78,7 @@ export function jupyterContainer(i: SessionInputs): V1Container {
     command: i.profile.command ?? [
       'jupyter', 'lab', '--no-browser', '--ServerApp.ip=0.0.0.0', `--ServerApp.port=${PORTS.jupyter}`,
       `--ServerApp.base_url=${base}`, `--ServerApp.root_dir=${homeDir(i)}`, '--ServerApp.allow_remote_access=True', '--ServerApp.trust_xheaders=True',
+      ...(i.recipe ? [`--ServerApp.default_url=${recipeDefaultUrl(i.recipe)}`] : []),
     ],
     env: [...baseEnv(i), { name: 'JUPYTER_TOKEN_FILE', value: `${CREDENTIALS_DIR}/token` }, { name: 'JUPYTER_PORT', value: String(PORTS.jupyter) }],
     ports: [{ name: 'http', containerPort: PORTS.jupyter, protocol: 'TCP' }],
@@ -131,18 +133,8 @@ export function guacdContainer(i: SessionInputs): V1Container {
   };
 }
 
-/** Clones `spec.template.git` into the home directory once (values passed as env, never spliced into the script). */
+/** The init container that copies the session's catalogue recipe into home once (see recipe.ts), or nothing. */
 export function templateInitContainer(i: SessionInputs): V1Container | undefined {
-  const git = i.session.spec.template?.git;
-  if (!git) return undefined;
-  const repo = git.url.replace(/\/+$/, '').split('/').pop()!.replace(/\.git$/, '') || 'template';
-  return {
-    name: 'template',
-    image: i.profile.image,
-    command: ['sh', '-c', 'if [ ! -d "$DEST/.git" ]; then git clone --depth 1 ${TEMPLATE_REF:+--branch "$TEMPLATE_REF"} -- "$TEMPLATE_URL" "$DEST"; fi'],
-    env: [...baseEnv(i), { name: 'TEMPLATE_URL', value: git.url }, { name: 'TEMPLATE_REF', value: git.ref ?? '' }, { name: 'DEST', value: `${homeDir(i)}/${repo}` }],
-    resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '1', memory: '512Mi' } },
-    volumeMounts: [{ name: 'home', mountPath: homeDir(i) }, { name: 'tmp', mountPath: '/tmp' }],
-    securityContext: CONTAINER_SECURITY,
-  };
+  if (!i.recipe) return undefined;
+  return recipeInitContainer(i.recipe, { image: i.profile.image, home: homeDir(i), env: baseEnv(i), securityContext: CONTAINER_SECURITY });
 }

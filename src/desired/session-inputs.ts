@@ -5,6 +5,7 @@
  */
 import type { AnalysisSession, DesktopProtocol } from '../api/v1alpha1/analysis-session.ts';
 import type { GpuFlavour, Profile } from '../config/schema.ts';
+import type { Recipe } from '../config/recipes.ts';
 
 /** The user's POSIX identity as the pod will run. */
 export interface RunAs {
@@ -42,4 +43,6 @@ export interface SessionInputs {
   images: { guacd: string; websockify: string };
   home: { size: string; storageClassName?: string };
   datasets: DatasetVolume[];
+  /** The catalogue recipe of `spec.template.recipe`, already checked against the catalogue. */
+  recipe?: Recipe;
 }

@@ -6,10 +6,12 @@
  */
 import type { V1Container, V1Pod, V1Volume } from '@kubernetes/client-node';
 import { readOnly, desktopContainer, guacdContainer, jupyterContainer, templateInitContainer, websockifyContainer } from './containers.ts';
+import { POD_INPUTS, podInputsOf } from './pod-inputs.ts';
+import { recipeVolumes } from './recipe.ts';
 import { childMeta, datasetVolumeMountName, hashOf, sessionNames, SESSION_UID_ANNOTATION } from './names.ts';
 import type { SessionInputs } from './session-inputs.ts';
 
-/** Annotation with the hash of the pod spec; a different hash means the pod must be replaced. */
+/** Annotation with the hash of the pod spec; a different hash means the pod differs from what the operator would build now (see drift.ts for whether it is replaced). */
 export const POD_SPEC_HASH = 'panalysis.io/pod-spec-hash';
 
 function containers(i: SessionInputs): V1Container[] {
@@ -24,6 +26,7 @@ function volumes(i: SessionInputs): V1Volume[] {
     { name: 'credentials', secret: { secretName: names.secret, defaultMode: 0o444 } },
     { name: 'tmp', emptyDir: { sizeLimit: '4Gi' } },
     ...i.datasets.map((d) => ({ name: datasetVolumeMountName(d.name), persistentVolumeClaim: { claimName: d.claimName, ...readOnly(d.readOnly) } })),
+    ...recipeVolumes(i.recipe),
   ];
 }
 
@@ -63,10 +66,11 @@ export function buildSessionPod(i: SessionInputs): V1Pod {
     volumes: volumes(i),
     ...placement(i),
   };
+  const inputs = JSON.stringify(podInputsOf(i.session.spec, i.session.metadata.generation, spec));
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: childMeta(i.session, sessionNames(i.session.metadata.name!).pod, 'session', { [POD_SPEC_HASH]: hashOf(spec), [SESSION_UID_ANNOTATION]: i.session.metadata.uid! }),
+    metadata: childMeta(i.session, sessionNames(i.session.metadata.name!).pod, 'session', { [POD_SPEC_HASH]: hashOf(spec), [POD_INPUTS]: inputs, [SESSION_UID_ANNOTATION]: i.session.metadata.uid! }),
     spec,
   };
 }

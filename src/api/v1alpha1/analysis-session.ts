@@ -58,13 +58,14 @@ const SharedWith = Type.Object(
 
 const Template = Type.Object(
   {
-    git: Type.Object({
-      url: Type.String({ description: 'An https:// git repository to clone into the home directory.', pattern: '^https://[^\\s]+$', maxLength: 2048 }),
+    recipe: Type.Optional(Type.String({ description: 'A recipe of the admin catalogue (operator configuration `recipes`): its files are copied into home at the first start, never over a file already there, and JupyterLab opens its notebook.', pattern: DNS_LABEL_PATTERN, maxLength: 63 })),
+    git: Type.Optional(Type.Object({
+      url: Type.String({ description: 'Not served: a session names a catalogue recipe (spec.template.recipe); a URL here is refused with the known recipes.', pattern: '^https://[^\\s]+$', maxLength: 2048 }),
       ref: Type.Optional(Type.String({ description: 'Branch, tag or commit.', pattern: '^[A-Za-z0-9._/-]{1,255}$' })),
       path: Type.Optional(Type.String({ description: 'Notebook or folder to open, relative to the clone.', pattern: '^[^/][^\\0]*$', maxLength: 1024, 'x-kubernetes-validations': [{ rule: "!self.split('/').exists(s, s == '..')", message: "spec.template.git.path must stay inside the clone (no '..')" }] })),
-    }),
+    }, { description: 'Refused: sources outside the catalogue are not served (kept so that an old client gets the reason, not a silently pruned field).' })),
   },
-  { description: 'A notebook recipe to pre-populate the session.' },
+  { description: 'A notebook recipe to pre-populate the session\'s home, from the admin catalogue.' },
 );
 
 export const AnalysisSessionSpec = Type.Object(

@@ -9,7 +9,9 @@
  * differs is replaced whole (PUT with the live resourceVersion), which removes anything
  * added by hand.
  */
-import { parseQuantity } from '../../api/quantity.ts';
+import type { V1Pod } from '@kubernetes/client-node';
+import { differingParts, digest, readPodInputs, runtimeView, securityView } from '../../desired/pod-inputs.ts';
+import { POD_SPEC_HASH } from '../../desired/session-pod.ts';
 import { canonicalJson } from '../../runtime/apply-memo.ts';
 import type { KubeObject } from '../../runtime/resource.ts';
 
@@ -78,33 +80,53 @@ export function repairOf(desired: KubeObject, live: KubeObject | undefined): Kub
   return { ...body, spec } as KubeObject;
 }
 
-type Container = { name: string; image?: string; resources?: { requests?: Record<string, string>; limits?: Record<string, string> } };
-
-/** A quantity as a number, or the text when it does not parse (so it differs from any number). */
-function amount(q: string | undefined): number | string | undefined {
-  if (q === undefined) return undefined;
-  try {
-    return parseQuantity(q);
-  } catch {
-    return q;
-  }
-}
-
-/** Each container's name, image and resource amounts (compared by value: the apiserver may rewrite `1.5` as `1500m`). */
-function runtimeView(o: KubeObject): unknown[] {
-  const spec = ((o as Json).spec as { containers?: Container[]; initContainers?: Container[] } | undefined) ?? {};
-  return [...(spec.initContainers ?? []), ...(spec.containers ?? [])].map((c) => ({
-    name: c.name,
-    image: c.image ?? '',
-    resources: Object.fromEntries((['requests', 'limits'] as const).map((kind) => [kind, Object.fromEntries(Object.entries(c.resources?.[kind] ?? {}).map(([k, v]) => [k, amount(v)]))])),
-  }));
-}
-
 /**
  * True when a live pod runs other images or resources than the desired pod (an image set
- * by hand, an in-place resize); the spec hash annotation covers everything else the
- * operator sets, as pods cannot change it in place.
+ * by hand, an in-place resize).
  */
 export function podDiffers(desired: KubeObject, live: KubeObject): boolean {
-  return canonicalJson(runtimeView(desired)) !== canonicalJson(runtimeView(live));
+  return canonicalJson(runtimeView((desired as V1Pod).spec)) !== canonicalJson(runtimeView((live as V1Pod).spec));
+}
+
+/** Whether a running pod is replaced, and if not, what of it is out of date. */
+export type PodVerdict = { replace: true; why: string } | { replace: false; pending?: string };
+
+/**
+ * The replacement rule of a running pod (`live`) against the pod the operator would build
+ * now (`desired`). Replaced only
+ * - when it was changed by hand (its images or resources no longer match what it was
+ *   built with; a pod with no inputs record: no longer match the desired pod),
+ * - for security: its uid, gid, groups, claims or their read-only flags and mount paths
+ *   differ (access revoked or narrowed, a write window closed),
+ * - when the user changed the request (its recorded request hash differs).
+ * Anything else (a new operator version or configuration that renders the pod differently)
+ * keeps the pod: `pending` says which parts differ; they apply at the next start.
+ */
+export function judgePod(desired: KubeObject, live: KubeObject): PodVerdict {
+  const want = desired as V1Pod;
+  const have = live as V1Pod;
+  const built = readPodInputs(have);
+  const tampered = built ? digest(runtimeView(have.spec)) !== built.runtime : podDiffers(desired, live);
+  if (tampered) return { replace: true, why: 'its images or resources were changed by hand' };
+  if (canonicalJson(securityView(want.spec)) !== canonicalJson(securityView(have.spec))) return { replace: true, why: 'its identity or data access changed' };
+  const wanted = readPodInputs(want)!;
+  if (built && built.request !== wanted.request) return { replace: true, why: 'the session\'s request changed' };
+  if (have.metadata?.annotations?.[POD_SPEC_HASH] === want.metadata?.annotations?.[POD_SPEC_HASH]) return { replace: false };
+  const parts = built ? differingParts(built.parts, wanted.parts) : [];
+  const what = parts.length > 0 ? `differs in ${parts.join(', ')}` : 'differs from what the operator builds now';
+  return { replace: false, pending: `The running pod ${what}; the change applies at the next start (spec.state: Stopped, then Running), the pod is not restarted for it.` };
+}
+
+/** The condition that tells a portal a restart would apply a newer pod configuration. */
+export const RESTART_PENDING = 'RestartPending';
+
+/**
+ * The RestartPending condition entry for `verdict` (the running pod's; undefined when no pod
+ * runs or it is being replaced): True with what differs, False once a condition that was
+ * True no longer holds, nothing while it never was.
+ */
+export function restartPendingEntry(stored: ReadonlyArray<{ type: string; status: string }> | undefined, verdict: PodVerdict | undefined): Array<[string, { status: 'True' | 'False'; reason: string; message: string }]> {
+  if (verdict && !verdict.replace && verdict.pending) return [[RESTART_PENDING, { status: 'True', reason: 'ConfigurationChanged', message: verdict.pending }]];
+  if (stored?.some((c) => c.type === RESTART_PENDING && c.status === 'True')) return [[RESTART_PENDING, { status: 'False', reason: 'UpToDate', message: 'The pod runs the current configuration.' }]];
+  return [];
 }

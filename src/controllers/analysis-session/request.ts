@@ -2,11 +2,13 @@
 /**
  * Checks a session's request against the operator configuration (pure): profile, type,
  * protocol, GPU flavour and count, CPU and memory within the profile's limits, lifetime
- * within policy. A refusal names the field, the rule and the allowed values.
+ * within policy, a recipe of the catalogue. A refusal names the field, the rule and the
+ * allowed values.
  */
 import type { AnalysisSession, DesktopProtocol } from '../../api/v1alpha1/analysis-session.ts';
 import { formatDuration, parseDuration, parseQuantity } from '../../api/quantity.ts';
 import type { GpuFlavour, OperatorConfig, Profile } from '../../config/schema.ts';
+import type { Recipe } from '../../config/recipes.ts';
 
 /** What the session will get. */
 export interface ResolvedRequest {
@@ -18,6 +20,8 @@ export interface ResolvedRequest {
   memory: string;
   lifetimeMs: number;
   geometry: string;
+  /** The catalogue recipe `spec.template.recipe` names, if any. */
+  recipe?: Recipe;
 }
 
 /** Why the request cannot be served as written; `reason` is PascalCase. */
@@ -76,6 +80,23 @@ function checkProtocol(s: AnalysisSession, profile: Profile): DesktopProtocol | 
   return protocol;
 }
 
+/** The catalogue recipe the session names (undefined: none asked), or a refusal naming the recipes its profile may use. */
+function checkRecipe(s: AnalysisSession, profile: Profile, config: OperatorConfig): Recipe | undefined | Refusal {
+  const template = s.spec.template;
+  if (!template) return undefined;
+  const offered = (config.recipes ?? []).filter((r) => !r.profiles || r.profiles.includes(profile.name));
+  const known = `recipes for profile ${profile.name}: ${list(offered.map((r) => r.name))}`;
+  if (template.git) return { reason: 'RecipeNotInCatalogue', message: `spec.template.git: sources outside the recipe catalogue are refused; name a recipe with spec.template.recipe instead (${known})` };
+  if (!template.recipe) return { reason: 'RecipeNotInCatalogue', message: `spec.template.recipe: required to pre-populate home; ${known}` };
+  const recipe = offered.find((r) => r.name === template.recipe);
+  if (!recipe) {
+    const elsewhere = (config.recipes ?? []).some((r) => r.name === template.recipe);
+    const why = elsewhere ? `is not offered with profile ${profile.name}` : 'is not in the recipe catalogue';
+    return { reason: 'RecipeNotInCatalogue', message: `spec.template.recipe: "${template.recipe}" ${why}; ${known}` };
+  }
+  return recipe;
+}
+
 const isRefusal = (x: unknown): x is Refusal => typeof x === 'object' && x !== null && 'reason' in x && 'message' in x;
 
 /** Resolves the request, or says why not (first problem found, in field order). */
@@ -92,7 +113,9 @@ export function resolveRequest(s: AnalysisSession, config: OperatorConfig): Reso
   if (isRefusal(gpu)) return gpu;
   const lifetimeMs = checkLifetime(s, config);
   if (isRefusal(lifetimeMs)) return lifetimeMs;
-  return { profile, protocol, flavour: gpu.flavour, gpuCount: gpu.count, cpu, memory, lifetimeMs, geometry: s.spec.desktop?.geometry ?? '1920x1080' };
+  const recipe = checkRecipe(s, profile, config);
+  if (isRefusal(recipe)) return recipe;
+  return { profile, protocol, flavour: gpu.flavour, gpuCount: gpu.count, cpu, memory, lifetimeMs, geometry: s.spec.desktop?.geometry ?? '1920x1080', ...(recipe ? { recipe } : {}) };
 }
 
 export { isRefusal };

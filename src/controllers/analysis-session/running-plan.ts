@@ -9,13 +9,13 @@ import type { OperatorConfig } from '../../config/schema.ts';
 import { sessionNames } from '../../desired/names.ts';
 import { sessionUrl } from '../../desired/session-url.ts';
 import { buildHomeClaim, buildSessionNetworkPolicy, buildSessionSecret, buildSessionService } from '../../desired/session-objects.ts';
-import { buildSessionPod, POD_SPEC_HASH } from '../../desired/session-pod.ts';
+import { buildSessionPod } from '../../desired/session-pod.ts';
 import type { SessionInputs } from '../../desired/session-inputs.ts';
 import type { PosixIdentity } from '../../identity/directory.ts';
 import { setCondition } from '../../runtime/conditions.ts';
 import type { Condition } from '../../runtime/conditions.ts';
 import type { KubeObject } from '../../runtime/resource.ts';
-import { podDiffers, repairOf } from './drift.ts';
+import { judgePod, repairOf, restartPendingEntry } from './drift.ts';
 import type { ChildKind } from './children.ts';
 import type { AccessDecision } from './access.ts';
 import type { DeleteRef, IdentityFact, SessionFacts, SessionPlan } from './decide.ts';
@@ -66,6 +66,7 @@ function inputsFor(s: AnalysisSession, r: ResolvedRequest, id: PosixIdentity, ac
     images: config.images,
     home: { size: String(r.profile.homeSize ?? config.defaults.homeSize), storageClassName: config.defaults.homeStorageClassName },
     datasets: access.mounts,
+    recipe: r.recipe,
   };
 }
 
@@ -120,7 +121,8 @@ export function runningPlan(s: AnalysisSession, facts: SessionFacts, config: Ope
   const obs = observePod(live, r.flavour, r.gpuCount);
   const plan: SessionPlan = { ...keptChildren(s, facts, config, r), delete: [], status };
   const wantPod = !stopped && !expired;
-  const stale = live !== undefined && !obs.terminating && (live.metadata?.annotations?.[POD_SPEC_HASH] !== pod.metadata!.annotations![POD_SPEC_HASH] || podDiffers(pod as KubeObject, live as KubeObject));
+  const podVerdict = live && !obs.terminating ? judgePod(pod as KubeObject, live as KubeObject) : undefined;
+  const stale = podVerdict?.replace === true;
   if (live && !obs.terminating && (!wantPod || stale)) plan.delete.push(podRef(s, live));
   const homeClaim = facts.children?.PersistentVolumeClaim as V1PersistentVolumeClaim | undefined;
   const homeWait = wantPod && !live ? homeVolumeWait(homeClaim, buildHomeClaim(inputs), facts.storageClasses, now) : undefined;
@@ -142,6 +144,6 @@ export function runningPlan(s: AnalysisSession, facts: SessionFacts, config: Ope
   if (obs.imageDigest) status.imageDigest = obs.imageDigest;
   status.phase = summary.phase;
   status.message = summary.ready.message;
-  status.conditions = withConditions(s, now, [...verdicts, [CONDITIONS.scheduled, summary.scheduled], [CONDITIONS.ready, summary.ready]]);
+  status.conditions = withConditions(s, now, [...verdicts, [CONDITIONS.scheduled, summary.scheduled], [CONDITIONS.ready, summary.ready], ...restartPendingEntry(s.status?.conditions, wantPod && !stale ? podVerdict : undefined)]);
   return plan;
 }
