@@ -10,7 +10,7 @@ import { DNS_LABEL_PATTERN } from '../api/v1alpha1/schema-helpers.ts';
 
 const Name = Type.String({ pattern: DNS_LABEL_PATTERN, maxLength: 63 });
 /** A relative path (no leading `/`); `..` segments are refused by {@link recipeProblems} (no lookahead: Helm's schema check has none). */
-const RELATIVE_PATH = '^[^/\\0][^\\0]{0,1023}$';
+const RELATIVE_PATH = { pattern: '^[^/\\0][^\\0]*$', maxLength: 1024 };
 
 export const RecipeGit = Type.Object({
   /** An https repository; cloned with the session's identity, so it must be readable without credentials. */
@@ -18,7 +18,7 @@ export const RecipeGit = Type.Object({
   /** Branch, tag or commit (a full commit hash pins the recipe); default the repository's HEAD. */
   ref: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_][A-Za-z0-9._/-]{0,254}$' })),
   /** The folder of the repository to copy (default the whole repository, without `.git`). */
-  path: Type.Optional(Type.String({ pattern: RELATIVE_PATH })),
+  path: Type.Optional(Type.String(RELATIVE_PATH)),
 });
 
 export const Recipe = Type.Object({
@@ -33,11 +33,11 @@ export const Recipe = Type.Object({
   /** A ConfigMap of this name in the session's namespace, put there by an admin (its keys become files). */
   configMap: Type.Optional(Type.Object({ name: Name })),
   /** A folder inside the session's image (the profile's image). */
-  image: Type.Optional(Type.Object({ path: Type.String({ pattern: '^/[^\\0]{0,1023}$' }) })),
+  image: Type.Optional(Type.Object({ path: Type.String({ pattern: '^/[^\\0]*$', maxLength: 1024 }) })),
   /** The folder in home the files are copied into; default the recipe's name. */
-  directory: Type.Optional(Type.String({ pattern: RELATIVE_PATH })),
+  directory: Type.Optional(Type.String(RELATIVE_PATH)),
   /** The notebook (or folder) JupyterLab opens, relative to `directory`. */
-  open: Type.Optional(Type.String({ pattern: RELATIVE_PATH })),
+  open: Type.Optional(Type.String(RELATIVE_PATH)),
 });
 export type Recipe = Type.Static<typeof Recipe>;
 
