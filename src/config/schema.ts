@@ -37,6 +37,20 @@ export const GpuFlavour = Type.Object({
 });
 export type GpuFlavour = Type.Static<typeof GpuFlavour>;
 
+/** How far a run may be renewed: each renewal (`spec.renewals`) adds `step`, at most `maxCount` times and up to `maxTotal` from the run's start. */
+export const RenewalPolicy = Type.Object({
+  step: Type.String({ pattern: DURATION_PATTERN, minLength: 2, default: '2h', description: 'Added to the lifetime by each renewal.' }),
+  maxCount: Type.Integer({ minimum: 0, maximum: 1000, default: 3, description: 'Most renewals of one run (0: none).' }),
+  maxTotal: Type.Optional(Type.String({ pattern: DURATION_PATTERN, minLength: 2, description: 'Longest run with its renewals, from its start; default the maximum lifetime.' })),
+});
+export type RenewalPolicy = Type.Static<typeof RenewalPolicy>;
+
+/** A profile's own lifecycle limits, over `lifecycle` and `defaults`. */
+const ProfileLifecycle = Type.Object({
+  maxLifetime: Type.Optional(DurationString),
+  renewals: Type.Optional(RenewalPolicy),
+});
+
 export const Profile = Type.Object({
   name: Name,
   displayName: Type.Optional(Type.String()),
@@ -56,6 +70,8 @@ export const Profile = Type.Object({
   nodeSelector: Type.Optional(StringMap(Type.String())),
   /** Taints this profile's sessions tolerate; a GPU flavour's tolerations are added to them. */
   tolerations: Type.Optional(Type.Array(Toleration)),
+  /** The profile's own maximum lifetime and renewal policy (e.g. shorter for GPU profiles). */
+  lifecycle: Type.Optional(ProfileLifecycle),
 });
 export type Profile = Type.Static<typeof Profile>;
 
@@ -195,6 +211,21 @@ export const QuotasConfig = Type.Object({
 }, { default: { defaultName: 'default' } });
 export type QuotasConfig = Type.Static<typeof QuotasConfig>;
 
+/**
+ * The session lifecycle: warnings before a run ends, renewals, the end of the beamtime
+ * and how long stopped sessions are kept (see src/policy/lifecycle.ts).
+ */
+export const LifecycleConfig = Type.Object({
+  /** Lead times before the end of a run at which the Expiring condition and an Event warn, e.g. [1h, 10m]. */
+  warnings: Type.Array(DurationString, { default: ['1h', '10m'], maxItems: 8 }),
+  renewals: RenewalPolicy,
+  /** Sessions stop this long after the end of their proposal's beamtime (when the proposal source knows it); absent: the beamtime does not stop sessions. */
+  afterBeamtime: Type.Optional(DurationString),
+  /** Stopped (or expired) sessions are deleted, with their home, this long after they stopped; absent: kept until deleted. */
+  retention: Type.Optional(DurationString),
+}, { default: { warnings: ['1h', '10m'], renewals: { step: '2h', maxCount: 3 } } });
+export type LifecycleConfig = Type.Static<typeof LifecycleConfig>;
+
 export const OperatorConfig = Type.Object({
   gateway: GatewayConfig,
   images: Type.Object({
@@ -218,5 +249,6 @@ export const OperatorConfig = Type.Object({
   quotas: QuotasConfig,
   /** The notebook recipe catalogue (`spec.template.recipe` names one); see recipes.ts. */
   recipes: Type.Array(Recipe, { default: [] }),
+  lifecycle: LifecycleConfig,
 });
 export type OperatorConfig = Type.Static<typeof OperatorConfig>;

@@ -102,35 +102,40 @@ describe('decideSession', () => {
     expect(plan.requeueAfterMs).toBe(30_000);
   });
 
-  it('reports Running with start, expiry, node and digest once the pod is ready, and requeues at expiry', () => {
-    const first = decideSession(makeSession('nb').obj(), facts(), config, NOW);
-    const pod = readyPod(podOf(first)!, 'kwok-cpu-0', '2026-11-25T11:00:00Z');
-    const plan = decideSession(makeSession('nb').obj(), facts({ pod }), config, NOW);
-    expect(plan.status).toMatchObject({ phase: 'Running', node: 'kwok-cpu-0', startedAt: '2026-11-25T11:00:00Z', expiresAt: '2026-11-25T19:00:00Z', imageDigest: `sha256:${'a'.repeat(64)}` });
-    expect(plan.requeueAfterMs).toBe(7 * 3600_000);
+  it('reports Running with the recorded run start, first Ready, expiry, node and digest, and requeues at the first warning', () => {
+    const first = decideSession(makeSession('nb').obj(), facts(), config, Date.parse('2026-11-25T11:00:00Z'));
+    expect(first.status.runStartedAt).toBe('2026-11-25T11:00:00Z');
+    const pod = readyPod(podOf(first)!, 'kwok-cpu-0', '2026-11-25T11:00:40Z');
+    const plan = decideSession(makeSession('nb').status(first.status).obj(), facts({ pod }), config, NOW);
+    expect(plan.status).toMatchObject({ phase: 'Running', node: 'kwok-cpu-0', runStartedAt: '2026-11-25T11:00:00Z', startedAt: '2026-11-25T11:00:40Z', expiresAt: '2026-11-25T19:00:00Z', imageDigest: `sha256:${'a'.repeat(64)}` });
+    expect(cond(plan, 'Expiring')).toMatchObject({ status: 'False', reason: 'NotDue' });
+    expect(plan.requeueAfterMs).toBe(6 * 3600_000);
     expect(kinds(plan.apply)).not.toContain('Pod');
   });
 
   it('stops an expired session and keeps it stopped', () => {
-    const first = decideSession(makeSession('nb').obj(), facts(), config, NOW);
-    const pod = readyPod(podOf(first)!, 'kwok-cpu-0', '2026-11-25T03:00:00Z');
-    const running = decideSession(makeSession('nb').obj(), facts({ pod }), config, NOW);
-    const after = makeSession('nb').status(running.status).obj();
-    const plan = decideSession(after, facts({ pod }), config, NOW);
+    const first = decideSession(makeSession('nb').obj(), facts(), config, Date.parse('2026-11-25T03:00:00Z'));
+    const pod = readyPod(podOf(first)!, 'kwok-cpu-0', '2026-11-25T03:00:10Z');
+    const plan = decideSession(makeSession('nb').status(first.status).obj(), facts({ pod }), config, NOW);
     expect(plan.delete).toEqual([{ apiVersion: 'v1', kind: 'Pod', namespace: 'proposal-1', name: 'nb', uid: 'pod-uid-nb' }]);
+    expect(cond(plan, 'Ready')).toMatchObject({ status: 'False', reason: 'LifetimeExpired' });
     const gone = decideSession(makeSession('nb').status(plan.status).obj(), facts(), config, NOW + 1000);
     expect(gone.status.phase).toBe('Expired');
+    expect(gone.status.expiresAt).toBe('2026-11-25T11:00:00Z');
     expect(kinds(gone.apply)).not.toContain('Pod');
   });
 
-  it('deletes the pod but keeps home and credentials when stopped', () => {
+  it('deletes the pod but keeps home and credentials when stopped (nothing else is touched)', () => {
     const first = decideSession(makeSession('nb').obj(), facts(), config, NOW);
     const pod = readyPod(podOf(first)!, 'kwok-cpu-0', '2026-11-25T11:00:00Z');
-    const plan = decideSession(makeSession('nb').stopped().obj(), facts({ pod }), config, NOW);
+    const plan = decideSession(makeSession('nb').stopped().status(first.status).obj(), facts({ pod }), config, NOW);
     expect(plan.delete.map((r) => r.kind)).toEqual(['Pod']);
-    expect(kinds(plan.apply)).toEqual(['Secret', 'PersistentVolumeClaim', 'Service', 'NetworkPolicy']);
+    expect(kinds(plan.apply)).toEqual([]);
     expect(plan.status.phase).toBe('Stopping');
-    expect(decideSession(makeSession('nb').stopped().obj(), facts(), config, NOW).status.phase).toBe('Stopped');
+    expect(plan.status.runStartedAt).toBeUndefined();
+    const stopped = decideSession(makeSession('nb').stopped().obj(), facts(), config, NOW);
+    expect(stopped.status.phase).toBe('Stopped');
+    expect(stopped.status.stoppedAt).toBe('2026-11-25T12:00:00Z');
   });
 
   it('replaces the pod when the session changes', () => {

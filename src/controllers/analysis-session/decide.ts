@@ -5,7 +5,9 @@
  * total: it never throws on a stored object, whatever it contains.
  *
  * Order: deletion first (a session being deleted only stops its pod), then the lifecycle
- * rule over every other plan (stopped or expired means no pod); children it does not own
+ * (`policy/lifecycle.ts`), before identity, access and quota: stopped or expired means no
+ * pod, whatever else holds (directory down, user unknown, access pending, quota queued,
+ * invalid spec), and a lifetime above the maximum is a refusal; children it does not own
  * stop it; a definite refusal (unknown or invalid user, profile gone, proposal or dataset
  * gone, access lost) stops a running pod after the revocation grace period; an unreachable
  * directory holds a running pod as it is.
@@ -23,7 +25,9 @@ import { decideAccess } from './access.ts';
 import type { AccessDecision, ProposalFact } from './access.ts';
 import type { ChildKind } from './children.ts';
 import type { Verdict } from './observe-pod.ts';
-import { conflictPlan, deletionPlan, enforceLifecycle, holdPlan, refusedPlan, RETRY_MS, revokePlan, storedConditions } from './plans.ts';
+import { conflictPlan, deletionPlan, holdPlan, refusedPlan, RETRY_MS, revokePlan, storedConditions, stoppedPlan, withLifecycle } from './plans.ts';
+import { runStartOf, sessionLifecycle } from '../../policy/lifecycle-session.ts';
+import type { SessionLifecycleFacts } from '../../policy/lifecycle-session.ts';
 import { isRefusal, resolveRequest } from './request.ts';
 import type { Refusal, ResolvedRequest } from './request.ts';
 import { baseStatus, CONDITIONS, keptChildren, runningPlan } from './running-plan.ts';
@@ -107,10 +111,18 @@ export function decideSession(stored: AnalysisSession, facts: SessionFacts, conf
   const s: AnalysisSession = { ...stored, status: typeof stored.status === 'object' && stored.status !== null ? { ...stored.status, conditions: storedConditions(stored) } : undefined };
   if (s.metadata.deletionTimestamp) return withQuotaStatus(s, facts.quota, facts.pod ?? facts.orphanPod, deletionPlan(s, facts, now), now);
   const live = facts.pod && !facts.pod.metadata?.deletionTimestamp ? facts.pod : undefined;
-  return withQuotaStatus(s, facts.quota, facts.pod, enforceLifecycle(s, decideLive(s, facts, config, live, now), live, now), now);
+  const lifeFacts: SessionLifecycleFacts = { pod: live, proposal: facts.proposal, quota: facts.quota?.kind === 'governed' ? facts.quota.quota : undefined };
+  const recorded = runStartOf(s, live);
+  const life = sessionLifecycle(s, config, lifeFacts, now, recorded);
+  if (life.stop) return withQuotaStatus(s, facts.quota, facts.pod, stoppedPlan(s, facts, config, life, recorded, now), now);
+  const plan = decideLive(s, facts, config, live, now, life.refusal);
+  // A run starts when its pod is first created: that instant is recorded once (status.runStartedAt).
+  const runStart = recorded ?? (plan.apply.some((o) => o.kind === 'Pod') ? Math.floor(now / 1000) * 1000 : undefined);
+  const current = runStart === recorded ? life : sessionLifecycle(s, config, lifeFacts, now, runStart);
+  return withQuotaStatus(s, facts.quota, facts.pod, withLifecycle(s, plan, current, runStart, now), now);
 }
 
-function decideLive(s: AnalysisSession, facts: SessionFacts, config: OperatorConfig, live: V1Pod | undefined, now: number): SessionPlan {
+function decideLive(s: AnalysisSession, facts: SessionFacts, config: OperatorConfig, live: V1Pod | undefined, now: number, lifetimeRefusal?: Refusal): SessionPlan {
   const problems = validateObject(s);
   const graceMs = parseDuration(config.proposals.revocationGracePeriod);
   const wantsRunning = s.spec?.state !== 'Stopped';
@@ -127,7 +139,8 @@ function decideLive(s: AnalysisSession, facts: SessionFacts, config: OperatorCon
     const refusal: Verdict = { status: 'False', reason: 'InvalidSpec', message: `The stored session is invalid: ${problems.slice(0, 5).map((p) => `${p.field}: ${p.message}`).join('; ')}` };
     return refuse({ observedGeneration: s.metadata.generation }, [[CONDITIONS.identity, UNKNOWN]], refusal);
   }
-  const request = resolveRequest(s, config);
+  const resolved = resolveRequest(s, config);
+  const request = lifetimeRefusal && !isRefusal(resolved) ? lifetimeRefusal : resolved;
   const status = baseStatus(s, config, facts.identity, isRefusal(request) ? undefined : request);
   if (facts.conflicts && facts.conflicts.length > 0) return conflictPlan(s, status, facts, now);
   const idVerdict = checkIdentity(facts.identity, s, config);

@@ -12,6 +12,13 @@ import type { SessionFacts, SessionPlan } from './decide.ts';
 import { observePod } from './observe-pod.ts';
 import type { Verdict } from './observe-pod.ts';
 import { CONDITIONS, podRef, withConditions } from './running-plan.ts';
+import type { LifecycleDecision } from '../../policy/lifecycle.ts';
+import { formatTime } from '../../runtime/conditions.ts';
+import { sessionUrl } from '../../desired/session-url.ts';
+import type { OperatorConfig } from '../../config/schema.ts';
+
+/** The conditions the lifecycle keeps: a warning before the end of the run, and whether renewals were applied. */
+export const LIFECYCLE_CONDITIONS = { expiring: 'Expiring', renewed: 'Renewed' } as const;
 
 /** Retry interval while a source is unreachable. */
 export const RETRY_MS = 30_000;
@@ -31,33 +38,19 @@ export function storedConditions(s: AnalysisSession): Condition[] {
   return list.filter((c): c is Condition => typeof c === 'object' && c !== null && typeof c.type === 'string' && typeof c.status === 'string' && typeof c.lastTransitionTime === 'string');
 }
 
-/** When the session's lifetime ends, if it has started (from the stored status). */
+/** When the session's current run ends, as stored. */
 function expiry(s: AnalysisSession): number | undefined {
   const at = s.status?.expiresAt ? Date.parse(s.status.expiresAt) : Number.NaN;
   return Number.isFinite(at) ? at : undefined;
 }
 
-/** Why the session must have no pod now, whatever else holds: stopped, or past its lifetime. */
-export function mustStop(s: AnalysisSession, now: number): 'Stopped' | 'LifetimeExpired' | undefined {
-  if (s.spec?.state === 'Stopped') return 'Stopped';
-  const at = expiry(s);
-  if (at !== undefined && s.status?.phase !== 'Stopped' && now >= at) return 'LifetimeExpired';
-  return undefined;
-}
-
-/**
- * Keeps the lifetime of a session that is not stopped (`startedAt`, `expiresAt`) in a
- * status written without a pod, so an expired session stays expired through refusals and
- * outages; stopping (then starting) is what begins a new lifetime.
- */
-function keepLifetime(s: AnalysisSession, status: AnalysisSessionStatus): void {
-  if (s.spec?.state === 'Stopped') return;
-  for (const key of ['startedAt', 'expiresAt'] as const) if (s.status?.[key]) status[key] = s.status[key];
+/** Whether the session is asked to stop (`spec.state: Stopped`); expiry is decided by the lifecycle (`policy/lifecycle.ts`) before any plan. */
+export function mustStop(s: AnalysisSession, _now?: number): 'Stopped' | undefined {
+  return s.spec?.state === 'Stopped' ? 'Stopped' : undefined;
 }
 
 /** No pod is created; nothing is deleted (home, credentials and a pod of a stopped session are handled by the caller). */
 export function refusedPlan(s: AnalysisSession, status: AnalysisSessionStatus, verdicts: Array<[string, Verdict]>, refusal: Verdict, now: number, retryMs?: number): SessionPlan {
-  keepLifetime(s, status);
   status.phase = retryMs ? 'Pending' : 'Failed';
   status.message = refusal.message;
   const ready: Verdict = { status: refusal.status === 'Unknown' ? 'Unknown' : 'False', reason: refusal.reason, message: refusal.message };
@@ -104,7 +97,6 @@ export function revokePlan(s: AnalysisSession, status: AnalysisSessionStatus, ve
 /** An object the session does not own holds one of its child names: stop our pod, touch nothing else, wait. */
 export function conflictPlan(s: AnalysisSession, status: AnalysisSessionStatus, facts: SessionFacts, now: number): SessionPlan {
   const message = `${facts.conflicts!.join('; ')}. The session waits until the name is free.`;
-  keepLifetime(s, status);
   status.phase = 'Pending';
   status.message = message;
   const ready: Verdict = { status: 'False', reason: 'ChildConflict', message };
@@ -140,18 +132,61 @@ export function deletionPlan(s: AnalysisSession, facts: Pick<SessionFacts, 'pod'
 }
 
 /**
- * The lifecycle rule, applied to any plan: a session that is stopped or past its lifetime
- * keeps no pod (a pod still planned is dropped, a live one deleted), so refusal, a hold
- * for an unreachable directory or a grace period never extends it.
+ * The plan of a session the lifecycle says must have no pod (stopped or expired), decided
+ * without the directory, the proposal or the quota: its pod (if any) is deleted, nothing
+ * is created or changed, home, Secret and usage are kept. Once the pod is gone the phase is
+ * Stopped or Expired and `stoppedAt` records when (for retention).
  */
-export function enforceLifecycle(s: AnalysisSession, plan: SessionPlan, pod: V1Pod | undefined, now: number): SessionPlan {
-  const why = mustStop(s, now);
-  if (!why) return plan;
-  plan.apply = plan.apply.filter((o) => o.kind !== 'Pod');
-  if (!pod || pod.metadata?.deletionTimestamp || plan.delete.some((r) => r.kind === 'Pod')) return plan;
-  plan.delete.push(podRef(s, pod));
-  plan.status.phase = 'Stopping';
-  plan.status.message = why === 'Stopped' ? 'The session is stopped; its pod is shutting down.' : 'The session reached the end of its lifetime; its pod is shutting down.';
-  plan.status.conditions = withConditions({ ...s, status: plan.status }, now, [[CONDITIONS.ready, { status: 'False', reason: why === 'Stopped' ? 'Stopping' : 'LifetimeExpired', message: plan.status.message }]]);
+export function stoppedPlan(s: AnalysisSession, facts: Pick<SessionFacts, 'pod'>, config: OperatorConfig, life: LifecycleDecision, runStart: number | undefined, now: number): SessionPlan {
+  const pod = facts.pod;
+  const status: AnalysisSessionStatus = { observedGeneration: s.metadata.generation };
+  for (const key of ['identity', 'image', 'imageDigest', 'gpu'] as const) if (s.status?.[key] !== undefined) (status as Record<string, unknown>)[key] = s.status[key];
+  status.url = sessionUrl(config.gateway, s.metadata.namespace!, s.metadata.name!);
+  const expired = life.stop === 'Expired' ? life.expired! : undefined;
+  if (expired && s.status?.startedAt) status.startedAt = s.status.startedAt;
+  let ready: Verdict;
+  if (pod) {
+    status.phase = 'Stopping';
+    status.message = expired ? `${expired.message.replace(' and was stopped', '')} Its pod is shutting down.` : 'The session is stopped; its pod is shutting down.';
+    ready = { status: 'False', reason: expired ? expired.reason : 'Stopping', message: status.message };
+  } else {
+    status.phase = expired ? 'Expired' : 'Stopped';
+    status.message = expired ? expired.message : 'The session is stopped; its home and credentials are kept. Set spec.state: Running to start it again.';
+    ready = { status: 'False', reason: expired ? expired.reason : 'Stopped', message: status.message };
+    status.stoppedAt = s.status?.stoppedAt ?? formatTime(now);
+  }
+  const scheduled: Verdict = pod ? observePod(pod).scheduled : { status: 'False', reason: 'NotScheduled', message: 'No pod is running.' };
+  status.conditions = withConditions(s, now, [[CONDITIONS.scheduled, scheduled], [CONDITIONS.ready, ready]]);
+  const plan: SessionPlan = { apply: [], replace: [], delete: pod && !pod.metadata?.deletionTimestamp ? [podRef(s, pod)] : [], status };
+  if (pod) plan.requeueAfterMs = DELETION_POLL_MS;
+  return withLifecycle(s, plan, life, life.stop === 'Expired' ? runStart : undefined, now);
+}
+
+/**
+ * Writes the lifecycle into `plan`'s status: the run start `runStart` (recorded once per
+ * run; undefined: no run, the field goes), `expiresAt`, the `Expiring` warning and
+ * the `Renewed` verdict (dropped when they do not apply), and a wake-up at the next
+ * instant the lifecycle changes. Both conditions change only at those instants, so no
+ * status is written per reconcile.
+ */
+export function withLifecycle(s: AnalysisSession, plan: SessionPlan, life: LifecycleDecision, runStart: number | undefined, now: number): SessionPlan {
+  const status = plan.status;
+  if (runStart !== undefined) status.runStartedAt = formatTime(runStart);
+  else delete status.runStartedAt;
+  if (life.expiresAt !== undefined && (runStart !== undefined || life.stop === 'Expired')) status.expiresAt = formatTime(life.expiresAt);
+  else delete status.expiresAt;
+  let conditions = (status.conditions ?? []).filter((c) => c.type !== LIFECYCLE_CONDITIONS.expiring && c.type !== LIFECYCLE_CONDITIONS.renewed);
+  const stored = storedConditions(s);
+  const entries: Array<[string, Verdict]> = [];
+  if (runStart !== undefined && !life.stop && life.expiresAt !== undefined) {
+    entries.push([LIFECYCLE_CONDITIONS.expiring, life.warning ?? { status: 'False', reason: 'NotDue', message: `The run ends at ${formatTime(life.expiresAt)}.` }]);
+  }
+  if (life.renewal && !life.stop) entries.push([LIFECYCLE_CONDITIONS.renewed, life.renewal]);
+  for (const type of entries.map(([t]) => t)) {
+    const kept = stored.find((c) => c.type === type);
+    if (kept) conditions = [...conditions, kept];
+  }
+  status.conditions = withConditions({ ...s, status: { ...status, conditions } }, now, entries);
+  if (life.nextCheckAt !== undefined) plan.requeueAfterMs = Math.max(1000, Math.min(plan.requeueAfterMs ?? Infinity, life.nextCheckAt - now));
   return plan;
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * The plan of a session that may run (pure): its objects, pod replacement on change,
- * stop and lifetime expiry, and the status derived from the pod.
+ * and the status derived from the pod. Stop and expiry are decided before, by the
+ * lifecycle (`policy/lifecycle.ts`, `plans.ts` `stoppedPlan`).
  */
 import type { V1PersistentVolumeClaim, V1Pod } from '@kubernetes/client-node';
 import type { AnalysisSession, AnalysisSessionStatus, SessionPhase } from '../../api/v1alpha1/analysis-session.ts';
@@ -30,8 +31,6 @@ export const CONDITIONS = { identity: 'IdentityResolved', authorized: 'Authorize
 export function podRef(s: AnalysisSession, pod: V1Pod): DeleteRef {
   return { apiVersion: 'v1', kind: 'Pod', namespace: s.metadata.namespace!, name: sessionNames(s.metadata.name!).pod, uid: pod.metadata?.uid ?? '' };
 }
-
-const rfc3339 = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z');
 
 /** The stored conditions with `entries` set (lastTransitionTime kept unless the status changes). */
 export function withConditions(s: AnalysisSession, now: number, entries: Array<[string, Verdict]>): Condition[] {
@@ -94,14 +93,7 @@ interface Summary {
   scheduled: Verdict;
 }
 
-function summarise(wantPod: boolean, expired: boolean, live: V1Pod | undefined, obs: ReturnType<typeof observePod>, stale: boolean, waiting: Verdict = SCHEDULING): Summary {
-  const idle: Verdict = { status: 'False', reason: 'NotScheduled', message: 'No pod is running.' };
-  if (!wantPod) {
-    const reason = expired ? 'LifetimeExpired' : 'Stopped';
-    const message = expired ? 'The session reached the end of its lifetime and was stopped; set spec.state to Stopped and back to Running to start it again.' : 'The session is stopped; its home and credentials are kept. Set spec.state: Running to start it again.';
-    if (live) return { phase: 'Stopping', scheduled: obs.scheduled, ready: { status: 'False', reason: 'Stopping', message: 'The session pod is shutting down.' } };
-    return { phase: expired ? 'Expired' : 'Stopped', scheduled: idle, ready: { status: 'False', reason, message } };
-  }
+function summarise(live: V1Pod | undefined, obs: ReturnType<typeof observePod>, stale: boolean, waiting: Verdict = SCHEDULING): Summary {
   if (stale) return { phase: 'Starting', scheduled: obs.scheduled, ready: { status: 'False', reason: 'Restarting', message: 'The session changed (request or data access); its pod is replaced.' } };
   // Before the pod exists (or while its home claim is bound) the session reads as the pod will right after: waiting to be placed.
   if (!live) return { phase: 'Pending', scheduled: waiting, ready: { ...waiting, status: 'False' } };
@@ -115,35 +107,26 @@ export function runningPlan(s: AnalysisSession, facts: SessionFacts, config: Ope
   const inputs = inputsFor(s, r, id, access, config);
   const pod = buildSessionPod(inputs);
   const live = facts.pod;
-  const stopped = s.spec.state === 'Stopped';
-  const previousExpiry = s.status?.expiresAt ? Date.parse(s.status.expiresAt) : undefined;
-  const expired = !stopped && previousExpiry !== undefined && s.status?.phase !== 'Stopped' && now >= previousExpiry;
   const obs = observePod(live, r.flavour, r.gpuCount);
   const plan: SessionPlan = { ...keptChildren(s, facts, config, r), delete: [], status };
-  const wantPod = !stopped && !expired;
-  const podVerdict = live && !obs.terminating ? judgePod(pod as KubeObject, live as KubeObject) : undefined;
+  const podVerdict = live !== undefined && !obs.terminating ? judgePod(pod as KubeObject, live as KubeObject) : undefined;
   const stale = podVerdict?.replace === true;
-  if (live && !obs.terminating && (!wantPod || stale)) plan.delete.push(podRef(s, live));
+  if (live && stale) plan.delete.push(podRef(s, live));
   const homeClaim = facts.children?.PersistentVolumeClaim as V1PersistentVolumeClaim | undefined;
-  const homeWait = wantPod && !live ? homeVolumeWait(homeClaim, buildHomeClaim(inputs), facts.storageClasses, now) : undefined;
-  if (wantPod && !live && !homeWait) plan.apply.push(pod as KubeObject);
-  const summary = summarise(wantPod, expired, live, obs, stale, homeWait);
+  const homeWait = !live ? homeVolumeWait(homeClaim, buildHomeClaim(inputs), facts.storageClasses, now) : undefined;
+  if (!live && !homeWait) plan.apply.push(pod as KubeObject);
+  const summary = summarise(live, obs, stale, homeWait);
   const wakeups: number[] = [];
   if (homeWait) wakeups.push(homeVolumeWakeup(homeClaim, now));
-  if (summary.phase === 'Running' && obs.readySince) {
-    status.startedAt = obs.readySince;
-    status.expiresAt = rfc3339(Date.parse(obs.readySince) + r.lifetimeMs);
-    wakeups.push(Date.parse(status.expiresAt) - now);
-  } else if (expired) {
-    status.startedAt = s.status?.startedAt;
-    status.expiresAt = s.status?.expiresAt;
-  }
-  if (wantPod && access.nextChangeMs !== undefined) wakeups.push(access.nextChangeMs);
+  // The run's first Ready, kept for the run (the lifetime counts from status.runStartedAt, see policy/lifecycle-session.ts).
+  if (s.status?.startedAt) status.startedAt = s.status.startedAt;
+  else if (summary.phase === 'Running' && obs.readySince) status.startedAt = obs.readySince;
+  if (access.nextChangeMs !== undefined) wakeups.push(access.nextChangeMs);
   if (wakeups.length > 0) plan.requeueAfterMs = Math.max(1000, Math.min(...wakeups));
   if (obs.node) status.node = obs.node;
   if (obs.imageDigest) status.imageDigest = obs.imageDigest;
   status.phase = summary.phase;
   status.message = summary.ready.message;
-  status.conditions = withConditions(s, now, [...verdicts, [CONDITIONS.scheduled, summary.scheduled], [CONDITIONS.ready, summary.ready], ...restartPendingEntry(s.status?.conditions, wantPod && !stale ? podVerdict : undefined)]);
+  status.conditions = withConditions(s, now, [...verdicts, [CONDITIONS.scheduled, summary.scheduled], [CONDITIONS.ready, summary.ready], ...restartPendingEntry(s.status?.conditions, stale ? undefined : podVerdict)]);
   return plan;
 }

@@ -37,8 +37,10 @@ const ready = (plan: SessionPlan) => plan.status.conditions?.find((c) => c.type 
 
 /** A session that runs: its pod, ready since an hour, and the status that says so. */
 function running(): { pod: V1Pod; status: AnalysisSession['status'] } {
-  const pod = readyPod(podOf(decideSession(session(), facts(), config, NOW))!, 'kwok-cpu-0', '2026-12-01T11:00:00Z');
-  const plan = decideSession(session(), facts({ pod }), config, NOW);
+  // The run starts when its pod is created (11:00, recorded in status.runStartedAt); the pod is Ready a little later.
+  const first = decideSession(session(), facts(), config, Date.parse('2026-12-01T11:00:00Z'));
+  const pod = readyPod(podOf(first)!, 'kwok-cpu-0', '2026-12-01T11:00:30Z');
+  const plan = decideSession(session(first.status), facts({ pod }), config, NOW);
   expect(plan.status.phase).toBe('Running');
   return { pod, status: plan.status };
 }

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The lifecycle of one AnalysisSession (pure): reads {@link decideLifecycle}'s inputs off
+ * the session, its live pod, its proposal and its quota.
+ *
+ * The run start is `status.runStartedAt`, recorded once when the run's pod is created and
+ * kept in status (so it survives operator restarts) until `spec.state: Stopped`; a new
+ * run then records a new start. It is its own field rather than the quota's
+ * `status.quota.admittedAt`: sessions without a quota have no admission, an admission may
+ * wait in a queue long before the pod exists, and the ledger belongs to the quota
+ * controller. It is never taken from readiness; a session with a pod but no recorded
+ * start (written by an older operator) counts from the pod's creation.
+ */
+import type { V1Pod } from '@kubernetes/client-node';
+import type { AnalysisSession } from '../api/v1alpha1/analysis-session.ts';
+import type { OperatorConfig } from '../config/schema.ts';
+import type { ProposalInfo } from '../identity/proposals.ts';
+import type { ResourceQuota } from '../api/v1alpha1/resource-quota.ts';
+import { decideLifecycle, lifecyclePolicy } from './lifecycle.ts';
+import type { LifecycleDecision } from './lifecycle.ts';
+import { limitsInForce } from './quota-limits.ts';
+
+/** What the session's proposal source said (the shape of the session controller's `ProposalFact`). */
+export type ProposalSeen = { kind: 'none' } | { kind: 'found'; info: ProposalInfo } | { kind: 'missing'; id: string } | { kind: 'unavailable'; message: string };
+
+/** What the lifecycle of a session is read from besides the session itself. */
+export interface SessionLifecycleFacts {
+  /** The session's live pod (not being deleted), if any. */
+  pod?: V1Pod;
+  /** Undefined: not looked up (treated as unreadable). */
+  proposal?: ProposalSeen;
+  /** The governing quota, if any. */
+  quota?: ResourceQuota;
+}
+
+const time = (v: unknown): number | undefined => {
+  const t = typeof v === 'string' ? Date.parse(v) : Number.NaN;
+  return Number.isFinite(t) ? t : undefined;
+};
+
+/** The recorded start of the session's current run (see the module comment); undefined: no run, or stopped. */
+export function runStartOf(s: AnalysisSession, pod: V1Pod | undefined): number | undefined {
+  if (s.spec?.state === 'Stopped') return undefined;
+  return time(s.status?.runStartedAt) ?? (pod && !pod.metadata?.deletionTimestamp ? time(pod.metadata?.creationTimestamp) : undefined);
+}
+
+function beamtimeEnd(p: ProposalSeen | undefined): number | 'unknown' | undefined {
+  if (!p || p.kind === 'unavailable') return 'unknown';
+  if (p.kind !== 'found') return undefined;
+  return time(p.info.beamtime?.end);
+}
+
+/**
+ * The lifecycle decision of `s` at `now`, with the run started at `runStart` (default: as
+ * recorded, see {@link runStartOf}). Needs no directory: an unread proposal only keeps the
+ * stored end of the run as a bound.
+ */
+export function sessionLifecycle(s: AnalysisSession, config: OperatorConfig, facts: SessionLifecycleFacts, now: number, runStart = runStartOf(s, facts.pod)): LifecycleDecision {
+  const policy = lifecyclePolicy(config, typeof s.spec?.profile === 'string' ? s.spec.profile : undefined);
+  const stored = time(s.status?.runStartedAt);
+  return decideLifecycle({
+    state: s.spec?.state,
+    lifetime: typeof s.spec?.lifetime === 'string' ? s.spec.lifetime : undefined,
+    renewals: typeof s.spec?.renewals === 'number' ? s.spec.renewals : undefined,
+    runStartedAt: runStart,
+    storedExpiresAt: stored !== undefined && stored === runStart ? time(s.status?.expiresAt) : undefined,
+    stoppedAt: time(s.status?.stoppedAt),
+    quotaMaxMs: facts.quota?.spec ? limitsInForce(facts.quota.spec, now).limits.maxSessionDurationMs : undefined,
+    beamtimeEnd: beamtimeEnd(facts.proposal),
+    now,
+  }, policy);
+}
+
+/**
+ * Whether `s` must have no pod whatever the directory says (stopped, or expired on what
+ * is known without it): then its directory and proposal lookups can be skipped.
+ */
+export function stopsWithoutDirectory(s: AnalysisSession, config: OperatorConfig, pod: V1Pod | undefined, quota: ResourceQuota | undefined, now: number): boolean {
+  if (s.metadata?.deletionTimestamp) return false;
+  return sessionLifecycle(s, config, { pod, quota }, now).stop !== undefined;
+}
