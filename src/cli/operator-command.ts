@@ -14,6 +14,8 @@ export async function operatorCommand(args: ParsedArgs): Promise<void> {
     port: Number(stringFlag(args, 'port', '8081')),
     configPollMs: Number(stringFlag(args, 'config-poll-ms', '5000')),
     resyncMs: Number(stringFlag(args, 'resync-seconds', '600')) * 1000,
+    // Testing only (integration tests move the controllers' clock); not in the usage text, never set by the Helm chart.
+    testingClockOffsetFile: typeof args.flags['testing-clock-offset-file'] === 'string' ? args.flags['testing-clock-offset-file'] : undefined,
   });
   process.exit(code);
 }

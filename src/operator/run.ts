@@ -16,6 +16,8 @@ import { jsonLogger } from '../runtime/log.ts';
 import { LeaderElectionLostError, Manager } from '../runtime/manager.ts';
 import { watchApiserverAddresses } from './apiserver-addresses.ts';
 import { sourcesFromConfig } from './sources.ts';
+import { watchClockOffset } from './test-clock.ts';
+import { offsetClock, systemClock } from '../runtime/clock.ts';
 
 /** Options of {@link runOperator}. */
 export interface OperatorOptions {
@@ -28,6 +30,8 @@ export interface OperatorOptions {
   port: number;
   configPollMs?: number;
   resyncMs?: number;
+  /** Testing only: a file holding an offset (ms) added to the controllers' clock, see test-clock.ts. */
+  testingClockOffsetFile?: string;
 }
 
 /**
@@ -53,10 +57,21 @@ export async function runOperator(o: OperatorOptions): Promise<number> {
   // Sessions' egress also excepts the API server's own (possibly public) addresses.
   const requeueSessions = { now: () => undefined as void };
   const apiserver = holder.current().network.egress.excludeApiserver === false ? () => [] : watchApiserverAddresses(manager, () => requeueSessions.now());
-  const sessions = addSessionController(manager, { config: apiserverExceptedConfig(() => holder.current(), apiserver), directory: () => sources.directory, proposals: () => sources.proposals, resyncMs: o.resyncMs });
+  // Testing only: the controllers' clock moved by an offset file; a change looks at everything again.
+  const onClockChange = { now: () => undefined as void };
+  const testClock = o.testingClockOffsetFile ? watchClockOffset(o.testingClockOffsetFile, () => onClockChange.now()) : undefined;
+  const now = testClock ? offsetClock(systemClock, testClock.offset).now : Date.now;
+  if (testClock) logger.info('Testing clock: the controllers\' time is offset by the file', { file: o.testingClockOffsetFile, offsetMs: testClock.offset() });
+  const sessions = addSessionController(manager, { config: apiserverExceptedConfig(() => holder.current(), apiserver), directory: () => sources.directory, proposals: () => sources.proposals, resyncMs: o.resyncMs, now });
   requeueSessions.now = () => sessions.requeueAll();
-  const datasets = addDatasetController(manager, { config: () => holder.current() });
-  const quotas = addQuotaController(manager, { config: () => holder.current(), resyncMs: o.resyncMs });
+  const datasets = addDatasetController(manager, { config: () => holder.current(), now });
+  const quotas = addQuotaController(manager, { config: () => holder.current(), resyncMs: o.resyncMs, now });
+  onClockChange.now = () => {
+    logger.info('Testing clock changed', { offsetMs: testClock?.offset() });
+    sessions.requeueAll();
+    datasets.requeueAll();
+    quotas.requeueAll();
+  };
   holder.onChange((config) => {
     sources = sourcesFromConfig(config);
     sessions.requeueAll();
@@ -79,5 +94,6 @@ export async function runOperator(o: OperatorOptions): Promise<number> {
     throw err;
   } finally {
     holder.stop();
+    testClock?.stop();
   }
 }

@@ -75,3 +75,12 @@ export class Backoff {
     this.#failures = 0;
   }
 }
+
+/**
+ * A clock `offsetMs()` ahead of `base` (negative: behind); timers run on `base`, unchanged.
+ * For tests that move the operator's idea of "now" (lifetimes, warnings, retention) without
+ * waiting; a production operator uses {@link systemClock}.
+ */
+export function offsetClock(base: Clock, offsetMs: () => number): Clock {
+  return { now: () => base.now() + offsetMs(), after: (ms, fn) => base.after(ms, fn) };
+}

@@ -138,6 +138,50 @@ describe('decideSession', () => {
     expect(stopped.status.stoppedAt).toBe('2026-11-25T12:00:00Z');
   });
 
+  it('expires a run on time whatever its pod does after Ready (restarts, readiness lost), also while the directory is down', () => {
+    const first = decideSession(makeSession('nb').obj(), facts(), config, Date.parse('2026-11-25T04:00:00Z'));
+    const ready = readyPod(podOf(first)!, 'kwok-cpu-0', '2026-11-25T04:00:30Z');
+    const crashing: V1Pod = { ...ready, status: { ...ready.status, conditions: [{ type: 'PodScheduled', status: 'True' }, { type: 'Ready', status: 'False', lastTransitionTime: '2026-11-25T11:59:00Z' as never }], containerStatuses: [{ ...ready.status!.containerStatuses![0]!, ready: false, restartCount: 9 }] } };
+    const flapped = readyPod(ready, 'kwok-cpu-0', '2026-11-25T11:59:30Z');
+    for (const pod of [crashing, flapped]) {
+      const before = decideSession(makeSession('nb').status(first.status).obj(), facts({ pod }), config, Date.parse('2026-11-25T11:59:59Z'));
+      expect(before.status.expiresAt).toBe('2026-11-25T12:00:00Z');
+      expect(before.delete).toEqual([]);
+      const down = decideSession(makeSession('nb').status(first.status).obj(), facts({ pod, identity: { kind: 'unavailable', message: 'down' } }), config, NOW);
+      expect(down.delete.map((r) => r.kind)).toEqual(['Pod']);
+    }
+  });
+
+  it('warns before the end (Expiring), applies a renewal and names the limit of one beyond policy', () => {
+    const first = decideSession(makeSession('nb').obj(), facts(), config, Date.parse('2026-11-25T04:30:00Z'));
+    const pod = readyPod(podOf(first)!, 'kwok-cpu-0', '2026-11-25T04:30:30Z');
+    const warned = decideSession(makeSession('nb').status(first.status).obj(), facts({ pod }), config, NOW);
+    expect(cond(warned, 'Expiring')).toMatchObject({ status: 'True', reason: 'ExpiresWithin1h' });
+    expect(warned.requeueAfterMs).toBe(20 * 60_000);
+    const renewed = decideSession(makeSession('nb').spec({ renewals: 1 }).status(warned.status).obj(), facts({ pod }), config, NOW);
+    expect(renewed.status.expiresAt).toBe('2026-11-25T14:30:00Z');
+    expect(cond(renewed, 'Expiring')).toMatchObject({ status: 'False', reason: 'NotDue' });
+    expect(cond(renewed, 'Renewed')).toMatchObject({ status: 'True', reason: 'Renewed' });
+    const beyond = decideSession(makeSession('nb').spec({ renewals: 9 }).status(warned.status).obj(), facts({ pod }), config, NOW);
+    expect(cond(beyond, 'Renewed')).toMatchObject({ status: 'False', reason: 'RenewalLimit', message: expect.stringContaining('lifecycle.renewals.maxCount') });
+    expect(beyond.status.expiresAt).toBe('2026-11-25T18:30:00Z');
+  });
+
+  it('refuses a lifetime above the maximum, naming the limit', () => {
+    const plan = decideSession(makeSession('nb').spec({ lifetime: '12h' }).obj(), facts(), { ...config, profiles: config.profiles.map((p) => ({ ...p, lifecycle: { maxLifetime: '10h' } })) }, NOW);
+    expect(podOf(plan)).toBeUndefined();
+    expect(cond(plan, 'Ready')).toMatchObject({ reason: 'LifetimeAboveLimit', message: expect.stringContaining('profiles[jupyter-scipy].lifecycle.maxLifetime') });
+  });
+
+  it('deletes a session stopped longer than the retention period', () => {
+    const retaining = { ...config, lifecycle: { ...config.lifecycle, retention: '30d' } };
+    const stopped = decideSession(makeSession('nb').stopped().obj(), facts(), retaining, NOW);
+    expect(stopped.retire).toBeUndefined();
+    expect(stopped.requeueAfterMs).toBe(30 * 24 * 3600_000);
+    const later = decideSession(makeSession('nb').stopped().status(stopped.status).obj(), facts(), retaining, NOW + 30 * 24 * 3600_000);
+    expect(later.retire).toMatch(/stopped since 2026-11-25T12:00:00Z, past the retention period/);
+  });
+
   it('replaces the pod when the session changes', () => {
     const first = decideSession(makeSession('nb').obj(), facts(), config, NOW);
     const pod = readyPod(podOf(first)!, 'kwok-cpu-0', '2026-11-25T11:00:00Z');

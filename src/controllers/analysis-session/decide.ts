@@ -28,6 +28,7 @@ import type { Verdict } from './observe-pod.ts';
 import { conflictPlan, deletionPlan, holdPlan, refusedPlan, RETRY_MS, revokePlan, storedConditions, stoppedPlan, withLifecycle } from './plans.ts';
 import { runStartOf, sessionLifecycle } from '../../policy/lifecycle-session.ts';
 import type { SessionLifecycleFacts } from '../../policy/lifecycle-session.ts';
+import { formatTime } from '../../runtime/conditions.ts';
 import { isRefusal, resolveRequest } from './request.ts';
 import type { Refusal, ResolvedRequest } from './request.ts';
 import { baseStatus, CONDITIONS, keptChildren, runningPlan } from './running-plan.ts';
@@ -83,6 +84,8 @@ export interface SessionPlan {
   gated?: boolean;
   /** The session's run with this number is over (no pod, none wanted): record that, once a live read confirms no pod is left. */
   endRun?: number;
+  /** The session is past its retention period (stopped, no pod): delete it (with its home) after an Event saying this. */
+  retire?: string;
 }
 
 const UNKNOWN: Verdict = { status: 'Unknown', reason: 'NotChecked', message: 'Not checked yet.' };
@@ -111,10 +114,15 @@ export function decideSession(stored: AnalysisSession, facts: SessionFacts, conf
   const s: AnalysisSession = { ...stored, status: typeof stored.status === 'object' && stored.status !== null ? { ...stored.status, conditions: storedConditions(stored) } : undefined };
   if (s.metadata.deletionTimestamp) return withQuotaStatus(s, facts.quota, facts.pod ?? facts.orphanPod, deletionPlan(s, facts, now), now);
   const live = facts.pod && !facts.pod.metadata?.deletionTimestamp ? facts.pod : undefined;
-  const lifeFacts: SessionLifecycleFacts = { pod: live, proposal: facts.proposal, quota: facts.quota?.kind === 'governed' ? facts.quota.quota : undefined };
+  const lifeFacts: SessionLifecycleFacts = { pod: live, proposal: facts.proposal ?? { kind: 'none' }, quota: facts.quota?.kind === 'governed' ? facts.quota.quota : undefined };
   const recorded = runStartOf(s, live);
   const life = sessionLifecycle(s, config, lifeFacts, now, recorded);
-  if (life.stop) return withQuotaStatus(s, facts.quota, facts.pod, stoppedPlan(s, facts, config, life, recorded, now), now);
+  if (life.stop) {
+    // The first status without a pod records when the session stopped (retention counts from it).
+    const stopped = facts.pod || s.status?.stoppedAt ? s : { ...s, status: { ...s.status, stoppedAt: formatTime(now) } };
+    const plan = stoppedPlan(stopped, facts, config, stopped === s ? life : sessionLifecycle(stopped, config, lifeFacts, now, recorded), recorded, now);
+    return withQuotaStatus(s, facts.quota, facts.pod, plan, now);
+  }
   const plan = decideLive(s, facts, config, live, now, life.refusal);
   // A run starts when its pod is first created: that instant is recorded once (status.runStartedAt).
   const runStart = recorded ?? (plan.apply.some((o) => o.kind === 'Pod') ? Math.floor(now / 1000) * 1000 : undefined);

@@ -3,15 +3,48 @@
 import type { AnalysisSessionStatus } from '../../api/v1alpha1/analysis-session.ts';
 import type { EventType } from '../../runtime/events.ts';
 
-const NORMAL = new Set(['Ready', 'Stopped', 'LifetimeExpired', 'Restarting', 'Starting', 'PodCreating', 'Stopping', 'Scheduling', 'Deleting']);
+const NORMAL = new Set(['Ready', 'Stopped', 'LifetimeExpired', 'BeamtimeEnded', 'Restarting', 'Starting', 'PodCreating', 'Stopping', 'Scheduling', 'Deleting']);
 /** Steps of every start that the pod's own events (Scheduled, Pulling, Started) already tell: no Event of the session. */
 const QUIET = new Set(['Starting', 'PodCreating', 'Scheduling']);
 
+/** An Event of a session: its type, reason and note. */
+export interface SessionEvent {
+  type: EventType;
+  reason: string;
+  note: string;
+}
+
+type Conditions = AnalysisSessionStatus['conditions'];
+const find = (conditions: Conditions, type: string) => conditions?.find((c) => c.type === type);
+
 /** An Event when the Ready reason changed to one worth telling (not a step of every start); none otherwise. */
-export function eventFor(before: AnalysisSessionStatus | undefined, after: AnalysisSessionStatus): { type: EventType; reason: string; note: string } | undefined {
-  const was = before?.conditions?.find((c) => c.type === 'Ready');
-  const now = after.conditions?.find((c) => c.type === 'Ready');
+export function eventFor(before: AnalysisSessionStatus | undefined, after: AnalysisSessionStatus): SessionEvent | undefined {
+  const was = find(before?.conditions, 'Ready');
+  const now = find(after.conditions, 'Ready');
   if (!now || (was && was.reason === now.reason && was.status === now.status) || QUIET.has(now.reason)) return undefined;
   const reason = now.status === 'True' ? 'SessionReady' : now.reason;
   return { type: NORMAL.has(now.reason) ? 'Normal' : 'Warning', reason, note: now.message };
+}
+
+/**
+ * The lifecycle's Events: `Expiring` once per warning lead time of a run (the `Expiring`
+ * condition turning True with a new reason), and `RenewalRefused` when a renewal beyond
+ * policy is first seen (the `Renewed` condition turning False with a new message). The
+ * conditions change only at those instants, so each Event is recorded once.
+ */
+export function lifecycleEvents(before: AnalysisSessionStatus | undefined, after: AnalysisSessionStatus): SessionEvent[] {
+  const out: SessionEvent[] = [];
+  const expiring = find(after.conditions, 'Expiring');
+  const wasExpiring = find(before?.conditions, 'Expiring');
+  if (expiring?.status === 'True' && !(wasExpiring?.status === 'True' && wasExpiring.reason === expiring.reason)) out.push({ type: 'Warning', reason: 'Expiring', note: expiring.message });
+  const renewed = find(after.conditions, 'Renewed');
+  const wasRenewed = find(before?.conditions, 'Renewed');
+  if (renewed?.status === 'False' && !(wasRenewed?.status === 'False' && wasRenewed.message === renewed.message)) out.push({ type: 'Warning', reason: 'RenewalRefused', note: renewed.message });
+  return out;
+}
+
+/** Every Event the status change from `before` to `after` deserves. */
+export function eventsFor(before: AnalysisSessionStatus | undefined, after: AnalysisSessionStatus): SessionEvent[] {
+  const ready = eventFor(before, after);
+  return [...(ready ? [ready] : []), ...lifecycleEvents(before, after)];
 }

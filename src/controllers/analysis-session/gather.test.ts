@@ -69,3 +69,17 @@ describe('gatherSessionFacts', () => {
     expect(desk.credentials.secret).toHaveLength(8);
   });
 });
+
+describe('gatherSessionFacts for a session that stops anyway', () => {
+  it('asks neither the directory nor the proposal source', async () => {
+    let asked = 0;
+    const d = deps(new Map(), new Map());
+    const counting: GatherDeps = { ...d, directory: () => { asked++; return d.directory(); }, proposals: () => { asked++; return d.proposals(); } };
+    const facts = await gatherSessionFacts(makeSession('nb').stopped().obj(), counting, () => true);
+    expect(asked).toBe(0);
+    expect(facts.identity.kind).toBe('unavailable');
+    expect(facts.proposal?.kind).toBe('unavailable');
+    await gatherSessionFacts(makeSession('nb').obj(), counting, () => false);
+    expect(asked).toBe(1);
+  });
+});

@@ -97,20 +97,30 @@ function withChildren(s: AnalysisSession, facts: SessionFacts, children: Childre
   };
 }
 
-/** Gathers the facts {@link decideSession} needs for `s`, with the children as the cache sees them. */
-export async function gatherSessionFacts(s: AnalysisSession, deps: GatherDeps): Promise<SessionFacts> {
+/** The facts of a session that needs no lookup: the directory and proposal source are not asked. */
+const NOT_ASKED = 'not asked: the session is stopped or expired';
+
+/**
+ * Gathers the facts {@link decideSession} needs for `s`, with the children as the cache
+ * sees them. When `stopsAnyway` says the session must have no pod whatever the directory
+ * says (stopped or expired, judged from its own pod, see `policy/lifecycle-session.ts`),
+ * the directory and the proposal source are not asked (they read as unavailable).
+ */
+export async function gatherSessionFacts(s: AnalysisSession, deps: GatherDeps, stopsAnyway?: (pod: V1Pod | undefined, quota: QuotaFact) => boolean): Promise<SessionFacts> {
   const namespace = s.metadata.namespace!;
   const children = await gatherChildren(s, deps);
   const type = s.spec?.type === 'desktop' ? 'desktop' : 'jupyter';
   const inNamespace = deps.datasets(namespace);
   const wanted = Array.isArray(s.spec?.datasets) ? s.spec.datasets.map((d) => d?.name) : [];
+  const quota = deps.quota(namespace);
+  const skip = stopsAnyway?.(children.owned.Pod as V1Pod | undefined, quota) === true;
   const facts: SessionFacts = {
-    identity: typeof s.spec?.user === 'string' ? await identityOf(s.spec.user, deps.directory()) : { kind: 'missing' },
+    identity: skip ? { kind: 'unavailable', message: NOT_ASKED } : typeof s.spec?.user === 'string' ? await identityOf(s.spec.user, deps.directory()) : { kind: 'missing' },
     credentials: { secret: mintSecret(type) },
-    proposal: await proposalOf(namespace, deps),
+    proposal: skip ? { kind: 'unavailable', message: NOT_ASKED } : await proposalOf(namespace, deps),
     datasets: new Map(wanted.map((name) => [name, inNamespace.find((d) => d.metadata.name === name)])),
     availableDatasets: inNamespace.map((d) => d.metadata.name!).sort(),
-    quota: deps.quota(namespace),
+    quota,
     storageClasses: deps.storageClasses?.(),
   };
   return withChildren(s, facts, children);

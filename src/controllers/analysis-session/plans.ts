@@ -135,7 +135,8 @@ export function deletionPlan(s: AnalysisSession, facts: Pick<SessionFacts, 'pod'
  * The plan of a session the lifecycle says must have no pod (stopped or expired), decided
  * without the directory, the proposal or the quota: its pod (if any) is deleted, nothing
  * is created or changed, home, Secret and usage are kept. Once the pod is gone the phase is
- * Stopped or Expired and `stoppedAt` records when (for retention).
+ * Stopped or Expired and `stoppedAt` records when; past the retention period (if the
+ * policy sets one) the plan asks to delete the session (`retire`).
  */
 export function stoppedPlan(s: AnalysisSession, facts: Pick<SessionFacts, 'pod'>, config: OperatorConfig, life: LifecycleDecision, runStart: number | undefined, now: number): SessionPlan {
   const pod = facts.pod;
@@ -159,6 +160,9 @@ export function stoppedPlan(s: AnalysisSession, facts: Pick<SessionFacts, 'pod'>
   status.conditions = withConditions(s, now, [[CONDITIONS.scheduled, scheduled], [CONDITIONS.ready, ready]]);
   const plan: SessionPlan = { apply: [], replace: [], delete: pod && !pod.metadata?.deletionTimestamp ? [podRef(s, pod)] : [], status };
   if (pod) plan.requeueAfterMs = DELETION_POLL_MS;
+  else if (life.deleteAt !== undefined && now >= life.deleteAt) {
+    plan.retire = `The session has been stopped since ${status.stoppedAt}, past the retention period (lifecycle.retention) that ended at ${formatTime(life.deleteAt)}; it is deleted with its home.`;
+  }
   return withLifecycle(s, plan, life, life.stop === 'Expired' ? runStart : undefined, now);
 }
 

@@ -25,10 +25,11 @@ import { gatherChildren, gatherSessionFacts, recheckChildren } from './gather.ts
 import type { GatherDeps } from './gather.ts';
 import { deletionPlan } from './plans.ts';
 import { SESSION_FIELD_MANAGER, sessionRef } from './resources.ts';
-import { eventFor } from './events.ts';
+import { eventsFor } from './events.ts';
 import { formatTime } from '../../runtime/conditions.ts';
 import { withQuotaStatus } from './quota-gate.ts';
 import type { SessionReadyObserver } from './ready-metric.ts';
+import { stopsWithoutDirectory } from '../../policy/lifecycle-session.ts';
 
 export interface SessionDeps extends GatherDeps {
   kube: KubeClient;
@@ -51,6 +52,7 @@ export async function reconcileSession(req: ReconcileRequest, deps: SessionDeps)
   const plan = await decideAndCarryOut(session, deps, finalizer);
   await endRun(session, plan, deps);
   await writeStatus(session, plan.status, deps);
+  if (plan.retire) return retire(session, plan.retire, deps);
   return plan.requeueAfterMs ? requeueAfter(plan.requeueAfterMs) : done();
 }
 
@@ -61,7 +63,7 @@ export async function reconcileSession(req: ReconcileRequest, deps: SessionDeps)
  * again from what is there (a conflict, or our own child, whose Secret token is kept).
  */
 async function decideAndCarryOut(session: AnalysisSession, deps: SessionDeps, finalizer: Promise<void>): Promise<SessionPlan> {
-  const facts = await gatherSessionFacts(session, deps);
+  const facts = await gatherSessionFacts(session, deps, (pod, quota) => stopsWithoutDirectory(session, deps.config(), pod, quota.kind === 'governed' ? quota.quota : undefined, deps.now()));
   // In a conflict every name is read, so the condition names each object in the way at once.
   if (facts.conflicts && facts.conflicts.length > 0) return decideLive(session, facts, deps, [...CHILD_KINDS], finalizer);
   const plan = decideSession(session, facts, deps.config(), deps.now());
@@ -145,6 +147,17 @@ async function finishDeletion(session: AnalysisSession, deps: SessionDeps): Prom
   return plan.release ? done() : requeueAfter(plan.requeueAfterMs ?? 2000);
 }
 
+/**
+ * Deletes a session past its retention period, after an Event that says so (the session's
+ * home claim, Secret and Service go with it: they are owned by it). The UID precondition
+ * makes sure a session created again under the name is not deleted.
+ */
+async function retire(session: AnalysisSession, why: string, deps: SessionDeps): Promise<ReconcileResult> {
+  deps.events.record({ regarding: session as KubeObject, action: 'Delete', type: 'Normal', reason: 'RetentionExpired', note: why });
+  await deps.kube.delete(sessionRef(session), { preconditions: { uid: session.metadata.uid! } }).catch(ignoreNotFound);
+  return done();
+}
+
 /** Look again this often while a deleted session's run waits to be released (the quota's change wakes it sooner). */
 const QUOTA_RELEASE_POLL_MS = 10_000;
 
@@ -173,6 +186,6 @@ async function podLeft(session: AnalysisSession, deps: SessionDeps): Promise<boo
 async function writeStatus(session: AnalysisSession, status: AnalysisSessionStatus, deps: SessionDeps): Promise<void> {
   const outcome = await deps.kube.applyStatus(sessionRef(session), status, { fieldManager: SESSION_FIELD_MANAGER });
   deps.readyMetric?.(session, status, deps.now());
-  const event = eventFor(session.status, status);
-  if (outcome.written && event) deps.events.record({ regarding: session as KubeObject, action: 'Reconcile', ...event });
+  if (!outcome.written) return;
+  for (const event of eventsFor(session.status, status)) deps.events.record({ regarding: session as KubeObject, action: 'Reconcile', ...event });
 }
