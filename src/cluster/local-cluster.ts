@@ -43,7 +43,7 @@ export interface LocalClusterOptions {
    * throws one line naming the cause and stops everything.
    */
   realNode?: boolean;
-  /** Images to import into the real node; default: every local image (`ensureImages()`, built once). */
+  /** Images to import into the real node; default: the session images (`ensureImages()`, built once). */
   images?: LocalImage[] | (() => Promise<LocalImage[]>);
   /** The real node's pause image (default the images' pause, localhost/panalysis/pause:3.10). */
   pauseImage?: string;
@@ -155,7 +155,7 @@ async function startComponents(st: PreparedState, binaries: Binaries, supervisor
   return { name: node.nodeName, ip: node.nodeIp, podSubnet: node.paths.subnet };
 }
 
-/** The images to import: the option, else every local image. */
+/** The images to import: the option, else the session images. */
 async function realNodeImages(opts: LocalClusterOptions): Promise<LocalImage[]> {
   try {
     if (typeof opts.images === 'function') return await opts.images();

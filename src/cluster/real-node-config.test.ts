@@ -7,7 +7,7 @@ import type { ClusterLayout } from './components.ts';
 import type { Binaries } from './binaries.ts';
 import type { Pki } from './pki.ts';
 import {
-  REAL_NODE_LABEL, REAL_NODE_NAME, REAL_NODE_TAINT, cniConfig, containerdConfig, freeSubnet, iptablesUndo, kubeletArgs, kubeletConfig, realNodePaths,
+  apiServiceRules, REAL_NODE_LABEL, REAL_NODE_NAME, REAL_NODE_TAINT, cniConfig, containerdConfig, freeSubnet, iptablesUndo, kubeletArgs, kubeletConfig, realNodePaths,
 } from './real-node-config.ts';
 import { mountsUnder } from './real-node-cleanup.ts';
 import { kubeletCause } from './real-node.ts';
@@ -135,6 +135,25 @@ describe('cleanup helpers', () => {
       ['-t', 'mangle', '-X', 'KUBE-IPTABLES-HINT'],
     ]);
     expect(iptablesUndo(after, after)).toEqual([]);
+  });
+
+  it('sends pods\' connections to the kubernetes Service address to the apiserver on loopback, from the pod bridge only, and undoes that', () => {
+    const p = realNodePaths('/x', 'demo');
+    const rules = apiServiceRules(p, '10.96.0.1', 6443);
+    expect(rules).toEqual([
+      ['-t', 'nat', '-N', p.apiChain],
+      ['-t', 'nat', '-A', p.apiChain, '-d', '10.96.0.1/32', '-p', 'tcp', '--dport', '443', '-j', 'DNAT', '--to-destination', '127.0.0.1:6443'],
+      ['-t', 'nat', '-A', 'PREROUTING', '-i', p.bridge, '-j', p.apiChain],
+    ]);
+    expect(p.apiChain.length).toBeLessThanOrEqual(28);
+    const before = '*nat\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n';
+    const after = ['*nat', ':PREROUTING ACCEPT [0:0]', `:${p.apiChain} - [0:0]`, `-A PREROUTING -i ${p.bridge} -j ${p.apiChain}`,
+      `-A ${p.apiChain} -d 10.96.0.1/32 -p tcp -m tcp --dport 443 -j DNAT --to-destination 127.0.0.1:6443`, 'COMMIT', ''].join('\n');
+    expect(iptablesUndo(before, after)).toEqual([
+      ['-t', 'nat', '-D', 'PREROUTING', '-i', p.bridge, '-j', p.apiChain],
+      ['-t', 'nat', '-F', p.apiChain],
+      ['-t', 'nat', '-X', p.apiChain],
+    ]);
   });
 });
 

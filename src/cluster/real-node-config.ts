@@ -50,6 +50,8 @@ export interface RealNodePaths {
   /** Pod subnet, outside kwok's 10.244.0.0/16. */
   subnet: string;
   gateway: string;
+  /** nat chain that takes pods' connections to the `kubernetes` Service address to the apiserver. */
+  apiChain: string;
 }
 
 /** A short stable hash of the cluster name (keeps host-wide names per cluster). */
@@ -83,6 +85,7 @@ export function realNodePaths(clusterDir: string, name: string): RealNodePaths {
     network: `panalysis-${h}`,
     subnet: `10.245.${third}.0/24`,
     gateway: `10.245.${third}.1`,
+    apiChain: `PNL-API-${h}`,
   };
 }
 
@@ -253,11 +256,29 @@ function parseSave(save: string): Map<string, Table> {
   return tables;
 }
 
-const OURS = /^(KUBE-|CNI-)/;
+const OURS = /^(KUBE-|CNI-|PNL-)/;
+
+/**
+ * `iptables` argument lists that give pods of the real node the API at the address in-cluster
+ * clients use (`KUBERNETES_SERVICE_HOST`, the first address of the Service range, port 443),
+ * as kube-proxy would: a nat chain of the node's own ({@link RealNodePaths.apiChain}) entered
+ * from the pod bridge only, with one DNAT to the apiserver on 127.0.0.1, which so stays off the
+ * network. That needs `route_localnet` on the pod bridge alone (see `startRealNode`); the
+ * kubelet's firewall lets DNAT'ed connections to 127.0.0.0/8 through. The apiserver's serving
+ * certificate names the Service address. `cluster down` removes the chain and its jump like the
+ * kubelet's chains (see {@link iptablesUndo}), and the bridge with its setting.
+ */
+export function apiServiceRules(p: RealNodePaths, serviceIp: string, apiserverPort: number): string[][] {
+  return [
+    ['-t', 'nat', '-N', p.apiChain],
+    ['-t', 'nat', '-A', p.apiChain, '-d', `${serviceIp}/32`, '-p', 'tcp', '--dport', '443', '-j', 'DNAT', '--to-destination', `127.0.0.1:${apiserverPort}`],
+    ['-t', 'nat', '-A', 'PREROUTING', '-i', p.bridge, '-j', p.apiChain],
+  ];
+}
 
 /**
  * `iptables` argument lists that undo what appeared between two `iptables-save` outputs:
- * rules (in any chain) that jump to or live in a KUBE-/CNI- chain absent before are deleted,
+ * rules (in any chain) that jump to or live in a KUBE-/CNI-/PNL- chain absent before are deleted,
  * then those chains flushed and removed. Chains that existed before are left alone.
  */
 export function iptablesUndo(before: string, after: string): string[][] {

@@ -11,8 +11,9 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { cacheDir, readVersions } from './binaries.ts';
 import { createNodePki } from './pki.ts';
+import { KUBERNETES_SERVICE_IP } from './components.ts';
 import {
-  CNI_BIN_DIR, DEFAULT_PAUSE_IMAGE, REAL_NODE_NAME, cniConfig, cniLoopbackConfig, containerdConfig, freeSubnet, kubeletArgs,
+  CNI_BIN_DIR, DEFAULT_PAUSE_IMAGE, REAL_NODE_NAME, apiServiceRules, cniConfig, cniLoopbackConfig, containerdConfig, freeSubnet, kubeletArgs,
   kubeletConfig, realNodePaths,
 } from './real-node-config.ts';
 import type { RealNodePaths } from './real-node-config.ts';
@@ -182,6 +183,30 @@ function importImages(ctr: string, socket: string, images: LocalImage[], log: (m
 }
 
 /**
+ * In-cluster clients (the Helm chart's operator and gateway) reach the API at the kubernetes
+ * Service address: the pod bridge is made before the CNI plugin would (which then uses it) with
+ * `route_localnet`, so that the DNAT of {@link apiServiceRules} may lead to the apiserver on
+ * 127.0.0.1. Both go with the bridge and the recorded iptables state at `cluster down`.
+ */
+function routePodsToApiserver(p: RealNodePaths, apiserverPort: number): void {
+  const step = (what: string, command: string, args: string[]): void => {
+    try {
+      run(command, args);
+    } catch (err) {
+      throw failure(`cannot route pods to the apiserver (${what}): ${((err as { stderr?: string }).stderr ?? String(err)).trim()}`);
+    }
+  };
+  if (!existsSync(join('/sys/class/net', p.bridge))) step(`creating the bridge ${p.bridge}`, 'ip', ['link', 'add', p.bridge, 'type', 'bridge']);
+  step(`bringing ${p.bridge} up`, 'ip', ['link', 'set', p.bridge, 'up']);
+  try {
+    writeFileSync(`/proc/sys/net/ipv4/conf/${p.bridge}/route_localnet`, '1\n');
+  } catch (err) {
+    throw failure(`cannot route pods to the apiserver (route_localnet on ${p.bridge}): ${(err as Error).message}`);
+  }
+  for (const rule of apiServiceRules(p, KUBERNETES_SERVICE_IP, apiserverPort)) step(`iptables ${rule.join(' ')}`, 'iptables', ['-w', '5', ...rule]);
+}
+
+/**
  * Starts containerd and the kubelet under `opts.supervisor` (after the control plane), imports
  * the images, and waits until the node is Ready.
  * @throws Error of one line naming the cause and `--no-real-node`; the caller stops the
@@ -205,6 +230,7 @@ export async function startRealNode(opts: RealNodeOptions): Promise<{ nodeName: 
     caCert: opts.caCert, tlsCert: certs.servingCert, tlsKey: certs.servingKey, port: kubeletPort, healthzPort, address: nodeIp,
   }));
   recordHostState(p);
+  routePodsToApiserver(p, Number(new URL(opts.server).port));
   for (const h of cgroupHierarchies()) {
     try {
       mkdirSync(join(h, p.cgroupRoot), { recursive: true });

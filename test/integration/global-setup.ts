@@ -5,6 +5,7 @@
  */
 import type { TestProject } from 'vitest/node';
 import { startLocalCluster } from '../../src/cluster/local-cluster.ts';
+import { ensureImages, SESSION_IMAGES } from '../../src/cluster/images.ts';
 import { realNodeSupport } from '../../src/cluster/real-node.ts';
 import type { LocalCluster } from '../../src/cluster/local-cluster.ts';
 import { TEST_USERS } from './users.ts';
@@ -36,7 +37,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const log = (m: string) => console.error(`[cluster] ${m}`);
   let realNode = { ok: false, name: '', why: support.ok ? '' : support.why, failed: false };
   try {
-    cluster = await startLocalCluster({ name: `it-${process.pid}`, users: TEST_USERS, realNode: support.ok, log });
+    // The session images, and panalysis itself for the Helm chart's operator on the real node.
+    const images = () => ensureImages([...SESSION_IMAGES, 'operator']);
+    cluster = await startLocalCluster({ name: `it-${process.pid}`, users: TEST_USERS, realNode: support.ok, images, log });
     if (cluster.realNode) realNode = { ok: true, name: cluster.realNode.name, why: '', failed: false };
   } catch (err) {
     if (!support.ok) throw err;

@@ -3,7 +3,11 @@
  * The Helm chart on the real local control plane: it lints, installs into a namespace
  * that enforces the restricted Pod Security profile, its operator and gateway Deployments
  * become available, its RBAC is enough for the operator (run with the chart's
- * ServiceAccount token) and no more, and the gateway's only reads.
+ * ServiceAccount token) and no more, and the gateway's only reads. Where the real node runs,
+ * the chart's operator runs there as pods of the locally built image (localhost/panalysis/
+ * panalysis:local, the Dockerfile's steps) with in-cluster credentials, and is the operator
+ * the rest of this file checks; elsewhere the Deployment lands on kwok nodes, which report it
+ * available without running it, and a process with the chart's token stands in.
  */
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -11,10 +15,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { AppsV1Api } from '@kubernetes/client-node';
+import { AppsV1Api, CoordinationV1Api } from '@kubernetes/client-node';
 import { parse, parseAllDocuments } from 'yaml';
 import { findBinaries, REPO_ROOT } from '../../src/cluster/binaries.ts';
 import { buildKubeconfig } from '../../src/cluster/kubeconfig.ts';
+import { OPERATOR_IMAGE } from '../../src/cluster/images.ts';
+import { REAL_NODE_LABEL, REAL_NODE_TOLERATION } from '../../src/cluster/real-node-config.ts';
 import { core, freshNamespace, kubeConfig, kubectl, waitFor } from './helpers.ts';
 import { DEMO_CONFIG, startOperator } from './operator.ts';
 import type { OperatorProcess } from './operator.ts';
@@ -26,6 +32,13 @@ const run = promisify(execFile);
 const chart = join(REPO_ROOT, 'charts', 'panalysis');
 const helm = (...args: string[]) => run(findBinaries().helm, args, { env: { ...process.env, KUBECONFIG: inject('kubeconfig') } });
 let operator: OperatorProcess | undefined;
+const realNode = inject('realNode');
+/** Values that put the operator on the real node, as pods of the image built from this repository. */
+const onRealNode = [
+  '--set', `image.repository=${OPERATOR_IMAGE.split(':')[0]}`, '--set', `image.tag=${OPERATOR_IMAGE.split(':')[1]}`, '--set', 'image.pullPolicy=Never',
+  '--set-json', `operator.nodeSelector=${JSON.stringify({ [REAL_NODE_LABEL]: 'true' })}`,
+  '--set-json', `operator.tolerations=${JSON.stringify([REAL_NODE_TOLERATION])}`,
+];
 let releaseNs = '';
 let sessionsNs = '';
 
@@ -103,17 +116,38 @@ describe('Helm chart', () => {
     expect(bindings.map((b) => [b.metadata.namespace, b.subjects])).toEqual([['proposal-1', [{ kind: 'ServiceAccount', name: 'panalysis-gateway', namespace: 'panalysis-system' }]]]);
   });
 
-  it('installs under restricted Pod Security and its operator Deployment becomes available', async () => {
+  it(`installs under restricted Pod Security and its operator Deployment becomes available${realNode.ok ? ', its pods running on the real node' : ' (on kwok nodes: ' + (realNode.why || 'no real node') + ')'}`, async () => {
+    if (realNode.failed) throw new Error(realNode.why);
     // The product's own namespace: the cluster's proposal-namespace admission policy (from the install manifest) lets its operator ServiceAccount write there.
     releaseNs = await createReleaseNamespace('panalysis-system', { 'pod-security.kubernetes.io/enforce': 'restricted' });
     const values = join(inject('clusterDir'), 'chart-values.yaml');
     writeFileSync(values, `config:\n${readFileSync(DEMO_CONFIG, 'utf8').split('\n').filter((l) => !l.startsWith('#')).map((l) => `  ${l}`).join('\n')}\n`);
     // The test cluster already has the CRDs and the cluster-wide admission policy and user roles (from manifests/install.yaml).
-    await helm('install', 'panalysis', chart, '-n', releaseNs, '-f', values, '--skip-crds', '--set', 'admission.enabled=false', '--set', 'rbac.userRoles=false', '--wait', '--timeout', '120s');
+    await helm('install', 'panalysis', chart, '-n', releaseNs, '-f', values, '--skip-crds', '--set', 'admission.enabled=false', '--set', 'rbac.userRoles=false',
+      ...(realNode.ok ? onRealNode : []), '--wait', '--timeout', '180s');
     const deployment = await kubeConfig().makeApiClient(AppsV1Api).readNamespacedDeployment({ name: 'panalysis-operator', namespace: releaseNs });
     expect(deployment.status?.availableReplicas).toBe(2);
     const pods = await core().listNamespacedPod({ namespace: releaseNs, labelSelector: 'app.kubernetes.io/component=operator' });
     expect(pods.items).toHaveLength(2);
+    if (realNode.ok) {
+      // Really running: started by the kubelet from the local image, ready by its own /readyz (caches synced through the in-cluster API), never restarted.
+      for (const pod of pods.items) {
+        expect(pod.spec?.nodeName).toBe(realNode.name);
+        const status = pod.status?.containerStatuses?.[0];
+        expect(status?.image).toBe(OPERATOR_IMAGE);
+        expect(status?.state?.running?.startedAt, JSON.stringify(status?.state)).toBeTruthy();
+        expect(status?.ready).toBe(true);
+        expect(status?.restartCount).toBe(0);
+      }
+      // One of them leads: the Lease names it (identity <pod name>-<pid>).
+      let holder = '';
+      await waitFor('a chart operator pod to lead', async () => {
+        const lease = await kubeConfig().makeApiClient(CoordinationV1Api).readNamespacedLease({ name: 'panalysis-operator', namespace: releaseNs });
+        holder = lease.spec?.holderIdentity ?? '';
+        return holder !== '';
+      }, 60_000);
+      expect(pods.items.map((p) => p.metadata!.name!).some((name) => holder.startsWith(`${name}-`))).toBe(true);
+    }
     const cm = await core().readNamespacedConfigMap({ name: 'panalysis-config', namespace: releaseNs });
     expect(cm.data?.['operator.yaml']).toContain('jupyter-scipy');
     // The gateway's pods run on the kwok nodes, which report them available without running them (and without
@@ -169,13 +203,15 @@ describe('Helm chart', () => {
     expect(await can('impersonate', 'users')).toBe('no');
   });
 
-  it('runs the operator with only the chart ServiceAccount token', async () => {
-    const token = await core().createNamespacedServiceAccountToken({ name: 'panalysis-operator', namespace: releaseNs, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
-    const kc = kubeConfig();
-    const path = join(inject('clusterDir'), 'chart-sa.kubeconfig');
-    writeFileSync(path, buildKubeconfig(kc.getCurrentCluster()!.server, readFileSync(join(inject('clusterDir'), 'pki', 'ca.crt'), 'utf8'), 'panalysis-operator', token.status!.token!));
-    operator = await startOperator({ kubeconfig: path, leaderElect: true, leaseNamespace: releaseNs, id: 'chart-sa' });
-    await waitFor('the chart operator to lead', () => operator!.leading(), 30_000);
+  it(`runs the operator with only the chart ServiceAccount token${realNode.ok ? ' (the chart\'s pods on the real node)' : ' (a process with that token)'}`, async () => {
+    if (!realNode.ok) {
+      const token = await core().createNamespacedServiceAccountToken({ name: 'panalysis-operator', namespace: releaseNs, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
+      const kc = kubeConfig();
+      const path = join(inject('clusterDir'), 'chart-sa.kubeconfig');
+      writeFileSync(path, buildKubeconfig(kc.getCurrentCluster()!.server, readFileSync(join(inject('clusterDir'), 'pki', 'ca.crt'), 'utf8'), 'panalysis-operator', token.status!.token!));
+      operator = await startOperator({ kubeconfig: path, leaderElect: true, leaseNamespace: releaseNs, id: 'chart-sa' });
+      await waitFor('the chart operator to lead', () => operator!.leading(), 30_000);
+    }
     // A proposal namespace as the admin makes it: the label, and the RoleBinding to the operator's namespaced role.
     const ns = (sessionsNs = await freshNamespace('chart-sessions', { 'panalysis.io/proposal': '20231234' }));
     await kubectl('create', 'rolebinding', 'panalysis-operator', '-n', ns, '--clusterrole=panalysis-operator-namespaced', `--serviceaccount=${releaseNs}:panalysis-operator`);
