@@ -78,7 +78,7 @@ export function jupyterContainer(i: SessionInputs): V1Container {
     command: i.profile.command ?? [
       'jupyter', 'lab', '--no-browser', '--ServerApp.ip=0.0.0.0', `--ServerApp.port=${PORTS.jupyter}`,
       `--ServerApp.base_url=${base}`, `--ServerApp.root_dir=${homeDir(i)}`, '--ServerApp.allow_remote_access=True', '--ServerApp.trust_xheaders=True',
-      ...(i.recipe ? [`--ServerApp.default_url=${recipeDefaultUrl(i.recipe)}`] : []),
+      ...(i.recipe ? [`--LabApp.default_url=${recipeDefaultUrl(i.recipe)}`] : []),
     ],
     env: [...baseEnv(i), { name: 'JUPYTER_TOKEN_FILE', value: `${CREDENTIALS_DIR}/token` }, { name: 'JUPYTER_PORT', value: String(PORTS.jupyter) }],
     ports: [{ name: 'http', containerPort: PORTS.jupyter, protocol: 'TCP' }],

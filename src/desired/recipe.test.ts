@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -83,15 +83,16 @@ describe('the copy script, run with sh against a temporary home', () => {
     expect(readFileSync(join(home, 'xas', 'data', 'sample.h5'), 'utf8')).toBe('h5');
   });
 
-  it('copies a ConfigMap volume as files, without its ..data links', () => {
+  it('copies a ConfigMap volume as files the user may edit, without its ..data links', () => {
     const { home } = setUp();
     const cm = join(root, 'cm');
     mkdirSync(join(cm, '..2026_12_01'), { recursive: true });
-    writeFileSync(join(cm, '..2026_12_01', 'reduce.ipynb'), 'nb');
+    writeFileSync(join(cm, '..2026_12_01', 'reduce.ipynb'), 'nb', { mode: 0o444 });
     symlinkSync('..2026_12_01', join(cm, '..data'));
     symlinkSync('..data/reduce.ipynb', join(cm, 'reduce.ipynb'));
     run({ name: 'saxs', configMap: { name: 'x' } }, home, { RECIPE_PATH: cm });
     expect(readFileSync(join(home, 'saxs', 'reduce.ipynb'), 'utf8')).toBe('nb');
+    expect(statSync(join(home, 'saxs', 'reduce.ipynb')).mode & 0o200).toBe(0o200);
     expect(existsSync(join(home, 'saxs', '..data'))).toBe(false);
   });
 

@@ -43,11 +43,12 @@ export const RECIPE_SCRIPT = [
   'if [ ! -d "$src" ]; then echo "recipe $RECIPE: $src is not a folder" >&2; exit 1; fi',
   'mkdir -p "$DEST"',
   'cd "$src"',
-  // `.git` is not copied, nor the `..data` links of a ConfigMap volume; links are copied as the files they point to.
+  // `.git` is not copied, nor the `..data` links of a ConfigMap volume; links are copied as the files they point to,
+  // and every file copied is the user's to edit (ConfigMap files are read-only, 0444).
   "find . \\( -name .git -o -name '..?*' \\) -prune -o ! -name . -exec sh -c '" +
     'for f; do if [ -d "$f" ]; then mkdir -p "$DEST/$f" 2>/dev/null || echo "kept $f"; ' +
     'elif [ -e "$DEST/$f" ] || [ -L "$DEST/$f" ]; then echo "kept $f"; ' +
-    'else cp -L "$f" "$DEST/$f" || echo "skipped $f"; fi; done' +
+    'else cp -L "$f" "$DEST/$f" && chmod u+w "$DEST/$f" || echo "skipped $f"; fi; done' +
     "' sh {} +",
   'cd /',
   'if [ "$RECIPE_SOURCE" = git ]; then rm -rf "$work"; fi',

@@ -65,7 +65,7 @@ describe('notebook recipes from the catalogue', () => {
     expect(env).toMatchObject({ RECIPE: 'xas-basics', RECIPE_SOURCE: 'git', RECIPE_URL: 'https://git.facility.example/recipes/xas.git', RECIPE_REF: 'v1.2.0', RECIPE_PATH: 'basics', DEST: '/home/alice/xas-basics' });
     expect(init[0]!.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
     expect(init[0]!.image).toBe(p.spec!.containers[0]!.image);
-    expect(p.spec!.containers[0]!.command).toContain('--ServerApp.default_url=/lab/tree/xas-basics/normalise.ipynb');
+    expect(p.spec!.containers[0]!.command).toContain('--LabApp.default_url=/lab/tree/xas-basics/normalise.ipynb');
   });
 
   it('mounts a ConfigMap recipe read-only into the init container only', async () => {
