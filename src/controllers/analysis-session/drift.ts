@@ -8,6 +8,11 @@
  * data, the pod's images) are compared exactly with the desired object, and a child that
  * differs is replaced whole (PUT with the live resourceVersion), which removes anything
  * added by hand.
+ *
+ * A running pod cannot be changed in place, so whether it is replaced is a rule of its own
+ * ({@link judgePod}): for a change the user asked for, a security change or a hand edit,
+ * never for a new rendering by a newer operator or configuration (that waits for the next
+ * start, and the session's RestartPending condition says so).
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import { differingParts, digest, readPodInputs, runtimeView, securityView } from '../../desired/pod-inputs.ts';
