@@ -64,6 +64,7 @@ export function sessionLifecycle(s: AnalysisSession, config: OperatorConfig, fac
     renewals: typeof s.spec?.renewals === 'number' ? s.spec.renewals : undefined,
     runStartedAt: runStart,
     storedExpiresAt: stored !== undefined && stored === runStart ? time(s.status?.expiresAt) : undefined,
+    storedEndsBy: s.status?.endsBy,
     stoppedAt: time(s.status?.stoppedAt),
     quotaMaxMs: facts.quota?.spec ? limitsInForce(facts.quota.spec, now).limits.maxSessionDurationMs : undefined,
     beamtimeEnd: beamtimeEnd(facts.proposal),

@@ -71,6 +71,8 @@ export interface LifecycleInput {
   runStartedAt?: number;
   /** The end of the current run as stored; a bound while the beamtime cannot be read. */
   storedExpiresAt?: number;
+  /** What set the stored end (`status.endsBy`), for the reason of an expiry decided from it. */
+  storedEndsBy?: string;
   /** When the session stopped (`status.stoppedAt`), for retention. */
   stoppedAt?: number;
   /** The quota's `maxSessionDuration` in force, if any. */
@@ -81,6 +83,9 @@ export interface LifecycleInput {
   idle?: undefined;
   now: number;
 }
+
+/** What ends a run. */
+export type EndsBy = 'Lifetime' | 'Beamtime';
 
 /** A condition-shaped verdict. */
 export interface LifecycleVerdict {
@@ -96,6 +101,8 @@ export interface LifecycleDecision {
   expired?: { reason: string; message: string };
   /** When the current run ends (or the latest a run could end, before one starts). */
   expiresAt?: number;
+  /** What sets `expiresAt`: the lifetime (with renewals and their limits) or the beamtime. */
+  endsBy?: EndsBy;
   /** The warning due now (the shortest lead time passed), as the `Expiring` condition. */
   warning?: LifecycleVerdict;
   /** Whether the renewals asked for were applied (the `Renewed` condition); undefined when none were asked. */
@@ -148,31 +155,35 @@ export function decideLifecycle(input: LifecycleInput, p: LifecyclePolicy): Life
   }
   const { lengthMs, renewedBy, renewal } = runLength(input, p);
   out.renewal = renewal;
-  const ends: Array<{ t: number; reason: string; why: string }> = [];
+  const ends: Array<{ t: number; by: EndsBy; why: string }> = [];
   if (input.runStartedAt !== undefined) {
-    const how = renewedBy > 0 ? `its lifetime with ${plural(renewedBy, 'renewal')} (${formatDuration(lengthMs)})` : `its lifetime (${formatDuration(lengthMs)})`;
-    ends.push({ t: input.runStartedAt + lengthMs, reason: 'LifetimeExpired', why: how });
+    const how = renewedBy > 0 ? `the end of its lifetime with ${plural(renewedBy, 'renewal')} (${formatDuration(lengthMs)})` : `the end of its lifetime (${formatDuration(lengthMs)})`;
+    ends.push({ t: input.runStartedAt + lengthMs, by: 'Lifetime', why: how });
   }
   if (typeof input.beamtimeEnd === 'number' && p.afterBeamtimeMs !== undefined) {
-    ends.push({ t: input.beamtimeEnd + p.afterBeamtimeMs, reason: 'BeamtimeEnded', why: `the end of the proposal's beamtime (${at(input.beamtimeEnd)}) plus ${formatDuration(p.afterBeamtimeMs)} (lifecycle.afterBeamtime)` });
+    ends.push({ t: input.beamtimeEnd + p.afterBeamtimeMs, by: 'Beamtime', why: `the end of the proposal's beamtime (${at(input.beamtimeEnd)}) plus ${formatDuration(p.afterBeamtimeMs)} (lifecycle.afterBeamtime)` });
   }
   if (input.beamtimeEnd === 'unknown' && input.storedExpiresAt !== undefined && input.runStartedAt !== undefined) {
-    ends.push({ t: input.storedExpiresAt, reason: 'LifetimeExpired', why: 'its recorded end (the proposal source cannot be read now)' });
+    const by: EndsBy = input.storedEndsBy === 'Beamtime' ? 'Beamtime' : 'Lifetime';
+    ends.push({ t: input.storedExpiresAt, by, why: by === 'Beamtime' ? 'the end of the proposal\'s beamtime plus lifecycle.afterBeamtime' : 'the end of its lifetime' });
   }
   const end = ends.sort((a, b) => a.t - b.t)[0];
-  if (end) out.expiresAt = end.t;
+  if (end) {
+    out.expiresAt = end.t;
+    out.endsBy = end.by;
+  }
   const checks: number[] = [];
   if (input.state === 'Stopped') out.stop = 'Stopped';
   else if (end && input.now >= end.t) {
     out.stop = 'Expired';
-    out.expired = { reason: end.reason, message: `The session reached ${end.why} at ${at(end.t)} and was stopped; set spec.state to Stopped and back to Running to start a new run.` };
+    out.expired = { reason: end.by === 'Beamtime' ? 'BeamtimeEnded' : 'LifetimeExpired', message: `The session reached ${end.why} at ${at(end.t)} and was stopped; set spec.state to Stopped and back to Running to start a new run.` };
   } else if (end) {
     checks.push(end.t);
     const passed = p.warningsMs.filter((lead) => input.now >= end.t - lead && input.runStartedAt !== undefined);
     checks.push(...p.warningsMs.map((lead) => end.t - lead).filter((t) => t > input.now));
     const lead = passed[passed.length - 1];
     if (lead !== undefined) {
-      const renew = end.reason === 'LifetimeExpired' && renewedBy < p.maxRenewals ? ' or renew it (spec.renewals)' : '';
+      const renew = end.by === 'Lifetime' && renewedBy < p.maxRenewals ? ' or renew it (spec.renewals)' : '';
       out.warning = { status: 'True', reason: `ExpiresWithin${formatDuration(lead)}`, message: `The session stops at ${at(end.t)}, in less than ${formatDuration(lead)}, at ${end.why}; save your work${renew}.` };
     }
   }

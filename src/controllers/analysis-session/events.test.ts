@@ -13,9 +13,9 @@ describe('eventsFor', () => {
     const notDue = status(['Ready', 'True', 'Running'], ['Expiring', 'False', 'NotDue']);
     const hour = status(['Ready', 'True', 'Running'], ['Expiring', 'True', 'ExpiresWithin1h', 'stops soon']);
     const tenMinutes = status(['Ready', 'True', 'Running'], ['Expiring', 'True', 'ExpiresWithin10m', 'stops very soon']);
-    expect(eventsFor(notDue, hour)).toEqual([{ type: 'Warning', reason: 'Expiring', note: 'stops soon' }]);
+    expect(eventsFor(notDue, hour)).toEqual([{ type: 'Warning', reason: 'ExpiresWithin1h', note: 'stops soon' }]);
     expect(eventsFor(hour, hour)).toEqual([]);
-    expect(eventsFor(hour, tenMinutes)).toEqual([{ type: 'Warning', reason: 'Expiring', note: 'stops very soon' }]);
+    expect(eventsFor(hour, tenMinutes)).toEqual([{ type: 'Warning', reason: 'ExpiresWithin10m', note: 'stops very soon' }]);
   });
 
   it('tells a refused renewal once, and an expiry as the Ready change', () => {

@@ -27,8 +27,9 @@ export function eventFor(before: AnalysisSessionStatus | undefined, after: Analy
 }
 
 /**
- * The lifecycle's Events: `Expiring` once per warning lead time of a run (the `Expiring`
- * condition turning True with a new reason), and `RenewalRefused` when a renewal beyond
+ * The lifecycle's Events: one per warning lead time of a run, with the `Expiring`
+ * condition's reason (e.g. `ExpiresWithin1h`, `ExpiresWithin10m`: distinct reasons, so
+ * each is an Event of its own, not a repeat of the last), and `RenewalRefused` when a renewal beyond
  * policy is first seen (the `Renewed` condition turning False with a new message). The
  * conditions change only at those instants, so each Event is recorded once.
  */
@@ -36,7 +37,7 @@ export function lifecycleEvents(before: AnalysisSessionStatus | undefined, after
   const out: SessionEvent[] = [];
   const expiring = find(after.conditions, 'Expiring');
   const wasExpiring = find(before?.conditions, 'Expiring');
-  if (expiring?.status === 'True' && !(wasExpiring?.status === 'True' && wasExpiring.reason === expiring.reason)) out.push({ type: 'Warning', reason: 'Expiring', note: expiring.message });
+  if (expiring?.status === 'True' && !(wasExpiring?.status === 'True' && wasExpiring.reason === expiring.reason)) out.push({ type: 'Warning', reason: expiring.reason, note: expiring.message });
   const renewed = find(after.conditions, 'Renewed');
   const wasRenewed = find(before?.conditions, 'Renewed');
   if (renewed?.status === 'False' && !(wasRenewed?.status === 'False' && wasRenewed.message === renewed.message)) out.push({ type: 'Warning', reason: 'RenewalRefused', note: renewed.message });

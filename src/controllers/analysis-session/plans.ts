@@ -177,8 +177,13 @@ export function withLifecycle(s: AnalysisSession, plan: SessionPlan, life: Lifec
   const status = plan.status;
   if (runStart !== undefined) status.runStartedAt = formatTime(runStart);
   else delete status.runStartedAt;
-  if (life.expiresAt !== undefined && (runStart !== undefined || life.stop === 'Expired')) status.expiresAt = formatTime(life.expiresAt);
-  else delete status.expiresAt;
+  if (life.expiresAt !== undefined && (runStart !== undefined || life.stop === 'Expired')) {
+    status.expiresAt = formatTime(life.expiresAt);
+    status.endsBy = life.endsBy;
+  } else {
+    delete status.expiresAt;
+    delete status.endsBy;
+  }
   let conditions = (status.conditions ?? []).filter((c) => c.type !== LIFECYCLE_CONDITIONS.expiring && c.type !== LIFECYCLE_CONDITIONS.renewed);
   const stored = storedConditions(s);
   const entries: Array<[string, Verdict]> = [];
