@@ -57,5 +57,14 @@ export const GatewayConfig = Type.Object({
     perUserConnections: Type.Integer({ minimum: 1, default: 256 }),
     totalConnections: Type.Integer({ minimum: 1, default: 10_000 }),
   }, { default: {} }),
+  /**
+   * Activity for idle culling: the gateway asks each Ready JupyterLab every `jupyterPoll` for its
+   * own last activity and busy kernels (requests that JupyterLab does not count as activity), and
+   * writes the latest activity it saw on a session at most once per `writeInterval`.
+   */
+  activity: Type.Object({
+    jupyterPoll: Type.String({ pattern: DURATION_PATTERN, minLength: 2, default: '1m' }),
+    writeInterval: Type.String({ pattern: DURATION_PATTERN, minLength: 2, default: '1m' }),
+  }, { default: {} }),
 });
 export type GatewayConfig = Type.Static<typeof GatewayConfig>;

@@ -31,6 +31,19 @@ describe('activity recording', () => {
     await rec.stop();
   });
 
+  it('keeps the latest of the activity times it is told, never one in the future', async () => {
+    const { rec, advance, annotation } = setup();
+    rec.touchAt('p1', 'nb', Date.UTC(2026, 11, 1, 9, 30, 0));
+    rec.touchAt('p1', 'nb', Date.UTC(2026, 11, 1, 9, 0, 0));
+    expect(rec.lastSeen('p1', 'nb')).toBe(Date.UTC(2026, 11, 1, 9, 30, 0));
+    rec.touchAt('p1', 'nb', Date.UTC(2026, 11, 1, 11, 0, 0));
+    expect(rec.lastSeen('p1', 'nb')).toBe(Date.UTC(2026, 11, 1, 10, 0, 0));
+    advance(1000);
+    await rec.flush();
+    expect(await annotation()).toBe('2026-12-01T10:00:00Z');
+    await rec.stop();
+  });
+
   it('writes nothing without new activity, and forgets a deleted session', async () => {
     const { kube, rec, advance } = setup();
     rec.touch('p1', 'nb');

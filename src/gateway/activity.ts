@@ -37,7 +37,14 @@ export class ActivityRecorder {
 
   /** Notes activity on session `namespace/name` now. */
   touch(namespace: string, name: string): void {
-    this.#seen.set(`${namespace}/${name}`, this.#now());
+    this.touchAt(namespace, name, this.#now());
+  }
+
+  /** Notes activity on session `namespace/name` at `at` (ms), unless later activity is known already. */
+  touchAt(namespace: string, name: string, at: number): void {
+    const key = `${namespace}/${name}`;
+    const seen = this.#seen.get(key);
+    if (seen === undefined || at > seen) this.#seen.set(key, Math.min(at, this.#now()));
   }
 
   /** The last activity seen here, ms (for tests and metrics). */

@@ -7,12 +7,14 @@
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { LABELS } from '../api/v1alpha1/group.ts';
+import { parseDuration } from '../api/quantity.ts';
 import { ConfigHolder } from '../config/watch.ts';
 import { jsonLogger } from '../runtime/log.ts';
 import type { Logger } from '../runtime/log.ts';
 import { Manager } from '../runtime/manager.ts';
 import { sourcesFromConfig } from '../operator/sources.ts';
 import { ActivityRecorder } from './activity.ts';
+import { JupyterActivityPoller } from './jupyter-activity.ts';
 import { gatewayOrigin } from './context.ts';
 import type { GatewayContext } from './context.ts';
 import { loadClientSecret, OidcClient, OidcSetupError } from './oidc.ts';
@@ -76,13 +78,15 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     access: { directory: () => sources.directory, proposals: () => sources.proposals, proposalOf: (ns) => index.proposalOf(ns) },
     logger,
     metrics: manager.metrics,
-    activity: new ActivityRecorder(manager.kube, logger),
+    activity: new ActivityRecorder(manager.kube, logger, parseDuration(config.gateway.activity.writeInterval)),
     now: Date.now,
   };
   const running = manager.start();
   running.catch((err: Error) => logger.error('Gateway caches stopped', { error: err.message }));
   while (!index.hasSynced()) await new Promise((r) => setTimeout(r, 100));
   const server = await startGatewayServer(ctx, o.port, o.host);
+  const jupyter = new JupyterActivityPoller(index, ctx.activity!, logger, { intervalMs: () => parseDuration(holder.current().gateway.activity.jupyterPoll) });
+  jupyter.start();
   holder.watch(o.configPollMs ?? 5000);
   const address = server.server.address();
   const port = typeof address === 'object' && address ? address.port : o.port;
@@ -93,6 +97,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     manager,
     stop: async () => {
       holder.stop();
+      jupyter.stop();
       await server.close();
       await ctx.activity?.stop();
       await manager.stop();

@@ -15,6 +15,11 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { execute, status } from './jupyter-client.ts';
+import type { AnalysisSession } from '../../src/api/v1alpha1/analysis-session.ts';
+import type { ActivityRecorder } from '../../src/gateway/activity.ts';
+import { JupyterActivityPoller } from '../../src/gateway/jupyter-activity.ts';
+import type { SessionIndex } from '../../src/gateway/session-index.ts';
+import type { Logger } from '../../src/runtime/log.ts';
 
 /** The PyPI versions of the test server. */
 const VERSIONS = { jupyterServer: '2.21.1', ipykernel: '7.4.0' } as const;
@@ -149,6 +154,34 @@ describe('Jupyter client against a real Jupyter Server', () => {
   it('refuses to start a kernel with a wrong token', async () => {
     await expect(execute(base, 'wrong-token', '1')).rejects.toThrow(/POST api\/kernels answered 403/);
   });
+
+  it("gives the gateway's activity poll JupyterLab's own account: the poll does not count, a busy kernel does, a cell moves it", async () => {
+    const session = { metadata: { namespace: 'proposal-test', name: 'jlab' }, spec: { type: 'jupyter' } } as AnalysisSession;
+    const port = Number(new URL(base).port);
+    const index = { sessions: () => [session], get: () => ({ session, ready: true, phase: 'Running', message: '', upstream: { host: '127.0.0.1', port, credential: TOKEN } }) } as unknown as SessionIndex;
+    const seen: number[] = [];
+    const recorder = { touchAt: (_ns: string, _name: string, at: number) => seen.push(at) } as unknown as ActivityRecorder;
+    const logs: string[] = [];
+    const poller = new JupyterActivityPoller(index, recorder, { info: (m: string) => logs.push(m) } as unknown as Logger, { intervalMs: () => 60_000 });
+    const poll = async (): Promise<number> => {
+      await poller.pollOnce();
+      expect(logs).toEqual([]);
+      return seen.at(-1)!;
+    };
+    const idle = await poll();
+    expect(idle).toBeLessThan(Date.now());
+    await new Promise((r) => setTimeout(r, 1500));
+    for (let i = 0; i < 3; i++) expect(await poll()).toBe(idle);
+    // A cell that computes for seconds without output: the kernel is busy, which is activity now.
+    const cell = execute(base, TOKEN, 'import time; time.sleep(8); 1');
+    const before = Date.now();
+    await expect.poll(async () => (await poll()) >= before, { timeout: 6000, interval: 500 }).toBe(true);
+    await cell;
+    const afterCell = await poll();
+    expect(afterCell).toBeGreaterThan(idle);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await poll()).toBe(afterCell);
+  }, 60_000);
 
   it('leaves no kernel behind', async () => {
     expect((await status(base, TOKEN)).json).toMatchObject({ kernels: 0 });
