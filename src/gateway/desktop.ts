@@ -13,6 +13,7 @@ import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
 import { PORTS } from '../desired/containers.ts';
 import { sessionPath } from '../desired/names.ts';
+import { noticeScript } from './notice.ts';
 import type { Viewer } from '../policy/session-access.ts';
 import type { GatewayContext } from './context.ts';
 import { guacamolePageBody, serveGuacamoleAsset } from './guac-page.ts';
@@ -60,9 +61,16 @@ export async function renderDesktopPage(ctx: GatewayContext, view: SessionView, 
   const title = `${t.namespace}/${t.name}`;
   const protocol = protocolOf(view);
   const wsPath = desktopSocketPath(t.namespace, t.name, protocol);
-  if (protocol === 'vnc') return desktopPage({ title, wsPath, assetBase: ASSET_PREFIX });
+  // The banner of the session's notice (the end of its lifetime, idleness) is on the desktop's page too.
+  const notice = noticeScript(sessionPath(t.namespace, t.name));
+  if (protocol === 'vnc') return withBeforeBodyEnd(desktopPage({ title, wsPath, assetBase: ASSET_PREFIX }), notice);
   const token = await issueConnectionToken(ctx.sealer.keyOf('guacamole'), { session: title, sessionUid: view.session.metadata.uid!, user: viewer.user });
-  return pageHtml({ title, body: guacamolePageBody({ title, wsPath, token }), bodyAttrs: { class: 'desktop' } });
+  return pageHtml({ title, body: guacamolePageBody({ title, wsPath, token }) + notice, bodyAttrs: { class: 'desktop' } });
+}
+
+function withBeforeBodyEnd(html: string, extra: string): string {
+  const end = html.lastIndexOf('</body>');
+  return end < 0 ? html + extra : html.slice(0, end) + extra + html.slice(end);
 }
 
 /** The geometry the operator gave the desktop (`WxH`), for guacd's display size. */

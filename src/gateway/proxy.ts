@@ -45,6 +45,8 @@ export interface ProxyTarget {
    * {@link MAX_SCRUBBED_BYTES}) and decompressed when the upstream compressed them.
    */
   scrub?: string;
+  /** HTML put before the closing `</body>` of those pages (the gateway's notice script). */
+  inject?: string;
 }
 
 /** How long a session's pod may take to accept a connection. */
@@ -62,7 +64,7 @@ function decoderFor(encoding: string | undefined): Transform | undefined | null 
 }
 
 /** Sends `upRes` with every occurrence of `secret` removed (pages only; they are small). */
-function sendScrubbed(upRes: IncomingMessage, res: ServerResponse, secret: string): void {
+function sendScrubbed(upRes: IncomingMessage, res: ServerResponse, secret: string, inject = ''): void {
   const decoder = decoderFor(upRes.headers['content-encoding']);
   if (decoder === null) {
     upRes.resume();
@@ -83,7 +85,9 @@ function sendScrubbed(upRes: IncomingMessage, res: ServerResponse, secret: strin
   });
   source.on('error', () => res.destroy());
   source.on('end', () => {
-    const body = Buffer.from(Buffer.concat(chunks).toString('utf8').split(secret).join(''), 'utf8');
+    const html = Buffer.concat(chunks).toString('utf8').split(secret).join('');
+    const end = html.toLowerCase().lastIndexOf('</body>');
+    const body = Buffer.from(inject === '' ? html : end < 0 ? html + inject : html.slice(0, end) + inject + html.slice(end), 'utf8');
     const headers = downstreamHeaders(upRes.headers);
     delete headers['content-encoding'];
     delete headers['content-length'];
@@ -134,7 +138,7 @@ export function proxyHttp(req: IncomingMessage, res: ServerResponse, t: ProxyTar
   const up = httpRequest({ host: t.host, port: t.port, method: req.method, path: req.url, headers: upstreamHeaders(req.headers, req.socket.remoteAddress, t), timeout: 60_000 });
   up.on('response', (upRes) => {
     if (t.scrub && String(upRes.headers['content-type'] ?? '').toLowerCase().startsWith('text/html')) {
-      sendScrubbed(upRes, res, t.scrub);
+      sendScrubbed(upRes, res, t.scrub, t.inject);
       return;
     }
     res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, downstreamHeaders(upRes.headers));

@@ -18,6 +18,7 @@ import { authorizeViewer } from './authorize.ts';
 import { cookieNames, gatewayOrigin, loginOf, secureCookies } from './context.ts';
 import type { GatewayContext } from './context.ts';
 import { parseCookies, redirect, safeNext, send, serializeCookie } from './http.ts';
+import { sessionNotice, noticeScript } from './notice.ts';
 import { forbiddenPage, messagePage, notFoundPage, waitingPage } from './pages.ts';
 import { proxyHttp } from './proxy.ts';
 import type { ProxyTarget } from './proxy.ts';
@@ -124,8 +125,9 @@ export async function admit(ctx: GatewayContext, req: IncomingMessage, t: Sessio
   return { ok: true, view, viewer, decision };
 }
 
-function statusJson(view: SessionView): { phase: string; ready: boolean; message: string } {
-  return { phase: view.phase, ready: view.ready, message: view.ready ? '' : view.message };
+function statusJson(view: SessionView): { phase: string; ready: boolean; message: string; notice?: string } {
+  const notice = sessionNotice(view.session);
+  return { phase: view.phase, ready: view.ready, message: view.ready ? '' : view.message, ...(notice ? { notice } : {}) };
 }
 
 /** The request target Jupyter is proxied with: its pod, its token, none of the gateway's cookies. */
@@ -137,6 +139,8 @@ export function jupyterTarget(ctx: GatewayContext, view: SessionView): ProxyTarg
     headers: { authorization: `token ${view.upstream!.credential}` },
     // JupyterLab writes its token into every page's configuration: removed on the way.
     scrub: view.upstream!.credential,
+    // And its pages get the banner of the session's notice (the end of its lifetime, idleness).
+    inject: noticeScript(sessionPath(view.session.metadata.namespace!, view.session.metadata.name!)),
     dropCookies: [names.login, names.session, names.oidc],
     proto: ctx.config().baseUrl.startsWith('https:') ? 'https' : 'http',
   };
@@ -167,7 +171,8 @@ export async function handleSessionRequest(ctx: GatewayContext, req: IncomingMes
     if (a.json) return send(res, a.status, JSON.stringify(a.json), { 'Content-Type': 'application/json' });
     return send(res, a.status, a.page ?? '');
   }
-  ctx.activity?.touch(t.namespace, t.name);
+  // Asking for the status (the waiting page, the notice banner) is not activity.
+  if (!isStatus) ctx.activity?.touch(t.namespace, t.name);
   const renew: Record<string, string> = t.mode === 'subdomain' && a.viewer.exp - ctx.now() < (SESSION_COOKIE_TTL_S * 1000) / 2 ? { 'Set-Cookie': await sessionCookie(ctx, t, a.view.session.metadata.uid!, a.viewer) } : {};
   if (isStatus) return send(res, 200, JSON.stringify(statusJson(a.view)), { 'Content-Type': 'application/json', ...renew });
   if (!a.view.ready) {
