@@ -9,7 +9,7 @@
  * `status.quota.admittedAt`: sessions without a quota have no admission, an admission may
  * wait in a queue long before the pod exists, and the ledger belongs to the quota
  * controller. It is never taken from readiness; a session with a pod but no recorded
- * start (written by an older operator) counts from the pod's creation.
+ * start (written by an older operator) counts from the pod's creation (see {@link runStartOf}).
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import type { AnalysisSession } from '../api/v1alpha1/analysis-session.ts';
@@ -38,10 +38,18 @@ const time = (v: unknown): number | undefined => {
   return Number.isFinite(t) ? t : undefined;
 };
 
-/** The recorded start of the session's current run (see the module comment); undefined: no run, or stopped. */
+/**
+ * The recorded start of the session's current run (see the module comment); undefined: no
+ * run, stopped, or not in the status yet. A live pod with no recorded start whose status
+ * has `startedAt` comes from an operator before `runStartedAt`: its run counts from the
+ * pod's creation. Otherwise (the status that recorded the start is not in the cache yet)
+ * the caller records the start again at its own "now", a moment later.
+ */
 export function runStartOf(s: AnalysisSession, pod: V1Pod | undefined): number | undefined {
   if (s.spec?.state === 'Stopped') return undefined;
-  return time(s.status?.runStartedAt) ?? (pod && !pod.metadata?.deletionTimestamp ? time(pod.metadata?.creationTimestamp) : undefined);
+  const recorded = time(s.status?.runStartedAt);
+  if (recorded !== undefined || !pod || pod.metadata?.deletionTimestamp) return recorded;
+  return s.status?.startedAt ? time(pod.metadata?.creationTimestamp) : undefined;
 }
 
 function beamtimeEnd(p: ProposalSeen | undefined): number | 'unknown' | undefined {

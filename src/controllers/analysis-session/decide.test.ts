@@ -152,6 +152,15 @@ describe('decideSession', () => {
     }
   });
 
+  it('records the run start once: from the pod\'s creation only for a status written before runStartedAt existed', () => {
+    const pod = readyPod(podOf(decideSession(makeSession('nb').obj(), facts(), config, NOW))!, 'kwok-cpu-0', '2026-11-25T10:00:30Z');
+    pod.metadata!.creationTimestamp = '2026-11-25T10:00:00Z' as never;
+    // The status that recorded the start is not in the cache yet: recorded again now, never from readiness.
+    expect(decideSession(makeSession('nb').obj(), facts({ pod }), config, NOW).status.runStartedAt).toBe('2026-11-25T12:00:00Z');
+    const older = makeSession('nb').status({ phase: 'Running', startedAt: '2026-11-25T10:00:30Z', expiresAt: '2026-11-25T18:00:30Z' }).obj();
+    expect(decideSession(older, facts({ pod }), config, NOW).status).toMatchObject({ runStartedAt: '2026-11-25T10:00:00Z', expiresAt: '2026-11-25T18:00:00Z' });
+  });
+
   it('warns before the end (Expiring), applies a renewal and names the limit of one beyond policy', () => {
     const first = decideSession(makeSession('nb').obj(), facts(), config, Date.parse('2026-11-25T04:30:00Z'));
     const pod = readyPod(podOf(first)!, 'kwok-cpu-0', '2026-11-25T04:30:30Z');

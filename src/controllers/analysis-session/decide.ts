@@ -124,8 +124,9 @@ export function decideSession(stored: AnalysisSession, facts: SessionFacts, conf
     return withQuotaStatus(s, facts.quota, facts.pod, plan, now);
   }
   const plan = decideLive(s, facts, config, live, now, life.refusal);
-  // A run starts when its pod is first created: that instant is recorded once (status.runStartedAt).
-  const runStart = recorded ?? (plan.apply.some((o) => o.kind === 'Pod') ? Math.floor(now / 1000) * 1000 : undefined);
+  // A run starts when its pod is first created: that instant is recorded once (status.runStartedAt). A live pod
+  // without it: the status that recorded it is not in the cache yet; record it again now (a moment later).
+  const runStart = recorded ?? (live || plan.apply.some((o) => o.kind === 'Pod') ? Math.floor(now / 1000) * 1000 : undefined);
   const current = runStart === recorded ? life : sessionLifecycle(s, config, lifeFacts, now, runStart);
   return withQuotaStatus(s, facts.quota, facts.pod, withLifecycle(s, plan, current, runStart, now), now);
 }
