@@ -57,7 +57,7 @@ describe('decideLifecycle', () => {
   });
 
   it('refuses a lifetime above the maximum, naming the field', () => {
-    expect(decide({ lifetime: '80h' }).refusal).toEqual({ reason: 'LifetimeAboveLimit', message: 'spec.lifetime: 80h is above the maximum of 3d (defaults.maxLifetime); ask for at most 3d.' });
+    expect(decide({ lifetime: '80h' }).refusal).toEqual({ reason: 'LifetimeTooLong', message: 'spec.lifetime: 80h is above the maximum of 3d (defaults.maxLifetime); ask for at most 3d.' });
   });
 
   it('deletes a stopped session after the retention period', () => {

@@ -151,7 +151,7 @@ export function decideLifecycle(input: LifecycleInput, p: LifecyclePolicy): Life
   const out: LifecycleDecision = {};
   const asked = ms(input.lifetime, p.lifetimeMs);
   if (asked > p.maxLifetimeMs) {
-    out.refusal = { reason: 'LifetimeAboveLimit', message: `spec.lifetime: ${input.lifetime} is above the maximum of ${formatDuration(p.maxLifetimeMs)} (${p.maxLifetimeField}); ask for at most ${formatDuration(p.maxLifetimeMs)}.` };
+    out.refusal = { reason: 'LifetimeTooLong', message: `spec.lifetime: ${input.lifetime} is above the maximum of ${formatDuration(p.maxLifetimeMs)} (${p.maxLifetimeField}); ask for at most ${formatDuration(p.maxLifetimeMs)}.` };
   }
   const { lengthMs, renewedBy, renewal } = runLength(input, p);
   out.renewal = renewal;

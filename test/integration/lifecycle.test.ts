@@ -141,7 +141,7 @@ describe('the lifecycle holds on every path', () => {
   it('renewals extend the run within policy; beyond it they are refused naming the limit; a lifetime above the maximum is refused', async () => {
     const ns = await freshNamespace('life-renew');
     await createSession(ns, 'toolong', jupyter({ lifetime: '12h' }));
-    const refused = await waitSession(ns, 'toolong', 'refused', (s) => readyReason(s) === 'LifetimeAboveLimit');
+    const refused = await waitSession(ns, 'toolong', 'refused', (s) => readyReason(s) === 'LifetimeTooLong');
     expect(refused.status?.message).toContain('spec.lifetime: 12h is above the maximum of 10h (profiles[jupyter-scipy].lifecycle.maxLifetime)');
     await createSession(ns, 'renew', jupyter({ lifetime: '10h' }));
     const running = await waitSession(ns, 'renew', 'Running', isPhase('Running'));

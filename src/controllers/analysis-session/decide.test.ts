@@ -179,7 +179,7 @@ describe('decideSession', () => {
   it('refuses a lifetime above the maximum, naming the limit', () => {
     const plan = decideSession(makeSession('nb').spec({ lifetime: '12h' }).obj(), facts(), { ...config, profiles: config.profiles.map((p) => ({ ...p, lifecycle: { maxLifetime: '10h' } })) }, NOW);
     expect(podOf(plan)).toBeUndefined();
-    expect(cond(plan, 'Ready')).toMatchObject({ reason: 'LifetimeAboveLimit', message: expect.stringContaining('profiles[jupyter-scipy].lifecycle.maxLifetime') });
+    expect(cond(plan, 'Ready')).toMatchObject({ reason: 'LifetimeTooLong', message: expect.stringContaining('profiles[jupyter-scipy].lifecycle.maxLifetime') });
   });
 
   it('deletes a session stopped longer than the retention period', () => {
