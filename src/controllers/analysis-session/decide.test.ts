@@ -155,8 +155,9 @@ describe('decideSession', () => {
   it('records the run start once: from the pod\'s creation only for a status written before runStartedAt existed', () => {
     const pod = readyPod(podOf(decideSession(makeSession('nb').obj(), facts(), config, NOW))!, 'kwok-cpu-0', '2026-11-25T10:00:30Z');
     pod.metadata!.creationTimestamp = '2026-11-25T10:00:00Z' as never;
-    // The status that recorded the start is not in the cache yet: recorded again now, never from readiness.
+    // The status that recorded the start is not in the cache yet: the pod's creation when it agrees with the clock, else now; never readiness.
     expect(decideSession(makeSession('nb').obj(), facts({ pod }), config, NOW).status.runStartedAt).toBe('2026-11-25T12:00:00Z');
+    expect(decideSession(makeSession('nb').obj(), facts({ pod }), config, Date.parse('2026-11-25T10:01:00Z')).status.runStartedAt).toBe('2026-11-25T10:00:00Z');
     const older = makeSession('nb').status({ phase: 'Running', startedAt: '2026-11-25T10:00:30Z', expiresAt: '2026-11-25T18:00:30Z' }).obj();
     expect(decideSession(older, facts({ pod }), config, NOW).status).toMatchObject({ runStartedAt: '2026-11-25T10:00:00Z', expiresAt: '2026-11-25T18:00:00Z' });
   });

@@ -125,10 +125,24 @@ export function decideSession(stored: AnalysisSession, facts: SessionFacts, conf
   }
   const plan = decideLive(s, facts, config, live, now, life.refusal);
   // A run starts when its pod is first created: that instant is recorded once (status.runStartedAt). A live pod
-  // without it: the status that recorded it is not in the cache yet; record it again now (a moment later).
-  const runStart = recorded ?? (live || plan.apply.some((o) => o.kind === 'Pod') ? Math.floor(now / 1000) * 1000 : undefined);
+  // without it: the status that recorded it is not in the cache yet (see unrecordedStart).
+  const runStart = recorded ?? (live ? unrecordedStart(live, now) : plan.apply.some((o) => o.kind === 'Pod') ? Math.floor(now / 1000) * 1000 : undefined);
   const current = runStart === recorded ? life : sessionLifecycle(s, config, lifeFacts, now, runStart);
   return withQuotaStatus(s, facts.quota, facts.pod, withLifecycle(s, plan, current, runStart, now), now);
+}
+
+/** How far the pod's creation time may be from the operator's clock to stand for the start of its run. */
+const CLOCK_AGREEMENT_MS = 5 * 60_000;
+
+/**
+ * The start of a run whose pod exists but whose recorded start is not in the cached
+ * status yet (it was written a moment ago): the pod's creation, which the recorded start
+ * preceded by milliseconds, so the status is not written again; `now` when the pod's
+ * creation is far from the operator's clock (a clock moved for tests, or a status lost).
+ */
+function unrecordedStart(pod: V1Pod, now: number): number {
+  const created = Date.parse(String(pod.metadata?.creationTimestamp ?? ''));
+  return Number.isFinite(created) && Math.abs(created - now) < CLOCK_AGREEMENT_MS ? created : Math.floor(now / 1000) * 1000;
 }
 
 function decideLive(s: AnalysisSession, facts: SessionFacts, config: OperatorConfig, live: V1Pod | undefined, now: number, lifetimeRefusal?: Refusal): SessionPlan {
