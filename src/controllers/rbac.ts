@@ -7,7 +7,8 @@
  * Least privilege:
  * - Cluster-wide the operator reads what it watches and writes only its own kinds,
  *   Events and PersistentVolumes. It has no right on Secrets outside proposal namespaces,
- *   and no write right on Pods, claims, Services or NetworkPolicies anywhere but there.
+ *   and no write right on Pods, claims or NetworkPolicies anywhere but there. It needs no
+ *   right on Services: a session has none (the gateway connects to the pod's IP).
  * - In a proposal namespace it gets {@link namespacedRules} through a RoleBinding to the
  *   ClusterRole `panalysis-operator-namespaced`, which the admin creates with the namespace
  *   (or lists in the chart's `rbac.proposalNamespaces`). The operator does not create these
@@ -46,7 +47,7 @@ export const sessionControllerRules: PolicyRule[] = [
   { apiGroups: [GROUP], resources: ['analysissessions'], verbs: [...READ, 'patch', 'update'], why: 'Session controller: watch sessions, add and remove its finalizer.' },
   { apiGroups: [GROUP], resources: ['analysissessions/status'], verbs: ['get', 'patch', 'update'], why: 'Session controller: report phase, conditions and URL.' },
   { apiGroups: [GROUP], resources: ['analysissessions/finalizers'], verbs: ['update'], why: 'Session controller: owner references that block deletion of children.' },
-  { apiGroups: [''], resources: ['pods', 'services', 'persistentvolumeclaims'], verbs: READ, why: 'Session controller: watch its children (label-selected); DatasetMount controller: claims of pvc sources, pods that still mount a dataset.' },
+  { apiGroups: [''], resources: ['pods', 'persistentvolumeclaims'], verbs: READ, why: 'Session controller: watch its children (label-selected); DatasetMount controller: claims of pvc sources, pods that still mount a dataset.' },
   { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: READ, why: 'Session controller: watch the session NetworkPolicies (label-selected).' },
   { apiGroups: ['storage.k8s.io'], resources: ['storageclasses'], verbs: READ, why: 'Session controller: whether a home claim binds before its pod exists (the pod is created once such a claim is bound).' },
 ];
@@ -89,7 +90,7 @@ export const commonRules: PolicyRule[] = [
  */
 export const namespacedRules: PolicyRule[] = [
   { apiGroups: [''], resources: ['secrets'], verbs: [...READ, ...WRITE], why: 'Session controller: the session\'s credentials Secret (watched per proposal namespace, never cluster-wide).' },
-  { apiGroups: [''], resources: ['pods', 'services'], verbs: WRITE, why: 'Session controller: the session pod and the Service the gateway connects to.' },
+  { apiGroups: [''], resources: ['pods'], verbs: WRITE, why: 'Session controller: the session pod (the gateway connects to its IP).' },
   { apiGroups: [''], resources: ['persistentvolumeclaims'], verbs: WRITE, why: 'Session controller: home claims; DatasetMount controller: dataset claims.' },
   { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: WRITE, why: 'Session controller: the session NetworkPolicy (ingress from the gateway only, egress as configured).' },
 ];

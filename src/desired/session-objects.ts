@@ -1,26 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
-/** The Service, NetworkPolicy, Secret and home PVC of a session (pure). */
-import type { V1PersistentVolumeClaim, V1Secret, V1Service, V1ServicePort } from '@kubernetes/client-node';
+/**
+ * The NetworkPolicy, Secret and home PVC of a session (pure). A session has no Service: the
+ * gateway connects to the pod's IP on {@link gatewayPort}.
+ */
+import type { V1PersistentVolumeClaim, V1Secret, V1ServicePort } from '@kubernetes/client-node';
 import { PORTS } from './containers.ts';
 import { childMeta, sessionLabels, sessionNames } from './names.ts';
 import type { SessionInputs } from './session-inputs.ts';
 import type { AnalysisSession } from '../api/v1alpha1/analysis-session.ts';
 
-/** The one port the gateway talks to, by session type and protocol. */
+/** The one port of the session pod the gateway talks to, by session type and protocol. */
 export function gatewayPort(i: Pick<SessionInputs, 'session' | 'protocol'>): V1ServicePort {
   if (i.session.spec.type === 'jupyter') return { name: 'http', port: PORTS.jupyter, targetPort: PORTS.jupyter, protocol: 'TCP' };
   if (i.protocol === 'guacamole') return { name: 'guacd', port: PORTS.guacd, targetPort: PORTS.guacd, protocol: 'TCP' };
   return { name: 'vnc-ws', port: PORTS.websockify, targetPort: PORTS.websockify, protocol: 'TCP' };
-}
-
-export function buildSessionService(i: Pick<SessionInputs, 'session' | 'protocol'>): V1Service {
-  const names = sessionNames(i.session.metadata.name!);
-  return {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: childMeta(i.session, names.service, 'service'),
-    spec: { type: 'ClusterIP', selector: sessionLabels(i.session, 'session'), ports: [gatewayPort(i)] },
-  };
 }
 
 function egressRules(i: Pick<SessionInputs, 'egress'>): unknown[] {

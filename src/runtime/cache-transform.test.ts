@@ -40,8 +40,8 @@ describe('slimPod', () => {
   });
 
   it('returns other kinds and pods without status as they are', () => {
-    const svc = { apiVersion: 'v1', kind: 'Service', metadata: { name: 's' }, status: { podIP: 'kept' } };
-    expect(slimPod(svc)).toBe(svc);
+    const claim = { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'c' }, status: { podIP: 'kept' } };
+    expect(slimPod(claim)).toBe(claim);
     const bare = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' } };
     expect(slimPod(bare)).toBe(bare);
   });
@@ -98,7 +98,7 @@ describe('slimObject', () => {
     const transform = slimObject();
     const p = transform(pod('a'));
     expect(p.status).not.toHaveProperty('podIP');
-    const svc = transform({ apiVersion: 'v1', kind: 'Service', metadata: { name: 's', labels: { app: 'x' } } });
-    expect(svc.apiVersion).toBe('v1');
+    const claim = transform({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'c', labels: { app: 'x' } } });
+    expect(claim.apiVersion).toBe('v1');
   });
 });

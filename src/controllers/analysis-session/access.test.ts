@@ -110,7 +110,7 @@ describe('revocation of a running session', () => {
     const s2 = makeSession('s').user('bob').spec({ datasets: [{ name: 'raw' }] }).status(grace.status).obj();
     const stop = decideSession(s2, facts(bob, pod, removed), config, NOW + 1000 + 600_000);
     expect(stop.delete.map((r) => r.kind)).toEqual(['Pod']);
-    expect(stop.apply.map((o) => o.kind)).toEqual(['Secret', 'PersistentVolumeClaim', 'Service', 'NetworkPolicy']); // kept exact, no pod
+    expect(stop.apply.map((o) => o.kind)).toEqual(['Secret', 'PersistentVolumeClaim', 'NetworkPolicy']); // kept exact, no pod
     expect(stop.status.conditions?.find((c) => c.type === 'Ready')?.reason).toBe('AccessRevoked');
   });
 
@@ -120,7 +120,7 @@ describe('revocation of a running session', () => {
     const pod = readyPod(first.apply.find((o) => o.kind === 'Pod') as V1Pod, 'kwok-cpu-0', '2026-12-01T11:00:00Z');
     const plan = decideSession(s0, { ...facts(alice, pod), identity: { kind: 'unavailable', message: 'timeout after 5000 ms' } }, config, NOW);
     expect(plan.delete).toEqual([]);
-    expect(plan.apply.map((o) => o.kind)).toEqual(['Secret', 'PersistentVolumeClaim', 'Service', 'NetworkPolicy']); // kept exact, no new pod
+    expect(plan.apply.map((o) => o.kind)).toEqual(['Secret', 'PersistentVolumeClaim', 'NetworkPolicy']); // kept exact, no new pod
     expect(plan.status.phase).toBe('Running');
     expect(plan.status.conditions?.find((c) => c.type === 'IdentityResolved')).toMatchObject({ status: 'Unknown', reason: 'DirectoryUnavailable' });
     expect(plan.requeueAfterMs).toBe(30_000);

@@ -12,8 +12,12 @@ import { isControlledBy, SESSION_UID_ANNOTATION, sessionNames } from '../../desi
 import { controllerOf } from '../../runtime/resource.ts';
 import type { KubeObject, ObjectRef } from '../../runtime/resource.ts';
 
-/** The kinds of a session's children, in the order they are checked. */
-export const CHILD_KINDS = ['Pod', 'Secret', 'PersistentVolumeClaim', 'Service', 'NetworkPolicy'] as const;
+/**
+ * The kinds of a session's children, in the order they are checked. A session has no
+ * Service (the gateway connects to the pod's IP): one left by an older version is neither
+ * read nor judged here, and goes with the session through its owner reference.
+ */
+export const CHILD_KINDS = ['Pod', 'Secret', 'PersistentVolumeClaim', 'NetworkPolicy'] as const;
 export type ChildKind = (typeof CHILD_KINDS)[number];
 
 /** The references of a session's children. */
@@ -24,7 +28,6 @@ export function childRefs(s: AnalysisSession): Record<ChildKind, ObjectRef> {
     Pod: { apiVersion: 'v1', kind: 'Pod', namespace, name: names.pod },
     Secret: { apiVersion: 'v1', kind: 'Secret', namespace, name: names.secret },
     PersistentVolumeClaim: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace, name: names.home },
-    Service: { apiVersion: 'v1', kind: 'Service', namespace, name: names.service },
     NetworkPolicy: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', namespace, name: names.networkPolicy },
   };
 }

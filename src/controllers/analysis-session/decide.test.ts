@@ -17,9 +17,9 @@ const podOf = (plan: ReturnType<typeof decideSession>) => plan.apply.find((o) =>
 const cond = (plan: ReturnType<typeof decideSession>, type: string) => plan.status.conditions?.find((c) => c.type === type);
 
 describe('decideSession', () => {
-  it('creates credentials, home, service, network policy and pod for a new jupyter session', () => {
+  it('creates credentials, home, network policy and pod (no Service: the gateway connects to the pod\'s IP) for a new jupyter session', () => {
     const plan = decideSession(makeSession('nb').obj(), facts(), config, NOW);
-    expect(kinds(plan.apply)).toEqual(['Secret', 'PersistentVolumeClaim', 'Service', 'NetworkPolicy', 'Pod']);
+    expect(kinds(plan.apply)).toEqual(['Secret', 'PersistentVolumeClaim', 'NetworkPolicy', 'Pod']);
     expect(plan.status.phase).toBe('Pending');
     expect(plan.status.url).toBe('http://nb--proposal-1.sessions.localhost:8080/s/proposal-1/nb/');
     const c = podOf(plan)!.spec!.containers[0]!;
@@ -43,8 +43,6 @@ describe('decideSession', () => {
   it.each(Object.entries(desktops))('%s', (_name, [protocol, containers, port]) => {
     const plan = decideSession(makeSession('desk').desktop(protocol).obj(), facts(), config, NOW);
     expect(podOf(plan)!.spec!.containers.map((c) => c.name)).toEqual(containers);
-    const svc = plan.apply.find((o) => o.kind === 'Service') as any;
-    expect(svc.spec.ports.map((p: any) => p.port)).toEqual([port]);
     const np = plan.apply.find((o) => o.kind === 'NetworkPolicy') as any;
     expect(np.spec.ingress[0].ports).toEqual([{ port, protocol: 'TCP' }]);
     expect(np.spec.ingress[0].from[0].namespaceSelector.matchLabels).toEqual({ 'kubernetes.io/metadata.name': 'panalysis-system' });

@@ -2,10 +2,10 @@
 /**
  * Exact comparison of a session's children with what they should be (pure).
  *
- * Server-side apply only sets the fields our field manager owns: a NetworkPolicy rule, a
- * Service selector key or a Secret key added by someone else would survive it. So the
- * parts of a child that decide who reaches what (Service spec, NetworkPolicy spec, Secret
- * data, the pod's images) are compared exactly with the desired object, and a child that
+ * Server-side apply only sets the fields our field manager owns: a NetworkPolicy rule or a
+ * Secret key added by someone else would survive it. So the parts of a child that decide
+ * who reaches what (NetworkPolicy spec, Secret data, the pod's images) are compared
+ * exactly with the desired object, and a child that
  * differs is replaced whole (PUT with the live resourceVersion), which removes anything
  * added by hand.
  *
@@ -22,11 +22,6 @@ import type { KubeObject } from '../../runtime/resource.ts';
 
 type Json = Record<string, unknown>;
 
-/** Service spec fields the apiserver allocates or defaults; kept from the live object when a Service is replaced. */
-const SERVICE_ALLOCATED = ['clusterIP', 'clusterIPs', 'ipFamilies', 'ipFamilyPolicy'] as const;
-/** Service spec fields the apiserver defaults, with their defaults: ignored only while they hold the default. */
-const SERVICE_DEFAULTS: Record<string, unknown> = { internalTrafficPolicy: 'Cluster', sessionAffinity: 'None' };
-
 /** `value` without empty arrays (which mean the same as absent in the specs compared here). */
 function withoutEmptyLists(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutEmptyLists);
@@ -41,27 +36,16 @@ function withoutEmptyLists(value: unknown): unknown {
 
 const same = (a: unknown, b: unknown): boolean => canonicalJson(withoutEmptyLists(a ?? {})) === canonicalJson(withoutEmptyLists(b ?? {}));
 
-function serviceSpecAsDesired(live: Json): Json {
-  const out: Json = {};
-  for (const [k, v] of Object.entries(live)) {
-    if ((SERVICE_ALLOCATED as readonly string[]).includes(k)) continue;
-    if (k in SERVICE_DEFAULTS && SERVICE_DEFAULTS[k] === v) continue;
-    out[k] = v;
-  }
-  return out;
-}
-
 /** The part of a child that must equal the desired object exactly, by kind; `undefined`: not compared. */
 function relevant(kind: string | undefined, obj: Json): unknown {
-  if (kind === 'Service') return serviceSpecAsDesired((obj.spec as Json | undefined) ?? {});
   if (kind === 'NetworkPolicy') return obj.spec;
   if (kind === 'Secret') return { type: obj.type ?? 'Opaque', data: obj.data ?? {} };
   return undefined;
 }
 
 /**
- * The object to PUT when `live` differs from `desired` in the parts compared (Service
- * spec, NetworkPolicy spec, Secret type and data), or `undefined` when it matches or its
+ * The object to PUT when `live` differs from `desired` in the parts compared
+ * (NetworkPolicy spec, Secret type and data), or `undefined` when it matches or its
  * kind is not compared. The body is the live object (with its resourceVersion, so a
  * concurrent change makes the PUT fail with 409) with the desired labels and those parts
  * replaced; managedFields are left out.
@@ -76,13 +60,7 @@ export function repairOf(desired: KubeObject, live: KubeObject | undefined): Kub
     delete body.stringData;
     return { ...body, type: (desired as Json).type, data: (desired as Json).data } as KubeObject;
   }
-  const spec = (desired as Json).spec as Json;
-  if (desired.kind === 'Service') {
-    const liveSpec = ((live as Json).spec as Json | undefined) ?? {};
-    const kept = Object.fromEntries(SERVICE_ALLOCATED.filter((k) => liveSpec[k] !== undefined).map((k) => [k, liveSpec[k]]));
-    return { ...body, spec: { ...kept, ...spec } } as KubeObject;
-  }
-  return { ...body, spec } as KubeObject;
+  return { ...body, spec: (desired as Json).spec } as KubeObject;
 }
 
 /**

@@ -53,7 +53,7 @@ describe('a session whose home claim is not bound yet', () => {
 
   it('gets its claim, secret, service and policy now and its pod once the claim is bound, reporting Scheduling throughout', () => {
     const first = decideSession(makeSession('nb').obj(), facts({ storageClasses: [immediate] }), config, NOW);
-    expect(first.apply.map((o) => o.kind)).toEqual(['Secret', 'PersistentVolumeClaim', 'Service', 'NetworkPolicy']);
+    expect(first.apply.map((o) => o.kind)).toEqual(['Secret', 'PersistentVolumeClaim', 'NetworkPolicy']);
     expect(first.status.phase).toBe('Pending');
     expect(first.status.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'Scheduling' });
     expect(first.requeueAfterMs).toBeGreaterThan(0);

@@ -30,7 +30,7 @@ describe('the quota gate of a session', () => {
 
   it('starts the session once it holds a reservation, and records the run', () => {
     const plan = decideSession(session().obj(), facts(quota({ nextRun: 4, reservations: [entry()] })), config, NOW);
-    expect(kinds(plan)).toEqual(['Secret', 'PersistentVolumeClaim', 'Service', 'NetworkPolicy', 'Pod']);
+    expect(kinds(plan)).toEqual(['Secret', 'PersistentVolumeClaim', 'NetworkPolicy', 'Pod']);
     expect(quotaCondition(plan)).toMatchObject({ status: 'True', reason: 'Admitted', message: 'Admitted by quota policy (run 3).' });
     expect(plan.status.quota).toEqual({ name: 'policy', run: 3, admittedAt: '2026-11-25T11:00:00Z' });
   });

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * reconcileSession against an in-memory apiserver: the finalizer, a name taken by an
- * object without our labels (not in the cache), deletion with a foreign finalizer, and
- * the exact comparison of children.
+ * object without our labels (not in the cache), deletion with a foreign finalizer, the
+ * exact comparison of children, and a Service left by an older version.
  */
 import { describe, expect, it } from 'vitest';
 import type { AnalysisSession } from '../../api/v1alpha1/analysis-session.ts';
@@ -31,6 +31,21 @@ describe('reconcileSession', () => {
     expect(s?.metadata?.finalizers).toEqual([SESSION_FINALIZER]);
     const pod = await read('Pod', 'nb');
     expect(pod?.metadata?.ownerReferences?.[0]).toMatchObject({ uid: s?.metadata?.uid, controller: true });
+    expect(await read('Service', 'nb')).toBeUndefined(); // the gateway connects to the pod's IP
+  });
+
+  it('leaves alone an owned Service an older version created: no conflict, never written or deleted', async () => {
+    const { kube, read, reconcile } = setup();
+    const s = kube.seed(session('nb')) as AnalysisSession;
+    const owner = { apiVersion: 'panalysis.io/v1alpha1', kind: 'AnalysisSession', name: 'nb', uid: s.metadata.uid!, controller: true, blockOwnerDeletion: true };
+    const labels = { 'app.kubernetes.io/managed-by': 'panalysis', 'app.kubernetes.io/name': 'panalysis-session' };
+    const old = kube.seed({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'nb', namespace: NS, labels, ownerReferences: [owner] }, spec: { selector: { app: 'mine' }, ports: [{ port: 8888 }] } } as KubeObject);
+    await reconcile('nb');
+    await reconcile('nb');
+    const after = await read('AnalysisSession', 'nb', 'panalysis.io/v1alpha1');
+    expect(after?.status?.conditions?.find((c: { reason?: string }) => c.reason === 'ChildConflict')).toBeUndefined();
+    expect(await read('Pod', 'nb')).toBeDefined();
+    expect(await read('Service', 'nb')).toEqual(old);
   });
 
   it('writes nothing over a Secret without our labels (absent from the cache), never reads its token and starts no pod', async () => {
@@ -42,7 +57,7 @@ describe('reconcileSession', () => {
     expect(s?.status?.conditions?.find((c: { type: string }) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'ChildConflict' });
     expect(s?.status?.message).toMatch(/^secret nb-credentials exists and is not owned by this session \(it has no controller\); delete or rename it/);
     expect(await read('Secret', 'nb-credentials')).toEqual(planted);
-    for (const [kind, name] of [['Pod', 'nb'], ['Service', 'nb']]) expect(await read(kind!, name!)).toBeUndefined();
+    expect(await read('Pod', 'nb')).toBeUndefined();
     // The children created with the Secret's attempt (claim, policy) are the session's own, removed with it.
     const claim = await read('PersistentVolumeClaim', 'nb-home');
     if (claim) expect(claim.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'AnalysisSession', name: 'nb', controller: true });
@@ -71,17 +86,17 @@ describe('reconcileSession', () => {
     expect(await read('Pod', 'nb')).toBeUndefined();
   });
 
-  it('replaces a Service whose selector got an extra key, exactly and once', async () => {
+  it('replaces a NetworkPolicy that got an extra ingress rule, exactly and once', async () => {
     const { kube, read, reconcile } = setup();
     kube.seed(session('nb'));
     await reconcile('nb');
     await reconcile('nb');
-    const svc = (await read('Service', 'nb'))!;
-    const wanted = svc.spec.selector;
-    await kube.replace({ ...svc, spec: { ...svc.spec, selector: { ...wanted, app: 'mine' } } } as KubeObject);
+    const np = (await read('NetworkPolicy', 'nb', 'networking.k8s.io/v1'))!;
+    const wanted = np.spec.ingress;
+    await kube.replace({ ...np, spec: { ...np.spec, ingress: [...wanted, { from: [{ ipBlock: { cidr: '0.0.0.0/0' } }] }] } } as KubeObject);
     const replaced = kube.writes.replace;
     await reconcile('nb');
-    expect((await read('Service', 'nb'))!.spec.selector).toEqual(wanted);
+    expect((await read('NetworkPolicy', 'nb', 'networking.k8s.io/v1'))!.spec.ingress).toEqual(wanted);
     expect(kube.writes.replace).toBe(replaced + 1);
     await reconcile('nb');
     expect(kube.writes.replace).toBe(replaced + 1);

@@ -95,11 +95,10 @@ async function carryOut(plan: SessionPlan, deps: SessionDeps, create: ReadonlySe
   }
   await Promise.all(plan.replace.map((obj) => deps.kube.replace(obj)));
   // The pod mounts the secret and the claims, and its NetworkPolicy must be in force before it runs: those go
-  // first, together; then the pod with its Service (the apiserver allocates a Service's cluster IP slowly under
-  // load, and nothing in the pod waits for it).
+  // first, together; then the pod.
   const options = { fieldManager: SESSION_FIELD_MANAGER };
   const write = (obj: KubeObject) => (create.has(obj.kind as ChildKind) ? deps.kube.createApplied(obj, options) : deps.kube.apply(obj, options));
-  const last = (o: { kind?: string }) => o.kind === 'Pod' || o.kind === 'Service';
+  const last = (o: { kind?: string }) => o.kind === 'Pod';
   await settleAll(plan.apply.filter((o) => !last(o)).map((obj) => write(obj as KubeObject)));
   await settleAll(plan.apply.filter(last).map((obj) => write(obj as KubeObject)));
 }
@@ -149,7 +148,7 @@ async function finishDeletion(session: AnalysisSession, deps: SessionDeps): Prom
 
 /**
  * Deletes a session past its retention period, after an Event that says so (the session's
- * home claim, Secret and Service go with it: they are owned by it). The UID precondition
+ * home claim, Secret and NetworkPolicy go with it: they are owned by it). The UID precondition
  * makes sure a session created again under the name is not deleted.
  */
 async function retire(session: AnalysisSession, why: string, deps: SessionDeps): Promise<ReconcileResult> {

@@ -11,7 +11,6 @@ export const SESSION_RESOURCE: ResourceType = { apiVersion: API_VERSION, kind: '
 /** The children the controller owns, watched only where we manage them (label selector). */
 export const OWNED_RESOURCES: ResourceType[] = [
   { apiVersion: 'v1', kind: 'Pod', plural: 'pods', namespaced: true },
-  { apiVersion: 'v1', kind: 'Service', plural: 'services', namespaced: true },
   { apiVersion: 'v1', kind: 'Secret', plural: 'secrets', namespaced: true },
   { apiVersion: 'v1', kind: 'PersistentVolumeClaim', plural: 'persistentvolumeclaims', namespaced: true },
   { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', plural: 'networkpolicies', namespaced: true },

@@ -9,7 +9,7 @@ import type { AnalysisSession, AnalysisSessionStatus, SessionPhase } from '../..
 import type { OperatorConfig } from '../../config/schema.ts';
 import { sessionNames } from '../../desired/names.ts';
 import { sessionUrl } from '../../desired/session-url.ts';
-import { buildHomeClaim, buildSessionNetworkPolicy, buildSessionSecret, buildSessionService } from '../../desired/session-objects.ts';
+import { buildHomeClaim, buildSessionNetworkPolicy, buildSessionSecret } from '../../desired/session-objects.ts';
 import { buildSessionPod } from '../../desired/session-pod.ts';
 import type { SessionInputs } from '../../desired/session-inputs.ts';
 import type { PosixIdentity } from '../../identity/directory.ts';
@@ -70,7 +70,7 @@ function inputsFor(s: AnalysisSession, r: ResolvedRequest, id: PosixIdentity, ac
 }
 
 /**
- * The session's children other than the pod (Secret, home claim, Service, NetworkPolicy),
+ * The session's children other than the pod (Secret, home claim, NetworkPolicy),
  * which need no identity: compared exactly with what exists, and applied, or replaced
  * whole where they differ in what decides who reaches what. Used whenever the request
  * resolves, also while a running session is held or in its grace period.
@@ -82,7 +82,7 @@ export function keptChildren(s: AnalysisSession, facts: SessionFacts, config: Op
     egress: config.network.egress,
     home: { size: String(r.profile.homeSize ?? config.defaults.homeSize), storageClassName: config.defaults.homeStorageClassName },
   };
-  const keep = [buildSessionSecret(s, facts.credentials), buildHomeClaim(i), buildSessionService(i), buildSessionNetworkPolicy(i)] as KubeObject[];
+  const keep = [buildSessionSecret(s, facts.credentials), buildHomeClaim(i), buildSessionNetworkPolicy(i)] as KubeObject[];
   const repairs = keep.map((o) => repairOf(o, facts.children?.[o.kind as ChildKind]));
   return { apply: keep.filter((_, n) => !repairs[n]), replace: repairs.filter((o): o is KubeObject => o !== undefined) };
 }

@@ -76,7 +76,7 @@ describe('children belong to exactly one session', () => {
 });
 
 describe('no plan touches an object the session does not own', () => {
-  const KINDS = ['Pod', 'Secret', 'PersistentVolumeClaim', 'Service', 'NetworkPolicy'] as const;
+  const KINDS = ['Pod', 'Secret', 'PersistentVolumeClaim', 'NetworkPolicy'] as const;
   const arbOwner = fc.constantFrom<'none' | 'ours' | 'other' | 'absent'>('absent', 'absent', 'ours', 'other', 'none');
   it('any mix of objects under the child names: nothing is applied, replaced or deleted but our own', () => {
     const { pod, status } = running();
@@ -91,7 +91,7 @@ describe('no plan touches an object the session does not own', () => {
         const obj = structuredClone(desired.get(kind)!) as KubeObject & { spec?: Record<string, unknown> };
         const refs = owner === 'ours' ? [{ apiVersion: 'panalysis.io/v1alpha1', kind: 'AnalysisSession', name: 's', uid: 'uid-s', controller: true }] : owner === 'other' ? [{ apiVersion: 'panalysis.io/v1alpha1', kind: 'AnalysisSession', name: 's', uid: 'uid-other', controller: true }] : [];
         obj.metadata = { ...obj.metadata, uid: `${kind}-${owner}`, resourceVersion: '1', ownerReferences: refs };
-        if (edited && kind === 'Service') obj.spec = { ...obj.spec, selector: { app: 'mine' } };
+        if (edited && kind === 'NetworkPolicy') obj.spec = { ...obj.spec, ingress: [{ from: [{ podSelector: {} }] }] };
         found[kind] = obj;
       });
       const children = judgeChildren(session(status), found);
@@ -176,7 +176,7 @@ describe('every loss of the right to run stops a running session after the grace
     const down: IdentityFact = { kind: 'unavailable', message: 'timeout' };
     const held = decideSession(session(status), facts({ pod, identity: down }), config, NOW);
     expect(held.delete).toEqual([]);
-    expect(held.apply.map((o) => o.kind)).toEqual(['Secret', 'PersistentVolumeClaim', 'Service', 'NetworkPolicy']);
+    expect(held.apply.map((o) => o.kind)).toEqual(['Secret', 'PersistentVolumeClaim', 'NetworkPolicy']);
     expect(held.status.phase).toBe('Running');
     expect(held.status.expiresAt).toBe('2026-12-01T19:00:00Z');
     const expired = decideSession(session(held.status), facts({ pod, identity: down }), config, Date.parse('2026-12-01T19:00:00Z'));
