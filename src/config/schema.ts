@@ -45,10 +45,28 @@ export const RenewalPolicy = Type.Object({
 });
 export type RenewalPolicy = Type.Static<typeof RenewalPolicy>;
 
+/**
+ * Idle culling: a session without activity (src/policy/idle.ts) for its idle timeout is stopped,
+ * after a warning; opening it again starts it on the same home.
+ */
+export const IdlePolicyConfig = Type.Object({
+  /** Idle timeout of sessions without `spec.idleTimeout`; absent: those are not culled. */
+  timeout: Type.Optional(DurationString),
+  /** Longest `spec.idleTimeout` a session may ask for; absent: no limit. */
+  maxTimeout: Type.Optional(DurationString),
+  /** Sessions with GPUs stop after at most this long without activity, whatever they ask. */
+  gpuTimeout: Type.Optional(DurationString),
+  /** The `Idle` warning (condition, Event, the gateway's banner) comes this long before the stop. */
+  warnBefore: Type.String({ pattern: DURATION_PATTERN, minLength: 2, default: '10m' }),
+}, { default: { warnBefore: '10m' } });
+export type IdlePolicyConfig = Type.Static<typeof IdlePolicyConfig>;
+
 /** A profile's own lifecycle limits, over `lifecycle` and `defaults`. */
 const ProfileLifecycle = Type.Object({
   maxLifetime: Type.Optional(DurationString),
   renewals: Type.Optional(RenewalPolicy),
+  /** The profile's own idle policy, in place of `lifecycle.idle` (e.g. a shorter timeout for GPU profiles). */
+  idle: Type.Optional(IdlePolicyConfig),
 });
 
 export const Profile = Type.Object({
@@ -223,7 +241,8 @@ export const LifecycleConfig = Type.Object({
   afterBeamtime: Type.Optional(DurationString),
   /** Stopped (or expired) sessions are deleted, with their home, this long after they stopped; absent: kept until deleted. */
   retention: Type.Optional(DurationString),
-}, { default: { warnings: ['1h', '10m'], renewals: { step: '2h', maxCount: 3 } } });
+  idle: IdlePolicyConfig,
+}, { default: { warnings: ['1h', '10m'], renewals: { step: '2h', maxCount: 3 }, idle: { warnBefore: '10m' } } });
 export type LifecycleConfig = Type.Static<typeof LifecycleConfig>;
 
 export const OperatorConfig = Type.Object({

@@ -7,12 +7,12 @@
  * never a write per request). Replicas each write what they saw; the latest time wins
  * within one interval. A failed write is retried at the next flush.
  */
-import { API_VERSION, GROUP } from '../api/v1alpha1/group.ts';
+import { API_VERSION, LAST_ACTIVITY_ANNOTATION } from '../api/v1alpha1/group.ts';
 import type { KubeClient } from '../runtime/kube.ts';
 import { isInvalid, isNotFound } from '../runtime/kube-http.ts';
 import type { Logger } from '../runtime/log.ts';
 
-export const LAST_ACTIVITY_ANNOTATION = `${GROUP}/last-activity`;
+export { LAST_ACTIVITY_ANNOTATION };
 const FIELD_MANAGER = 'panalysis-gateway';
 
 /** Records activity and writes it coarsely. */

@@ -9,6 +9,7 @@
  * again, on the same home.
  */
 import { formatDuration, parseDuration } from '../api/quantity.ts';
+import type { OperatorConfig } from '../config/schema.ts';
 
 /** The idle limits of one session, in milliseconds, with the configuration field each comes from. */
 export interface IdlePolicy {
@@ -66,6 +67,20 @@ function durationMs(d: string | undefined): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The idle policy of sessions of profile `profileName`: the profile's own `lifecycle.idle`, else `lifecycle.idle`. */
+export function idlePolicy(config: OperatorConfig, profileName: string | undefined): IdlePolicy {
+  const profile = config.profiles.find((p) => p.name === profileName);
+  const own = profile?.lifecycle?.idle;
+  const idle = own ?? config.lifecycle?.idle ?? { warnBefore: '10m' };
+  return {
+    timeoutMs: durationMs(idle.timeout),
+    maxTimeoutMs: durationMs(idle.maxTimeout),
+    gpuTimeoutMs: durationMs(idle.gpuTimeout),
+    warnBeforeMs: durationMs(idle.warnBefore) ?? 10 * 60_000,
+    field: own ? `profiles[${profile!.name}].lifecycle.idle` : 'lifecycle.idle',
+  };
 }
 
 /**

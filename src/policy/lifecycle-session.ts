@@ -16,8 +16,10 @@ import type { AnalysisSession } from '../api/v1alpha1/analysis-session.ts';
 import type { OperatorConfig } from '../config/schema.ts';
 import type { ProposalInfo } from '../identity/proposals.ts';
 import type { ResourceQuota } from '../api/v1alpha1/resource-quota.ts';
+import { LAST_ACTIVITY_ANNOTATION } from '../api/v1alpha1/group.ts';
+import { idlePolicy } from './idle.ts';
 import { decideLifecycle, lifecyclePolicy } from './lifecycle.ts';
-import type { LifecycleDecision } from './lifecycle.ts';
+import type { LifecycleDecision, LifecycleInput } from './lifecycle.ts';
 import { limitsInForce } from './quota-limits.ts';
 
 /** What the session's proposal source said (the shape of the session controller's `ProposalFact`). */
@@ -58,13 +60,30 @@ function beamtimeEnd(p: ProposalSeen | undefined): number | 'unknown' | undefine
   return time(p.info.beamtime?.end);
 }
 
+/** The idle-culling input of `s`: its timeout and GPUs, the gateway's last-activity annotation, and whether (since when) it is stopped for being idle. */
+function idleOf(s: AnalysisSession, config: OperatorConfig, profile: string | undefined): LifecycleInput['idle'] {
+  const ready = s.status?.conditions?.find((c) => c.type === 'Ready');
+  const idleStopped = ready?.reason === 'IdleTimeout';
+  const gpus = s.spec?.resources?.gpu?.count;
+  return {
+    input: {
+      idleTimeout: typeof s.spec?.idleTimeout === 'string' ? s.spec.idleTimeout : undefined,
+      gpus: typeof gpus === 'number' ? gpus : 0,
+      lastActivity: time(s.metadata?.annotations?.[LAST_ACTIVITY_ANNOTATION]),
+    },
+    policy: idlePolicy(config, profile),
+    ...(idleStopped ? { stoppedAt: time(ready.lastTransitionTime) ?? 0, stopMessage: ready.message } : {}),
+  };
+}
+
 /**
  * The lifecycle decision of `s` at `now`, with the run started at `runStart` (default: as
  * recorded, see {@link runStartOf}). Needs no directory: an unread proposal only keeps the
  * stored end of the run as a bound.
  */
 export function sessionLifecycle(s: AnalysisSession, config: OperatorConfig, facts: SessionLifecycleFacts, now: number, runStart = runStartOf(s, facts.pod)): LifecycleDecision {
-  const policy = lifecyclePolicy(config, typeof s.spec?.profile === 'string' ? s.spec.profile : undefined);
+  const profile = typeof s.spec?.profile === 'string' ? s.spec.profile : undefined;
+  const policy = lifecyclePolicy(config, profile);
   const stored = time(s.status?.runStartedAt);
   return decideLifecycle({
     state: s.spec?.state,
@@ -76,6 +95,7 @@ export function sessionLifecycle(s: AnalysisSession, config: OperatorConfig, fac
     stoppedAt: time(s.status?.stoppedAt),
     quotaMaxMs: facts.quota?.spec ? limitsInForce(facts.quota.spec, now).limits.maxSessionDurationMs : undefined,
     beamtimeEnd: beamtimeEnd(facts.proposal),
+    idle: idleOf(s, config, profile),
     now,
   }, policy);
 }

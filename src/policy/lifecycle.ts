@@ -8,10 +8,14 @@
  * The session controller evaluates it before identity, access and quota, so stop and
  * expiry hold on every path (directory down, user unknown, access pending, quota queued,
  * invalid spec). Readiness is no input: a readiness flap or a crash loop never moves the
- * end of a run. Idle culling is to come as one more input (`idle`), ignored today.
+ * end of a run. Idle culling (src/policy/idle.ts) is one more reason to have no pod: an idle
+ * stop holds until activity newer than the stop comes (opening the session), then a new run
+ * starts.
  */
 import { formatDuration, parseDuration } from '../api/quantity.ts';
 import type { OperatorConfig } from '../config/schema.ts';
+import { decideIdle } from './idle.ts';
+import type { IdleInput, IdlePolicy } from './idle.ts';
 
 /** The limits that apply to one session, in milliseconds, with the configuration field each comes from (for messages). */
 export interface LifecyclePolicy {
@@ -79,8 +83,15 @@ export interface LifecycleInput {
   quotaMaxMs?: number;
   /** The end of the proposal's beamtime; `unknown` while the proposal source cannot be read; undefined: none. */
   beamtimeEnd?: number | 'unknown';
-  /** Reserved for idle culling; not evaluated yet. */
-  idle?: undefined;
+  /** Idle culling; undefined: not evaluated. */
+  idle?: {
+    input: Omit<IdleInput, 'now' | 'runStartedAt'>;
+    policy: IdlePolicy;
+    /** When the session was stopped for being idle (its Ready condition turned IdleTimeout); undefined: it was not. */
+    stoppedAt?: number;
+    /** The message of that stop, kept while it holds. */
+    stopMessage?: string;
+  };
   now: number;
 }
 
@@ -96,7 +107,11 @@ export interface LifecycleVerdict {
 
 export interface LifecycleDecision {
   /** Why the session must have no pod now; undefined: it may run. */
-  stop?: 'Stopped' | 'Expired';
+  stop?: 'Stopped' | 'Expired' | 'Idle';
+  /** Reason and message of an idle stop (`IdleTimeout`). */
+  idleStop?: { reason: string; message: string };
+  /** The `Idle` condition while the session runs with an idle timeout: True (the stop is near) or False. */
+  idle?: LifecycleVerdict;
   /** Reason and message of an expiry (`LifetimeExpired`, `BeamtimeEnded`). */
   expired?: { reason: string; message: string };
   /** When the current run ends (or the latest a run could end, before one starts). */
@@ -137,6 +152,28 @@ function runLength(input: LifecycleInput, p: LifecyclePolicy): { lengthMs: numbe
     return { lengthMs, renewedBy, renewal: { status: 'False', reason: 'RenewalLimit', message: `spec.renewals: ${asked} would make the run longer than ${formatDuration(cap)} (${field}); it ends after ${total}.` } };
   }
   return { lengthMs, renewedBy, renewal: { status: 'True', reason: 'Renewed', message: `${plural(asked, 'renewal')} of ${formatDuration(p.renewalStepMs)} applied: ${total}.` } };
+}
+
+/** Idle culling within {@link decideLifecycle}: an idle stop holds until newer activity; otherwise {@link decideIdle}. */
+function decideIdleStop(input: LifecycleInput, out: LifecycleDecision, checks: number[]): void {
+  const idle = input.idle!;
+  const last = idle.input.lastActivity;
+  if (idle.stoppedAt !== undefined && !(last !== undefined && last > idle.stoppedAt)) {
+    out.stop = 'Idle';
+    out.idleStop = { reason: 'IdleTimeout', message: idle.stopMessage ?? 'The session was stopped for being idle; open it to start it again on the same home.' };
+    return;
+  }
+  const d = decideIdle({ ...idle.input, runStartedAt: idle.stoppedAt === undefined ? input.runStartedAt : undefined, now: input.now }, idle.policy);
+  if (d.refusal && !out.refusal) out.refusal = d.refusal;
+  if (d.stop) {
+    out.stop = 'Idle';
+    out.idleStop = d.stop;
+    return;
+  }
+  if (d.nextCheckAt !== undefined) checks.push(d.nextCheckAt);
+  if (d.timeoutMs !== undefined && input.runStartedAt !== undefined) {
+    out.idle = d.warning ?? { status: 'False', reason: 'Active', message: `The session stops after ${formatDuration(d.timeoutMs)} without activity.` };
+  }
 }
 
 /**
@@ -187,6 +224,7 @@ export function decideLifecycle(input: LifecycleInput, p: LifecyclePolicy): Life
       out.warning = { status: 'True', reason: `ExpiresWithin${formatDuration(lead)}`, message: `The session stops at ${at(end.t)}, in less than ${formatDuration(lead)}, at ${end.why}; save your work${renew}.` };
     }
   }
+  if (!out.stop && input.idle) decideIdleStop(input, out, checks);
   if (out.stop && input.stoppedAt !== undefined && p.retentionMs !== undefined && Number.isFinite(p.retentionMs)) {
     out.deleteAt = input.stoppedAt + p.retentionMs;
     checks.push(out.deleteAt);

@@ -21,6 +21,12 @@ export const LABELS = {
   managedBy: 'app.kubernetes.io/managed-by',
 } as const;
 
+/**
+ * On an AnalysisSession: the latest activity the gateway saw (RFC 3339, seconds), written at
+ * most once a minute per session; what idle culling counts from (src/policy/idle.ts).
+ */
+export const LAST_ACTIVITY_ANNOTATION = `${GROUP}/last-activity`;
+
 /** Minimal ObjectMeta as our validators see it; the apiserver owns the full shape. */
 export interface ObjectMeta {
   name?: string;

@@ -123,6 +123,39 @@ describe('decideSession', () => {
     expect(kinds(gone.apply)).not.toContain('Pod');
   });
 
+  it('stops an idle session after a warning, keeps it stopped without new activity, and starts a new run when it is opened', () => {
+    const idleConfig = { ...config, lifecycle: { ...config.lifecycle, idle: { timeout: '2h', warnBefore: '10m' } } };
+    const at = (t: string) => Date.parse(t);
+    const withActivity = (b: ReturnType<typeof makeSession>, t: string) => {
+      const o = b.obj();
+      o.metadata.annotations = { 'panalysis.io/last-activity': t };
+      return o;
+    };
+    const first = decideSession(makeSession('nb').obj(), facts(), idleConfig, at('2026-11-25T08:00:00Z'));
+    const pod = readyPod(podOf(first)!, 'kwok-cpu-0', '2026-11-25T08:00:30Z');
+    const running = decideSession(withActivity(makeSession('nb').status(first.status), '2026-11-25T09:00:00Z'), facts({ pod }), idleConfig, at('2026-11-25T09:30:00Z'));
+    expect(cond(running, 'Idle')).toMatchObject({ status: 'False', reason: 'Active', message: 'The session stops after 2h without activity.' });
+    expect(running.requeueAfterMs).toBe(90 * 60_000 - 10 * 60_000);
+    const warned = decideSession(withActivity(makeSession('nb').status(running.status), '2026-11-25T09:00:00Z'), facts({ pod }), idleConfig, at('2026-11-25T10:50:00Z'));
+    expect(cond(warned, 'Idle')).toMatchObject({ status: 'True', reason: 'IdleSoon' });
+    expect(warned.delete).toEqual([]);
+    const stopping = decideSession(withActivity(makeSession('nb').status(warned.status), '2026-11-25T09:00:00Z'), facts({ pod }), idleConfig, at('2026-11-25T11:00:00Z'));
+    expect(stopping.delete.map((r) => r.kind)).toEqual(['Pod']);
+    expect(cond(stopping, 'Ready')).toMatchObject({ status: 'False', reason: 'IdleTimeout' });
+    expect(stopping.status.phase).toBe('Stopping');
+    // The pod is gone: stopped, and it stays so however much time passes, until activity newer than the stop.
+    const stopped = decideSession(withActivity(makeSession('nb').status(stopping.status), '2026-11-25T09:00:00Z'), facts(), idleConfig, at('2026-11-25T11:00:05Z'));
+    expect(stopped.status.phase).toBe('Stopped');
+    expect(stopped.status.runStartedAt).toBeUndefined();
+    expect(kinds(stopped.apply)).not.toContain('Pod');
+    const later = decideSession(withActivity(makeSession('nb').status(stopped.status), '2026-11-25T09:00:00Z'), facts(), idleConfig, at('2026-11-26T11:00:00Z'));
+    expect(later.status.phase).toBe('Stopped');
+    expect(kinds(later.apply)).not.toContain('Pod');
+    const opened = decideSession(withActivity(makeSession('nb').status(later.status), '2026-11-26T11:00:00Z'), facts(), idleConfig, at('2026-11-26T11:00:02Z'));
+    expect(kinds(opened.apply)).toContain('Pod');
+    expect(opened.status.runStartedAt).toBe('2026-11-26T11:00:02Z');
+  });
+
   it('deletes the pod but keeps home and credentials when stopped (nothing else is touched)', () => {
     const first = decideSession(makeSession('nb').obj(), facts(), config, NOW);
     const pod = readyPod(podOf(first)!, 'kwok-cpu-0', '2026-11-25T11:00:00Z');

@@ -3,7 +3,7 @@
 import type { AnalysisSessionStatus } from '../../api/v1alpha1/analysis-session.ts';
 import type { EventType } from '../../runtime/events.ts';
 
-const NORMAL = new Set(['Ready', 'Stopped', 'LifetimeExpired', 'BeamtimeEnded', 'Restarting', 'Starting', 'PodCreating', 'Stopping', 'Scheduling', 'Deleting']);
+const NORMAL = new Set(['Ready', 'Stopped', 'LifetimeExpired', 'BeamtimeEnded', 'IdleTimeout', 'Restarting', 'Starting', 'PodCreating', 'Stopping', 'Scheduling', 'Deleting']);
 /** Steps of every start that the pod's own events (Scheduled, Pulling, Started) already tell: no Event of the session. */
 const QUIET = new Set(['Starting', 'PodCreating', 'Scheduling']);
 
@@ -30,7 +30,8 @@ export function eventFor(before: AnalysisSessionStatus | undefined, after: Analy
  * The lifecycle's Events: one per warning lead time of a run, with the `Expiring`
  * condition's reason (e.g. `ExpiresWithin1h`, `ExpiresWithin10m`: distinct reasons, so
  * each is an Event of its own, not a repeat of the last), and `RenewalRefused` when a renewal beyond
- * policy is first seen (the `Renewed` condition turning False with a new message). The
+ * policy is first seen (the `Renewed` condition turning False with a new message), and
+ * `IdleSoon` when the `Idle` condition turns True (once per stop time it names). The
  * conditions change only at those instants, so each Event is recorded once.
  */
 export function lifecycleEvents(before: AnalysisSessionStatus | undefined, after: AnalysisSessionStatus): SessionEvent[] {
@@ -38,6 +39,9 @@ export function lifecycleEvents(before: AnalysisSessionStatus | undefined, after
   const expiring = find(after.conditions, 'Expiring');
   const wasExpiring = find(before?.conditions, 'Expiring');
   if (expiring?.status === 'True' && !(wasExpiring?.status === 'True' && wasExpiring.reason === expiring.reason)) out.push({ type: 'Warning', reason: expiring.reason, note: expiring.message });
+  const idle = find(after.conditions, 'Idle');
+  const wasIdle = find(before?.conditions, 'Idle');
+  if (idle?.status === 'True' && !(wasIdle?.status === 'True' && wasIdle.message === idle.message)) out.push({ type: 'Warning', reason: idle.reason, note: idle.message });
   const renewed = find(after.conditions, 'Renewed');
   const wasRenewed = find(before?.conditions, 'Renewed');
   if (renewed?.status === 'False' && !(wasRenewed?.status === 'False' && wasRenewed.message === renewed.message)) out.push({ type: 'Warning', reason: 'RenewalRefused', note: renewed.message });

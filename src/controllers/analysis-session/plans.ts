@@ -17,8 +17,8 @@ import { formatTime } from '../../runtime/conditions.ts';
 import { sessionUrl } from '../../desired/session-url.ts';
 import type { OperatorConfig } from '../../config/schema.ts';
 
-/** The conditions the lifecycle keeps: a warning before the end of the run, and whether renewals were applied. */
-export const LIFECYCLE_CONDITIONS = { expiring: 'Expiring', renewed: 'Renewed' } as const;
+/** The conditions the lifecycle keeps: a warning before the end of the run, whether renewals were applied, and idleness. */
+export const LIFECYCLE_CONDITIONS = { expiring: 'Expiring', renewed: 'Renewed', idle: 'Idle' } as const;
 
 /** Retry interval while a source is unreachable. */
 export const RETRY_MS = 30_000;
@@ -143,7 +143,8 @@ export function stoppedPlan(s: AnalysisSession, facts: Pick<SessionFacts, 'pod'>
   const status: AnalysisSessionStatus = { observedGeneration: s.metadata.generation };
   for (const key of ['identity', 'image', 'imageDigest', 'gpu'] as const) if (s.status?.[key] !== undefined) (status as Record<string, unknown>)[key] = s.status[key];
   status.url = sessionUrl(config.gateway, s.metadata.namespace!, s.metadata.name!);
-  const expired = life.stop === 'Expired' ? life.expired! : undefined;
+  // An idle stop reads like an expiry (its own reason and message), but the run it ends is over once the pod is gone.
+  const expired = life.stop === 'Expired' ? life.expired! : life.stop === 'Idle' ? life.idleStop! : undefined;
   if (expired && s.status?.startedAt) status.startedAt = s.status.startedAt;
   let ready: Verdict;
   if (pod) {
@@ -151,7 +152,7 @@ export function stoppedPlan(s: AnalysisSession, facts: Pick<SessionFacts, 'pod'>
     status.message = expired ? `${expired.message.replace(' and was stopped', '')} Its pod is shutting down.` : 'The session is stopped; its pod is shutting down.';
     ready = { status: 'False', reason: expired ? expired.reason : 'Stopping', message: status.message };
   } else {
-    status.phase = expired ? 'Expired' : 'Stopped';
+    status.phase = life.stop === 'Expired' ? 'Expired' : 'Stopped';
     status.message = expired ? expired.message : 'The session is stopped; its home and credentials are kept. Set spec.state: Running to start it again.';
     ready = { status: 'False', reason: expired ? expired.reason : 'Stopped', message: status.message };
     status.stoppedAt = s.status?.stoppedAt ?? formatTime(now);
@@ -163,7 +164,7 @@ export function stoppedPlan(s: AnalysisSession, facts: Pick<SessionFacts, 'pod'>
   else if (life.deleteAt !== undefined && now >= life.deleteAt) {
     plan.retire = `The session has been stopped since ${status.stoppedAt}, past the retention period (lifecycle.retention) that ended at ${formatTime(life.deleteAt)}; it is deleted with its home.`;
   }
-  return withLifecycle(s, plan, life, life.stop === 'Expired' ? runStart : undefined, now);
+  return withLifecycle(s, plan, life, life.stop === 'Expired' || (life.stop === 'Idle' && pod) ? runStart : undefined, now);
 }
 
 /**
@@ -184,13 +185,15 @@ export function withLifecycle(s: AnalysisSession, plan: SessionPlan, life: Lifec
     delete status.expiresAt;
     delete status.endsBy;
   }
-  let conditions = (status.conditions ?? []).filter((c) => c.type !== LIFECYCLE_CONDITIONS.expiring && c.type !== LIFECYCLE_CONDITIONS.renewed);
+  const ours = new Set<string>(Object.values(LIFECYCLE_CONDITIONS));
+  let conditions = (status.conditions ?? []).filter((c) => !ours.has(c.type));
   const stored = storedConditions(s);
   const entries: Array<[string, Verdict]> = [];
   if (runStart !== undefined && !life.stop && life.expiresAt !== undefined) {
     entries.push([LIFECYCLE_CONDITIONS.expiring, life.warning ?? { status: 'False', reason: 'NotDue', message: `The run ends at ${formatTime(life.expiresAt)}.` }]);
   }
   if (life.renewal && !life.stop) entries.push([LIFECYCLE_CONDITIONS.renewed, life.renewal]);
+  if (life.idle && !life.stop) entries.push([LIFECYCLE_CONDITIONS.idle, life.idle]);
   for (const type of entries.map(([t]) => t)) {
     const kept = stored.find((c) => c.type === type);
     if (kept) conditions = [...conditions, kept];
