@@ -77,6 +77,14 @@ describe('operator configuration', () => {
     expect(config.quotas.default).toEqual(c.quotas.default);
   });
 
+  it('takes a lifecycle section with only idle culling, filling the rest with defaults', () => {
+    const c = demo();
+    c.lifecycle = { idle: { timeout: '2h', gpuTimeout: '30m' } };
+    const config = parseConfig(stringify(c));
+    expect(config.lifecycle).toEqual({ warnings: ['1h', '10m'], renewals: { step: '2h', maxCount: 3 }, idle: { timeout: '2h', gpuTimeout: '30m', warnBefore: '10m' } });
+    expect(parseConfig(stringify(demo())).lifecycle.idle).toEqual({ warnBefore: '10m' });
+  });
+
   it('runs proposals without a default quota when none is configured', () => {
     expect(parseConfig(readFileSync(demoPath, 'utf8')).quotas).toEqual({ defaultName: 'default' });
   });

@@ -236,7 +236,7 @@ export type QuotasConfig = Type.Static<typeof QuotasConfig>;
 export const LifecycleConfig = Type.Object({
   /** Lead times before the end of a run at which the Expiring condition and an Event warn, e.g. [1h, 10m]. */
   warnings: Type.Array(DurationString, { default: ['1h', '10m'], maxItems: 8 }),
-  renewals: RenewalPolicy,
+  renewals: Type.Object(RenewalPolicy.properties, { default: {} }),
   /** Sessions stop this long after the end of their proposal's beamtime (when the proposal source knows it); absent: the beamtime does not stop sessions. */
   afterBeamtime: Type.Optional(DurationString),
   /** Stopped (or expired) sessions are deleted, with their home, this long after they stopped; absent: kept until deleted. */
