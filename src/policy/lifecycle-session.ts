@@ -76,6 +76,20 @@ function idleOf(s: AnalysisSession, config: OperatorConfig, profile: string | un
   };
 }
 
+/** `spec.renewals` when the run started at `runStart` began (`status.renewalsAtStart` of a recorded run; the current value for a new run). */
+export function renewalsAtStart(s: AnalysisSession, runStart: number | undefined): number {
+  const asked = typeof s.spec?.renewals === 'number' ? s.spec.renewals : 0;
+  const stored = time(s.status?.runStartedAt);
+  if (stored !== undefined && stored === runStart) return typeof s.status?.renewalsAtStart === 'number' ? s.status.renewalsAtStart : 0;
+  return asked;
+}
+
+/** The renewals of the run started at `runStart`: those asked since it began. */
+function renewalsOfRun(s: AnalysisSession, runStart: number | undefined): number | undefined {
+  if (typeof s.spec?.renewals !== 'number') return undefined;
+  return Math.max(0, s.spec.renewals - renewalsAtStart(s, runStart));
+}
+
 /**
  * The lifecycle decision of `s` at `now`, with the run started at `runStart` (default: as
  * recorded, see {@link runStartOf}). Needs no directory: an unread proposal only keeps the
@@ -88,7 +102,7 @@ export function sessionLifecycle(s: AnalysisSession, config: OperatorConfig, fac
   return decideLifecycle({
     state: s.spec?.state,
     lifetime: typeof s.spec?.lifetime === 'string' ? s.spec.lifetime : undefined,
-    renewals: typeof s.spec?.renewals === 'number' ? s.spec.renewals : undefined,
+    renewals: renewalsOfRun(s, runStart),
     runStartedAt: runStart,
     storedExpiresAt: stored !== undefined && stored === runStart ? time(s.status?.expiresAt) : undefined,
     storedEndsBy: s.status?.endsBy,

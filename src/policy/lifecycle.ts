@@ -69,7 +69,7 @@ export interface LifecycleInput {
   state?: string;
   /** `spec.lifetime`; absent: the policy's default. */
   lifetime?: string;
-  /** `spec.renewals`. */
+  /** Renewals of the current run: `spec.renewals` less its value when the run began. */
   renewals?: number;
   /** The recorded start of the current run (`status.runStartedAt`); undefined: no run has started. */
   runStartedAt?: number;
@@ -145,11 +145,11 @@ function runLength(input: LifecycleInput, p: LifecyclePolicy): { lengthMs: numbe
   if (asked === 0) return { lengthMs, renewedBy };
   const total = `a run of ${formatDuration(lengthMs)} in all`;
   if (asked > p.maxRenewals) {
-    return { lengthMs, renewedBy, renewal: { status: 'False', reason: 'RenewalLimit', message: `spec.renewals: ${asked} is more than the ${plural(p.maxRenewals, 'renewal')} allowed (${p.renewalField}.maxCount); ${counted} applied, ${total}.` } };
+    return { lengthMs, renewedBy, renewal: { status: 'False', reason: 'RenewalLimit', message: `spec.renewals: ${plural(asked, 'renewal')} of this run is more than the ${plural(p.maxRenewals, 'renewal')} allowed (${p.renewalField}.maxCount); ${counted} applied, ${total}.` } };
   }
   if (wanted > lengthMs) {
     const field = cap === input.quotaMaxMs && input.quotaMaxMs < p.maxTotalMs ? 'the quota\'s maxSessionDuration' : `${p.renewalField}.maxTotal`;
-    return { lengthMs, renewedBy, renewal: { status: 'False', reason: 'RenewalLimit', message: `spec.renewals: ${asked} would make the run longer than ${formatDuration(cap)} (${field}); it ends after ${total}.` } };
+    return { lengthMs, renewedBy, renewal: { status: 'False', reason: 'RenewalLimit', message: `spec.renewals: ${plural(asked, 'renewal')} of this run would make it longer than ${formatDuration(cap)} (${field}); it ends after ${total}.` } };
   }
   return { lengthMs, renewedBy, renewal: { status: 'True', reason: 'Renewed', message: `${plural(asked, 'renewal')} of ${formatDuration(p.renewalStepMs)} applied: ${total}.` } };
 }

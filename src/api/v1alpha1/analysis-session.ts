@@ -94,7 +94,7 @@ export const AnalysisSessionSpec = Type.Object(
     ),
     lifetime: Type.Optional(Duration('Maximum running time of each run, counted from the start of its pod, e.g. 8h; at most the profile\'s maxLifetime (lifecycle.maxLifetime, else defaults.maxLifetime) and the quota\'s maxSessionDuration, else refused.')),
     renewals: Type.Optional(Type.Integer({
-      description: 'Renewals asked for the current run: each adds the policy\'s renewal step (lifecycle.renewals.step) to the lifetime. A portal renews with one patch (+1). Renewals beyond lifecycle.renewals.maxCount, or past its maxTotal or the quota\'s maxSessionDuration, are not applied, and the Renewed condition names the limit.',
+      description: 'Renewals asked: each one added during a run adds the policy\'s renewal step (lifecycle.renewals.step) to its lifetime (a new run counts from the value it started with, status.renewalsAtStart). A portal renews with one patch (+1). Renewals beyond lifecycle.renewals.maxCount, or past its maxTotal or the quota\'s maxSessionDuration, are not applied, and the Renewed condition names the limit.',
       minimum: 0,
       maximum: 1000,
     })),
@@ -143,6 +143,7 @@ export const AnalysisSessionStatus = Type.Object({
   imageDigest: Type.Optional(Type.String({ description: 'Image digest the pod runs, for reproducibility.' })),
   gpu: Type.Optional(Type.String({ description: 'GPUs in words, e.g. 1x a100.' })),
   runStartedAt: Type.Optional(DateTime('When the current run began: its pod was first created. Recorded once per run (never from readiness), kept until spec.state: Stopped; the lifetime counts from it.')),
+  renewalsAtStart: Type.Optional(Type.Integer({ minimum: 0, description: 'spec.renewals when the current run began: the run\'s renewals are spec.renewals minus this.' })),
   startedAt: Type.Optional(DateTime('When the pod of the current run first became ready.')),
   expiresAt: Type.Optional(DateTime('When the current run ends: the earliest of its lifetime (with renewals), the renewal limits and the end of the proposal\'s beamtime plus grace.')),
   endsBy: Type.Optional(StringEnum(['Lifetime', 'Beamtime'] as const, { description: 'What sets expiresAt: the lifetime (with renewals and their limits) or the end of the proposal\'s beamtime plus grace.' })),

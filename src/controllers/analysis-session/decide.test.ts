@@ -208,6 +208,18 @@ describe('decideSession', () => {
     expect(beyond.status.expiresAt).toBe('2026-11-25T18:30:00Z');
   });
 
+  it('counts a new run\'s renewals from the value spec.renewals had when it began', () => {
+    const start = Date.parse('2026-11-25T04:30:00Z');
+    const first = decideSession(makeSession('nb').spec({ renewals: 2 }).obj(), facts(), config, start);
+    expect(first.status).toMatchObject({ runStartedAt: '2026-11-25T04:30:00Z', renewalsAtStart: 2, expiresAt: '2026-11-25T12:30:00Z' });
+    const pod = readyPod(podOf(first)!, 'kwok-cpu-0', '2026-11-25T04:30:30Z');
+    const running = decideSession(makeSession('nb').spec({ renewals: 2 }).status(first.status).obj(), facts({ pod }), config, start + 60_000);
+    expect(running.status).toMatchObject({ renewalsAtStart: 2, expiresAt: '2026-11-25T12:30:00Z' });
+    const renewed = decideSession(makeSession('nb').spec({ renewals: 3 }).status(running.status).obj(), facts({ pod }), config, start + 120_000);
+    expect(renewed.status).toMatchObject({ renewalsAtStart: 2, expiresAt: '2026-11-25T14:30:00Z' });
+    expect(cond(renewed, 'Renewed')).toMatchObject({ status: 'True', message: expect.stringMatching(/^1 renewal of 2h applied/) });
+  });
+
   it('refuses a lifetime above the maximum, naming the limit', () => {
     const plan = decideSession(makeSession('nb').spec({ lifetime: '12h' }).obj(), facts(), { ...config, profiles: config.profiles.map((p) => ({ ...p, lifecycle: { maxLifetime: '10h' } })) }, NOW);
     expect(podOf(plan)).toBeUndefined();

@@ -13,6 +13,7 @@ import { observePod } from './observe-pod.ts';
 import type { Verdict } from './observe-pod.ts';
 import { CONDITIONS, podRef, withConditions } from './running-plan.ts';
 import type { LifecycleDecision } from '../../policy/lifecycle.ts';
+import { renewalsAtStart } from '../../policy/lifecycle-session.ts';
 import { formatTime } from '../../runtime/conditions.ts';
 import { sessionUrl } from '../../desired/session-url.ts';
 import type { OperatorConfig } from '../../config/schema.ts';
@@ -176,8 +177,13 @@ export function stoppedPlan(s: AnalysisSession, facts: Pick<SessionFacts, 'pod'>
  */
 export function withLifecycle(s: AnalysisSession, plan: SessionPlan, life: LifecycleDecision, runStart: number | undefined, now: number): SessionPlan {
   const status = plan.status;
-  if (runStart !== undefined) status.runStartedAt = formatTime(runStart);
-  else delete status.runStartedAt;
+  if (runStart !== undefined) {
+    status.runStartedAt = formatTime(runStart);
+    status.renewalsAtStart = renewalsAtStart(s, runStart);
+  } else {
+    delete status.runStartedAt;
+    delete status.renewalsAtStart;
+  }
   if (life.expiresAt !== undefined && (runStart !== undefined || life.stop === 'Expired')) {
     status.expiresAt = formatTime(life.expiresAt);
     status.endsBy = life.endsBy;
