@@ -208,6 +208,17 @@ describe('decideSession', () => {
     expect(beyond.status.expiresAt).toBe('2026-11-25T18:30:00Z');
   });
 
+  it('reports the image the running pod runs while a new profile image waits for the next start', () => {
+    const first = decideSession(makeSession('nb').obj(), facts(), config, NOW);
+    const pod = readyPod(podOf(first)!, 'kwok-cpu-0', '2026-11-25T11:59:50Z');
+    const before = first.status.image!;
+    const changed = { ...config, profiles: config.profiles.map((p) => (p.name === 'jupyter-scipy' ? { ...p, image: 'registry.facility.example/jupyter:next' } : p)) };
+    const plan = decideSession(makeSession('nb').status(first.status).obj(), facts({ pod }), changed, NOW + 1000);
+    expect(plan.delete).toEqual([]);
+    expect(cond(plan, 'RestartPending')).toMatchObject({ status: 'True' });
+    expect(plan.status.image).toBe(before);
+  });
+
   it('counts a new run\'s renewals from the value spec.renewals had when it began', () => {
     const start = Date.parse('2026-11-25T04:30:00Z');
     const first = decideSession(makeSession('nb').spec({ renewals: 2 }).obj(), facts(), config, start);

@@ -124,6 +124,12 @@ export function runningPlan(s: AnalysisSession, facts: SessionFacts, config: Ope
   if (access.nextChangeMs !== undefined) wakeups.push(access.nextChangeMs);
   if (wakeups.length > 0) plan.requeueAfterMs = Math.max(1000, Math.min(...wakeups));
   if (obs.node) status.node = obs.node;
+  // The image the running pod was made with, which a restart pending for a new profile image does not change yet.
+  const runningImage = live && !stale ? live.spec?.containers?.find((c) => c.name === 'jupyter' || c.name === 'desktop')?.image : undefined;
+  if (runningImage && runningImage !== status.image) {
+    status.image = runningImage;
+    delete status.imageDigest;
+  }
   if (obs.imageDigest) status.imageDigest = obs.imageDigest;
   status.phase = summary.phase;
   status.message = summary.ready.message;
