@@ -18,12 +18,12 @@ operatorsPerTest();
 
 /** Children of every session in `ns`, as `kind/name` (sorted), to compare convergence. */
 async function children(ns: string): Promise<string[]> {
-  const [pods, svcs, secrets, pvcs] = await Promise.all([
-    core().listNamespacedPod({ namespace: ns }), core().listNamespacedService({ namespace: ns }),
+  const [pods, secrets, pvcs] = await Promise.all([
+    core().listNamespacedPod({ namespace: ns }),
     core().listNamespacedSecret({ namespace: ns }), core().listNamespacedPersistentVolumeClaim({ namespace: ns }),
   ]);
   return [
-    ...pods.items.map((o) => `Pod/${o.metadata!.name}`), ...svcs.items.map((o) => `Service/${o.metadata!.name}`),
+    ...pods.items.map((o) => `Pod/${o.metadata!.name}`),
     ...secrets.items.map((o) => `Secret/${o.metadata!.name}`), ...pvcs.items.map((o) => `PVC/${o.metadata!.name}`),
   ].sort();
 }
@@ -37,10 +37,10 @@ describe('operator resilience', () => {
     await waitFor('some sessions to be partly reconciled', async () => (await first.writes()) >= 5, 30_000, '', 20);
     await first.stop('SIGKILL');
     const partial = await children(ns);
-    expect(partial.length).toBeLessThan(names.length * 4);
+    expect(partial.length).toBeLessThan(names.length * 3);
     await startOperator();
     for (const n of names) await waitSession(ns, n, 'Running', isPhase('Running'));
-    const want = names.flatMap((n) => [`Pod/${n}`, `Service/${n}`, `Secret/${n}-credentials`, `PVC/${n}-home`]).sort();
+    const want = names.flatMap((n) => [`Pod/${n}`, `Secret/${n}-credentials`, `PVC/${n}-home`]).sort();
     expect(await children(ns)).toEqual(want);
   });
 

@@ -44,8 +44,8 @@ describe('AnalysisSession controller', () => {
     expect(p.spec?.containers.map((c) => c.name)).toEqual(containers);
     expect(p.spec?.securityContext).toMatchObject({ runAsUser: 20001, runAsGroup: 20001, runAsNonRoot: true });
     expect(p.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'AnalysisSession', name, controller: true });
-    const svc = await core().readNamespacedService({ name, namespace: ns });
-    expect(svc.spec?.ports?.map((x) => x.port)).toEqual([port]);
+    expect(await isGone(() => core().readNamespacedService({ name, namespace: ns })), 'no Service: the gateway connects to the pod\'s IP').toBe(true);
+    expect(p.status?.podIP).toBeTruthy();
     const secret = await core().readNamespacedSecret({ name: `${name}-credentials`, namespace: ns });
     expect(Object.keys(secret.data ?? {})).toEqual([spec.type === 'jupyter' ? 'token' : 'vnc-password']);
     const np = await kubeConfig().makeApiClient(NetworkingV1Api).readNamespacedNetworkPolicy({ name, namespace: ns });
@@ -138,10 +138,11 @@ describe('AnalysisSession controller', () => {
     expect(np.spec?.policyTypes).toEqual(['Ingress', 'Egress']);
     expect(np.spec?.egress?.[1]?.to?.[0]?.ipBlock).toMatchObject({ cidr: '0.0.0.0/0', except: expect.arrayContaining(['10.0.0.0/8', '169.254.0.0/16']) });
     await net.deleteNamespacedNetworkPolicy({ name: 'heal', namespace: ns });
-    await core().patchNamespacedService({ name: 'heal', namespace: ns, body: [{ op: 'replace', path: '/spec/selector', value: { app: 'elsewhere' } }] }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch));
     await waitFor('the NetworkPolicy to be recreated', () => net.readNamespacedNetworkPolicy({ name: 'heal', namespace: ns }).then(() => true, () => false), 30_000);
-    await waitFor('the Service selector to be restored', async () => (await core().readNamespacedService({ name: 'heal', namespace: ns })).spec?.selector?.['panalysis.io/session'] === 'heal', 30_000);
-    expect((await core().readNamespacedService({ name: 'heal', namespace: ns })).spec?.selector?.app).toBeUndefined();
+    const wanted = (await net.readNamespacedNetworkPolicy({ name: 'heal', namespace: ns })).spec?.ingress;
+    await net.patchNamespacedNetworkPolicy({ name: 'heal', namespace: ns, body: [{ op: 'add', path: '/spec/ingress/-', value: { from: [{ podSelector: {} }] } }] }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch));
+    await waitFor('the extra ingress rule to be removed', async () => (await net.readNamespacedNetworkPolicy({ name: 'heal', namespace: ns })).spec?.ingress?.length === wanted?.length, 30_000);
+    expect((await net.readNamespacedNetworkPolicy({ name: 'heal', namespace: ns })).spec?.ingress).toEqual(wanted);
   });
 
   it('makes zero writes on resync and after a restart when nothing changed', async () => {
@@ -170,7 +171,6 @@ describe('AnalysisSession controller', () => {
     await waitFor('children of doomed to be gone (404)', async () => {
       const gone = await Promise.all([
         isGone(() => pod('doomed')),
-        isGone(() => core().readNamespacedService({ name: 'doomed', namespace: ns })),
         isGone(() => core().readNamespacedSecret({ name: 'doomed-credentials', namespace: ns })),
         isGone(() => core().readNamespacedPersistentVolumeClaim({ name: 'doomed-home', namespace: ns })),
         isGone(() => kubeConfig().makeApiClient(NetworkingV1Api).readNamespacedNetworkPolicy({ name: 'doomed', namespace: ns })),
