@@ -38,10 +38,9 @@ export const children = childReaders;
 /** The identity (UID) of a running session's children and what decides who reaches what. */
 export async function snapshot(ns: string, name: string): Promise<Record<string, unknown>> {
   const c = children(ns, name);
-  const [pod, svc, secret, np, claim] = await Promise.all([c.pod(), c.service(), c.secret(), c.networkPolicy(), c.homeClaim()]);
+  const [pod, secret, np, claim] = await Promise.all([c.pod(), c.secret(), c.networkPolicy(), c.homeClaim()]);
   return {
     pod: { uid: pod.metadata?.uid, volumes: pod.spec?.volumes, deleting: Boolean(pod.metadata?.deletionTimestamp) },
-    service: { uid: svc.metadata?.uid, selector: svc.spec?.selector },
     secret: { uid: secret.metadata?.uid, data: secret.data },
     networkPolicy: { uid: np.metadata?.uid, spec: np.spec },
     homeClaim: { uid: claim.metadata?.uid, owners: claim.metadata?.ownerReferences, labels: claim.metadata?.labels },

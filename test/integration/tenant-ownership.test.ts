@@ -115,7 +115,7 @@ describe('children belong to exactly one session', () => {
       expect(s.status?.message).toMatch(/secret o2-credentials exists and is not owned by this session \(it has no controller\); delete or rename it/);
       expect(s.status?.message).toMatch(/persistentvolumeclaim o2-home exists and is not owned by this session/);
       expect(await isGone(children(ns, 'o2').pod)).toBe(true);
-      for (const svc of [children(ns, 'o2').service, children(ns, 'o2').networkPolicy]) expect(await isGone(svc)).toBe(true);
+      expect(await isGone(children(ns, 'o2').networkPolicy)).toBe(true);
 
       const del = await kubectlAs('alice', ['delete', 'analysissessions.panalysis.io', 'o2', '-n', ns, '--timeout=60s']);
       expect(del.ok, del.stderr).toBe(true);
@@ -127,7 +127,7 @@ describe('children belong to exactly one session', () => {
       expect(secret.metadata?.ownerReferences ?? []).toEqual([]);
       expect(Buffer.from(secret.data!.token!, 'base64').toString()).toBe('known-token');
       await expectBystanderUntouched();
-      return 'session waited (ChildConflict naming the Secret and the claim), no pod, no Service; after its deletion both objects remain, unowned, token unchanged';
+      return 'session waited (ChildConflict naming the Secret and the claim), no pod, no NetworkPolicy; after its deletion both objects remain, unowned, token unchanged';
     }, TIMEOUT);
 });
 
@@ -249,22 +249,18 @@ describe('identities and names', () => {
 });
 
 describe('children are compared exactly', () => {
-  attack('O8', 'an admin adds a permissive NetworkPolicy rule and a Service selector key to a session\'s children',
-    'both are reverted to exactly what the operator wants; the pod is untouched',
+  attack('O8', 'an admin adds a permissive NetworkPolicy rule to a session\'s children',
+    'it is reverted to exactly what the operator wants; the pod is untouched',
     async () => {
       const before = await runningSession('o8', jupyter('alice'), 'alice');
       const np = await kubectlAs('admin', ['patch', 'networkpolicy', 'o8', '-n', ns, '--type=json', '-p', '[{"op":"add","path":"/spec/ingress/-","value":{"from":[{"podSelector":{}}]}}]']);
       expect(np.ok, np.stderr).toBe(true);
-      const svc = await kubectlAs('admin', ['patch', 'service', 'o8', '-n', ns, '--type=merge', '-p', '{"spec":{"selector":{"app.example/extra":"yes"}}}']);
-      expect(svc.ok, svc.stderr).toBe(true);
       await waitFor('the extra ingress rule to be removed', async () => (await networking().readNamespacedNetworkPolicy({ namespace: ns, name: 'o8' })).spec?.ingress?.length === 1, 30_000);
-      await waitFor('the extra selector key to be removed', async () => (await core().readNamespacedService({ namespace: ns, name: 'o8' })).spec?.selector?.['app.example/extra'] === undefined, 30_000);
       const after = await snapshot(ns, 'o8');
       expect(after.networkPolicy).toEqual(before.networkPolicy);
-      expect(after.service).toEqual(before.service);
       expect(after.pod).toEqual(before.pod);
       await expectBystanderUntouched();
-      return 'the extra ingress rule and selector key were reverted; NetworkPolicy spec and Service selector equal the operator\'s; same pod';
+      return 'the extra ingress rule was reverted; NetworkPolicy spec equals the operator\'s; same pod';
     }, TIMEOUT);
 
   attack('O10', 'an admin changes the image of a session\'s running pod',

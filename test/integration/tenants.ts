@@ -72,7 +72,6 @@ const networking = () => kubeConfig().makeApiClient(NetworkingV1Api);
 export function childReaders(ns: string, name: string) {
   return {
     pod: () => core().readNamespacedPod({ namespace: ns, name }),
-    service: () => core().readNamespacedService({ namespace: ns, name }),
     secret: () => core().readNamespacedSecret({ namespace: ns, name: `${name}-credentials` }),
     networkPolicy: () => networking().readNamespacedNetworkPolicy({ namespace: ns, name }),
     homeClaim: () => core().readNamespacedPersistentVolumeClaim({ namespace: ns, name: `${name}-home` }),
@@ -88,20 +87,18 @@ export async function waitChildrenGone(ns: string, name: string): Promise<void> 
 
 /**
  * What an attack on session `name` must not change: the identity (UID) of each child and the
- * fields that decide who reaches what (pod volumes, Service selector, Secret data, policy rules,
+ * fields that decide who reaches what (pod volumes, Secret data, policy rules,
  * the claim's volume).
  */
 export async function snapshotChildren(ns: string, name: string): Promise<Record<string, unknown>> {
-  const [pod, svc, secret, np, claim] = await Promise.all([
+  const [pod, secret, np, claim] = await Promise.all([
     core().readNamespacedPod({ namespace: ns, name }),
-    core().readNamespacedService({ namespace: ns, name }),
     core().readNamespacedSecret({ namespace: ns, name: `${name}-credentials` }),
     networking().readNamespacedNetworkPolicy({ namespace: ns, name }),
     core().readNamespacedPersistentVolumeClaim({ namespace: ns, name: `${name}-home` }),
   ]);
   return {
     pod: { uid: pod.metadata?.uid, volumes: pod.spec?.volumes, deleting: Boolean(pod.metadata?.deletionTimestamp) },
-    service: { uid: svc.metadata?.uid, selector: svc.spec?.selector, ports: svc.spec?.ports },
     secret: { uid: secret.metadata?.uid, data: secret.data },
     networkPolicy: { uid: np.metadata?.uid, spec: np.spec },
     homeClaim: { uid: claim.metadata?.uid, volumeName: claim.spec?.volumeName, phase: claim.status?.phase },
