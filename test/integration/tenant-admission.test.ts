@@ -70,7 +70,7 @@ describe('deleting sessions', () => {
   for (const [id, cascade] of [['A1', 'foreground'], ['A3', 'background']] as const) {
     const flags = cascade === 'background' ? [] : [`--cascade=${cascade}`];
     attack(id, `kubectl delete asession ${flags.join(' ') || '(default cascade)'} by the session's user`,
-      'finishes; the session and its pod, Service, Secret, NetworkPolicy and home claim are gone (404)',
+      'finishes; the session and its pod, Secret, NetworkPolicy and home claim are gone (404)',
       async () => {
         const ns = await proposalNamespace(`del-${cascade}`, { alice: ['panalysis-portal'] });
         await alicesRunningSession(ns, 'nb');
@@ -79,7 +79,7 @@ describe('deleting sessions', () => {
         expect(r.ok).toBe(true);
         expect(await isGone(() => readSession(ns, 'nb'))).toBe(true);
         await waitChildrenGone(ns, 'nb');
-        return `kubectl returned after ${r.seconds} s; session, pod, Service, Secret, NetworkPolicy and home claim answer 404`;
+        return `kubectl returned after ${r.seconds} s; session, pod, Secret, NetworkPolicy and home claim answer 404`;
       }, TIMEOUT);
   }
 
@@ -227,15 +227,17 @@ describe('proposal namespaces are written only by the operator', () => {
       return 'the ReplicaSet reports ReplicaFailure (replicaset-controller may not create pods in the proposal namespace); only alice\'s pod exists';
     }, TIMEOUT);
 
-  attack('A9', "a user with plain edit points alice's Service at another pod (selector patch)",
-    "refused; the Service's selector unchanged",
+  attack('A9', "a user with plain edit creates a Service selecting alice's session pod (a NodePort around the gateway)",
+    'refused; no Service nb exists',
     async () => {
-      const r = await kubectlAs('bob', ['patch', 'service', 'nb', '-n', ns, '--type', 'merge', '-p', '{"spec":{"selector":{"app":"evil"}}}']);
+      const svc = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'nb' }, spec: { type: 'NodePort', selector: { 'panalysis.io/session': 'nb' }, ports: [{ port: 8888 }] } };
+      const r = await kubectlCreate('bob', ns, svc);
       expect(r.ok).toBe(false);
       expect(r.stderr).toMatch(POLICY_NAMESPACE);
-      expect(r.stderr).toMatch(/services "nb": bob may not update in proposal namespace/);
+      expect(r.stderr).toMatch(/services "nb": bob may not create in proposal namespace/);
+      expect(await isGone(() => core().readNamespacedService({ namespace: ns, name: 'nb' }))).toBe(true);
       await expectUntouched(ns, 'nb', before);
-      return 'refused (services "nb": bob may not update); selector unchanged';
+      return 'refused (services "nb": bob may not create); no Service nb exists';
     }, TIMEOUT);
 
   attack('A10', 'a user with plain edit adds a permissive NetworkPolicy, or widens the session\'s',
