@@ -190,6 +190,8 @@ describe('Helm chart', () => {
     }
     for (const verb of ['get', 'list', 'watch']) expect(await can(verb, 'secrets', '-A'), `${verb} secrets -A`).toBe('no');
     expect(await can('list', 'pods', '-A')).toBe('yes');
+    // Sessions have no Service (the gateway connects to the pod's IP): no read of Services either.
+    expect(await can('list', 'services', '-A')).toBe('no');
     // The residual cluster-wide rule: PersistentVolumes (ownership checked by the DatasetMount's UID label).
     expect(await can('create', 'persistentvolumes')).toBe('yes');
     expect(await can('update', 'persistentvolumes')).toBe('no');
