@@ -125,7 +125,7 @@ export function sessionsClient(kc: KubeConfig, namespace: string) {
     resume: (name: string) => mergePatch(name, { state: 'Running' }),
     /** Sets who may open the session too; a list left out stays as it is (JSON merge patch), [] empties it. */
     share: (name: string, sharedWith: { users?: string[]; groups?: string[] }) => mergePatch(name, { sharedWith }),
-    /** Deletes the session and everything it owns (pod, service, credentials, home). */
+    /** Deletes the session and everything it owns (pod, network policy, credentials, home). */
     delete: async (name: string): Promise<void> => {
       await api.deleteNamespacedCustomObject(named(name));
     },
