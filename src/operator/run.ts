@@ -59,7 +59,12 @@ export async function runOperator(o: OperatorOptions): Promise<number> {
   const apiserver = holder.current().network.egress.excludeApiserver === false ? () => [] : watchApiserverAddresses(manager, () => requeueSessions.now());
   // Testing only: the controllers' clock moved by an offset file; a change looks at everything again.
   const onClockChange = { now: () => undefined as void };
-  const testClock = o.testingClockOffsetFile ? watchClockOffset(o.testingClockOffsetFile, () => onClockChange.now()) : undefined;
+  const testClock = o.testingClockOffsetFile
+    ? watchClockOffset(o.testingClockOffsetFile, () => {
+      logger.info('Testing clock moved', { offsetMs: testClock?.offset() });
+      onClockChange.now();
+    })
+    : undefined;
   const now = testClock ? offsetClock(systemClock, testClock.offset).now : Date.now;
   if (testClock) logger.info('Testing clock: the controllers\' time is offset by the file', { file: o.testingClockOffsetFile, offsetMs: testClock.offset() });
   const sessions = addSessionController(manager, { config: apiserverExceptedConfig(() => holder.current(), apiserver), directory: () => sources.directory, proposals: () => sources.proposals, resyncMs: o.resyncMs, now });

@@ -84,6 +84,11 @@ describe('Interner', () => {
     expect(interner.size).toBeLessThanOrEqual(12);
   });
 
+  it('keeps a "__proto__" key as a member', () => {
+    const input = JSON.parse('{"a":{"__proto__":null,"b":1}}') as unknown;
+    expect(JSON.stringify(new Interner({ maxPartLength: 64 }).intern(input))).toBe('{"a":{"__proto__":null,"b":1}}');
+  });
+
   it('returns a value deeply equal to any JSON input', () => {
     const interner = new Interner({ maxPartLength: 64 });
     fc.assert(fc.property(fc.jsonValue(), (v) => {

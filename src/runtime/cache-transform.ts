@@ -129,7 +129,9 @@ export class Interner {
         if (v === undefined) continue;
         const child = this.#value(v);
         const name = this.#string(k);
-        copy[name] = child;
+        // A JSON key "__proto__" is an own member, never the prototype.
+        if (name === '__proto__') Object.defineProperty(copy, name, { value: child, enumerable: true, writable: true, configurable: true });
+        else copy[name] = child;
         hash = mix(mix(hash, this.#nameHash(name)), this.#hash);
         size += this.#size + name.length + 4;
       }

@@ -45,8 +45,11 @@ function config(directoryDown = false): Record<string, any> {
 }
 
 /** Moves the operator's clock so that its "now" is `t` (ms since the epoch). */
-function setClock(t: number): void {
-  writeFileSync(clockFile, String(Math.round(t - Date.now())));
+/** Moves the operator's clock to `t` and waits until the operator says it did (it polls the file). */
+async function setClock(t: number): Promise<void> {
+  const offset = Math.round(t - Date.now());
+  writeFileSync(clockFile, String(offset));
+  await waitFor(`the operator's clock to move by ${offset} ms`, async () => logs.join('').includes(`"offsetMs":${offset}`), 15_000);
 }
 
 let operator: ChildProcess;
@@ -96,7 +99,7 @@ describe('the lifecycle holds on every path', () => {
       await patchSession(ns, 'stopme', { state: 'Stopped' });
       await waitSession(ns, 'stopme', 'Stopped', isPhase('Stopped'));
       await podGone(ns, 'stopme');
-      setClock(time(expireme, 'expiresAt') + 1000);
+      await setClock(time(expireme, 'expiresAt') + 1000);
       const expired = await waitSession(ns, 'expireme', 'Expired', isPhase('Expired'));
       expect(readyReason(expired)).toBe('LifetimeExpired');
       await podGone(ns, 'expireme');
@@ -123,16 +126,16 @@ describe('the lifecycle holds on every path', () => {
     const flapped = await getSession(ns, 'flappy');
     expect(flapped.status?.runStartedAt).toBe(running.status?.runStartedAt);
     expect(flapped.status?.expiresAt).toBe(running.status?.expiresAt);
-    setClock(end - 59 * 60_000);
+    await setClock(end - 59 * 60_000);
     await waitSession(ns, 'flappy', 'warned an hour ahead', (s) => cond(s, 'Expiring')?.reason === 'ExpiresWithin1h');
     await waitEvent(ns, 'flappy', 'ExpiresWithin1h', /in less than 1h/);
-    setClock(end - 9 * 60_000);
+    await setClock(end - 9 * 60_000);
     const warned = await waitSession(ns, 'flappy', 'warned ten minutes ahead', (s) => cond(s, 'Expiring')?.reason === 'ExpiresWithin10m');
     expect(cond(warned, 'Expiring')?.message).toContain(`The session stops at ${iso(end)}`);
     expect(warned.status?.expiresAt).toBe(running.status?.expiresAt);
     await waitEvent(ns, 'flappy', 'ExpiresWithin10m', /in less than 10m/);
     expect((await core().readNamespacedPod({ name: 'flappy', namespace: ns })).metadata?.deletionTimestamp).toBeUndefined();
-    setClock(end + 1000);
+    await setClock(end + 1000);
     await waitSession(ns, 'flappy', 'Expired', isPhase('Expired'));
     await podGone(ns, 'flappy');
     await waitEvent(ns, 'flappy', 'LifetimeExpired', /lifetime/);
@@ -156,21 +159,21 @@ describe('the lifecycle holds on every path', () => {
     await patchSession(ns, 'renew', { renewals: 3 });
     await waitSession(ns, 'renew', 'the count exceeded', (s) => /lifecycle\.renewals\.maxCount/.test(cond(s, 'Renewed')?.message ?? ''));
     await waitEvent(ns, 'renew', 'RenewalRefused', /lifecycle\.renewals\.maxTotal/);
-    setClock(start + 11.5 * H - 2000);
+    await setClock(start + 11.5 * H - 2000);
     await new Promise((r) => setTimeout(r, 1500));
     expect((await getSession(ns, 'renew')).status?.phase).toBe('Running');
-    setClock(start + 11.5 * H + 1000);
+    await setClock(start + 11.5 * H + 1000);
     await waitSession(ns, 'renew', 'Expired', isPhase('Expired'));
     await podGone(ns, 'renew');
   });
 
   it('the end of the beamtime plus grace ends a run before its lifetime, and no run starts after it', async () => {
     const ns = await freshNamespace('life-beam', { 'panalysis.io/proposal': 'lifecycle' });
-    setClock(BEAMTIME_END - H);
+    await setClock(BEAMTIME_END - H);
     await createSession(ns, 'beam', jupyter({ lifetime: '8h' }));
     const running = await waitSession(ns, 'beam', 'Running', isPhase('Running'));
     expect(running.status?.expiresAt).toBe(iso(BEAMTIME_END + H));
-    setClock(BEAMTIME_END + H + 1000);
+    await setClock(BEAMTIME_END + H + 1000);
     const ended = await waitSession(ns, 'beam', 'Expired', isPhase('Expired'));
     expect(readyReason(ended)).toBe('BeamtimeEnded');
     await podGone(ns, 'beam');
@@ -200,10 +203,10 @@ describe('the lifecycle holds on every path', () => {
 
     await patchSession(ns, 'resumer', { state: 'Stopped' });
     const stopped = await waitSession(ns, 'resumer', 'Stopped with its stop recorded', (s) => isPhase('Stopped')(s) && s.status?.stoppedAt !== undefined);
-    setClock(time(stopped, 'stoppedAt') + 7 * 24 * H - 60_000);
+    await setClock(time(stopped, 'stoppedAt') + 7 * 24 * H - 60_000);
     await new Promise((r) => setTimeout(r, 2500));
     expect((await getSession(ns, 'resumer')).metadata.deletionTimestamp).toBeUndefined();
-    setClock(time(stopped, 'stoppedAt') + 7 * 24 * H + 1000);
+    await setClock(time(stopped, 'stoppedAt') + 7 * 24 * H + 1000);
     await waitFor('the session to be deleted', () => isGone(() => getSession(ns, 'resumer')), 30_000);
     await waitEvent(ns, 'resumer', 'RetentionExpired', /retention period/);
     await waitFor('its home claim to be deleted', () => isGone(() => core().readNamespacedPersistentVolumeClaim({ name: 'resumer-home', namespace: ns })), 60_000);
