@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Recipe } from '../config/recipes.ts';
 import { RECIPE_MARKERS, RECIPE_MOUNT, recipeDefaultUrl, recipeInitContainer, recipeVolumes } from './recipe.ts';
 
-const ctx = { image: 'img', home: '/home/alice', env: [{ name: 'HOME', value: '/home/alice' }], securityContext: { runAsNonRoot: true, readOnlyRootFilesystem: true } };
+const ctx = { image: 'img', home: '/users/alice', env: [{ name: 'HOME', value: '/users/alice' }], securityContext: { runAsNonRoot: true, readOnlyRootFilesystem: true } };
 const env = (r: Recipe) => Object.fromEntries(recipeInitContainer(r, ctx).env!.map((e) => [e.name, e.value]));
 
 describe('recipeInitContainer', () => {
@@ -15,18 +15,18 @@ describe('recipeInitContainer', () => {
     const r: Recipe = { name: 'xas', git: { url: 'https://git.example/x.git', ref: 'v1', path: 'nb' } };
     const c = recipeInitContainer(r, ctx);
     expect(c).toMatchObject({ name: 'recipe', image: 'img', securityContext: ctx.securityContext });
-    expect(env(r)).toMatchObject({ RECIPE: 'xas', RECIPE_SOURCE: 'git', RECIPE_URL: 'https://git.example/x.git', RECIPE_REF: 'v1', RECIPE_PATH: 'nb', DEST: '/home/alice/xas' });
+    expect(env(r)).toMatchObject({ RECIPE: 'xas', RECIPE_SOURCE: 'git', RECIPE_URL: 'https://git.example/x.git', RECIPE_REF: 'v1', RECIPE_PATH: 'nb', DEST: '/users/alice/xas' });
     expect(c.command![2]).not.toContain('git.example');
-    expect(c.volumeMounts).toEqual([{ name: 'home', mountPath: '/home/alice' }, { name: 'tmp', mountPath: '/tmp' }]);
+    expect(c.volumeMounts).toEqual([{ name: 'home', mountPath: '/users/alice' }, { name: 'tmp', mountPath: '/tmp' }]);
   });
 
   it('mounts a ConfigMap source read-only, copies an image folder from the image, into `directory`', () => {
     const cm: Recipe = { name: 'saxs', configMap: { name: 'recipe-saxs' }, directory: 'work/saxs' };
     expect(recipeInitContainer(cm, ctx).volumeMounts).toContainEqual({ name: 'recipe', mountPath: RECIPE_MOUNT, readOnly: true });
-    expect(env(cm)).toMatchObject({ RECIPE_SOURCE: 'configMap', RECIPE_PATH: RECIPE_MOUNT, DEST: '/home/alice/work/saxs' });
+    expect(env(cm)).toMatchObject({ RECIPE_SOURCE: 'configMap', RECIPE_PATH: RECIPE_MOUNT, DEST: '/users/alice/work/saxs' });
     expect(recipeVolumes(cm)).toEqual([{ name: 'recipe', configMap: { name: 'recipe-saxs', defaultMode: 0o444 } }]);
     const img: Recipe = { name: 'tomo', image: { path: '/opt/recipes/tomo' } };
-    expect(env(img)).toMatchObject({ RECIPE_SOURCE: 'image', RECIPE_PATH: '/opt/recipes/tomo', RECIPE_URL: '', DEST: '/home/alice/tomo' });
+    expect(env(img)).toMatchObject({ RECIPE_SOURCE: 'image', RECIPE_PATH: '/opt/recipes/tomo', RECIPE_URL: '', DEST: '/users/alice/tomo' });
     expect(recipeVolumes(img)).toEqual([]);
   });
 
