@@ -31,6 +31,16 @@ export function memoryBytes(q: string | number): number {
   return Math.ceil(parseQuantity(q));
 }
 
+/** A duration in milliseconds as {@link parseDuration} reads it; undefined for an absent or invalid one (never throws). */
+export function durationOrUndefined(d: string | undefined): number | undefined {
+  if (d === undefined) return undefined;
+  try {
+    return parseDuration(d);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * A duration (`8h`, `90m`, `1h30m`, `2d`) in milliseconds.
  * @throws Error when `d` is not such a duration.

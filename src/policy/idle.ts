@@ -8,7 +8,7 @@
  * stop holds while no new activity comes: opening the session (which is activity) starts it
  * again, on the same home.
  */
-import { formatDuration, parseDuration } from '../api/quantity.ts';
+import { durationOrUndefined, formatDuration } from '../api/quantity.ts';
 import type { OperatorConfig } from '../config/schema.ts';
 
 /** The idle limits of one session, in milliseconds, with the configuration field each comes from. */
@@ -60,25 +60,16 @@ export interface IdleDecision {
 
 const at = (t: number): string => new Date(Math.floor(t / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 
-function durationMs(d: string | undefined): number | undefined {
-  if (d === undefined) return undefined;
-  try {
-    return parseDuration(d);
-  } catch {
-    return undefined;
-  }
-}
-
 /** The idle policy of sessions of profile `profileName`: the profile's own `lifecycle.idle`, else `lifecycle.idle`. */
 export function idlePolicy(config: OperatorConfig, profileName: string | undefined): IdlePolicy {
   const profile = config.profiles.find((p) => p.name === profileName);
   const own = profile?.lifecycle?.idle;
   const idle = own ?? config.lifecycle?.idle ?? { warnBefore: '10m' };
   return {
-    timeoutMs: durationMs(idle.timeout),
-    maxTimeoutMs: durationMs(idle.maxTimeout),
-    gpuTimeoutMs: durationMs(idle.gpuTimeout),
-    warnBeforeMs: durationMs(idle.warnBefore) ?? 10 * 60_000,
+    timeoutMs: durationOrUndefined(idle.timeout),
+    maxTimeoutMs: durationOrUndefined(idle.maxTimeout),
+    gpuTimeoutMs: durationOrUndefined(idle.gpuTimeout),
+    warnBeforeMs: durationOrUndefined(idle.warnBefore) ?? 10 * 60_000,
     field: own ? `profiles[${profile!.name}].lifecycle.idle` : 'lifecycle.idle',
   };
 }
@@ -89,7 +80,7 @@ export function idlePolicy(config: OperatorConfig, profileName: string | undefin
  * start; no activity or run start, no stop; new activity (a later `lastActivity`) lifts a stop.
  */
 export function decideIdle(input: IdleInput, p: IdlePolicy): IdleDecision {
-  const asked = durationMs(input.idleTimeout);
+  const asked = durationOrUndefined(input.idleTimeout);
   if (asked !== undefined && p.maxTimeoutMs !== undefined && asked > p.maxTimeoutMs) {
     return { refusal: { reason: 'IdleTimeoutAboveLimit', message: `spec.idleTimeout: ${input.idleTimeout} is above the maximum of ${formatDuration(p.maxTimeoutMs)} (${p.field}.maxTimeout); ask for at most ${formatDuration(p.maxTimeoutMs)}.` } };
   }

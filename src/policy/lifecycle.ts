@@ -12,7 +12,7 @@
  * stop holds until activity newer than the stop comes (opening the session), then a new run
  * starts.
  */
-import { formatDuration, parseDuration } from '../api/quantity.ts';
+import { durationOrUndefined, formatDuration } from '../api/quantity.ts';
 import type { OperatorConfig } from '../config/schema.ts';
 import { decideIdle } from './idle.ts';
 import type { IdleInput, IdlePolicy } from './idle.ts';
@@ -34,14 +34,7 @@ export interface LifecyclePolicy {
   retentionMs?: number;
 }
 
-const ms = (d: string | undefined, fallback: number): number => {
-  if (d === undefined) return fallback;
-  try {
-    return parseDuration(d);
-  } catch {
-    return fallback;
-  }
-};
+const ms = (d: string | undefined, fallback: number): number => durationOrUndefined(d) ?? fallback;
 
 /** The lifecycle policy of sessions of profile `profileName` (a profile's own limits over `lifecycle` and `defaults`). */
 export function lifecyclePolicy(config: OperatorConfig, profileName: string | undefined): LifecyclePolicy {
