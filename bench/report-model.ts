@@ -83,8 +83,12 @@ export function targets(b: Bundle): TargetCheck[] {
   const big = workload(b, `w1-${at1000 ?? sizes.at(-1)}`);
   const scale = at1000 ? '' : ` (largest burst ${big?.sessions ?? 0}, not 1,000)`;
   if (big && b1) {
-    const over = (big.latencyMs.sessionReady?.p99 ?? NaN) - (b1.latencyMs.podReady?.p99 ?? NaN);
-    out.push({ target: 'at 1,000 sessions: operator overhead over B1 ≤ 1 s at p99', measured: `${(over / 1000).toFixed(1)} s (session Ready p99 ${big.latencyMs.sessionReady?.p99} ms − B1 pod Ready p99 ${b1.latencyMs.podReady?.p99} ms at N=${b1.sessions})${scale}`, verdict: at1000 ? verdict(over <= 1000) : 'not measured' });
+    // Both from the burst's first create: the operator's queue and the loader's own are waits of the same burst.
+    const ours = big.latencyMs.burstReady ?? big.latencyMs.sessionReady;
+    const theirs = b1.latencyMs.burstReady ?? b1.latencyMs.podReady;
+    const from = big.latencyMs.burstReady && b1.latencyMs.burstReady ? 'from the burst\'s first create' : 'from each create call';
+    const over = (ours?.p99 ?? NaN) - (theirs?.p99 ?? NaN);
+    out.push({ target: 'at 1,000 sessions: operator overhead over B1 ≤ 1 s at p99', measured: `${(over / 1000).toFixed(1)} s (session Ready p99 ${ours?.p99} ms − B1 pod Ready p99 ${theirs?.p99} ms at N=${b1.sessions}, ${from})${scale}`, verdict: at1000 ? verdict(over <= 1000) : 'not measured' });
     const share = (big.sessionsPerSecond ?? 0) / (b1.sessionsPerSecond ?? Infinity);
     out.push({ target: 'at 1,000 sessions: throughput ≥ 80% of B1', measured: `${Math.round(share * 100)}% (${big.sessionsPerSecond}/s vs ${b1.sessionsPerSecond}/s)${scale}`, verdict: at1000 ? verdict(share >= 0.8) : 'not measured' });
   }

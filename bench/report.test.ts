@@ -54,6 +54,14 @@ describe('sessionbench report', () => {
     expect(t['0 writes after a restart']).toMatchObject({ verdict: 'missed', measured: expect.stringMatching(/^2 operator writes/) });
     expect(t['≤ 400 MB operator RSS with 10,000 sessions stored']).toMatchObject({ verdict: 'not measured', measured: expect.stringContaining('1000 stored, not 10,000') });
   });
+  it('measures the overhead at 1,000 from the burst\'s first create when both sides have that latency (the loader\'s own queue counts as the operator\'s does)', () => {
+    const b = fixture();
+    const b1 = b.workloads.find((x) => x.id === 'b1')!;
+    b1.latencyMs.burstReady = s(30_000, 60_000);
+    b.workloads.find((x) => x.id === 'w1-1000')!.latencyMs.burstReady = s(40_000, 61_500);
+    const t = targets(b).find((x) => x.target.startsWith('at 1,000 sessions: operator overhead'))!;
+    expect(t).toMatchObject({ verdict: 'missed', measured: expect.stringMatching(/^1\.5 s \(session Ready p99 61500 ms − B1 pod Ready p99 60000 ms at N=100, from the burst's first create\)/) });
+  });
   it('says the hub comparison was not measured when it was skipped', () => {
     const b = { ...fixture(), kubespawner: { skipped: 'BENCH_KUBESPAWNER=0' }, workloads: fixture().workloads.filter((x) => x.system !== 'kubespawner') };
     expect(targets(b).find((x) => x.target.startsWith('faster'))).toMatchObject({ verdict: 'not measured', measured: 'skipped: BENCH_KUBESPAWNER=0' });

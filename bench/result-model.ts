@@ -12,13 +12,14 @@ import { summariseP95 } from './quota-workload.ts';
 
 export type Summary95 = ReturnType<typeof summariseP95>;
 
-/** Latencies measured per session (ms from the create call). */
+/** Latencies measured per session: ms from the create call, `burstReady` from the first create of the workload (session Ready; B0/B1: pod Ready). */
 export const LATENCIES = {
   podCreated: 'create → pod created',
   podScheduled: 'create → pod scheduled',
   podReady: 'create → pod Ready',
   sessionReady: 'create → session Ready',
   overhead: 'pod Ready → session Ready',
+  burstReady: 'burst start → Ready',
 } as const;
 export type LatencyName = keyof typeof LATENCIES;
 
@@ -70,7 +71,7 @@ export function withoutRaw(w: WorkloadResult): WorkloadResult {
   return rest;
 }
 
-const COLORS: Record<LatencyName, string> = { podCreated: '#999999', podScheduled: '#8c564b', podReady: '#1f77b4', sessionReady: '#d62728', overhead: '#ff7f0e' };
+const COLORS: Record<LatencyName, string> = { podCreated: '#999999', podScheduled: '#8c564b', podReady: '#1f77b4', sessionReady: '#d62728', overhead: '#ff7f0e', burstReady: '#2ca02c' };
 
 /** The picture of a workload: latency CDFs, sessions Ready over time, operator RSS and heap over time (the parts it has data for). */
 export function workloadPicture(w: WorkloadResult): string | undefined {

@@ -5,7 +5,7 @@
  * `concurrency` creations in flight) and W2 (sessions created at a steady rate), and the
  * removal of a workload's sessions before the next one.
  */
-import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, NetworkingV1Api } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { LABELS } from '../src/api/v1alpha1/group.ts';
 import { waitFor } from '../src/cluster/wait.ts';
@@ -48,14 +48,17 @@ async function namespace(core: CoreV1Api, name: string, labels: Record<string, s
 /** A loader baseline: per object, ms from the create call to pod Ready; first create → last pod Ready. */
 export interface BaselineRun {
   podReady: number[];
+  /** ms from the first create sent to each pod Ready (the wait in the loader's own queue included). */
+  burstReady: number[];
   seconds: number;
   /** Writes the loader sent (its creates). */
   loaderWrites: number;
 }
 
-/** The loader creates what a session needs without the operator; `withClaim` adds a home PVC (B1). */
+/** The loader creates what a session needs without the operator: B0 a pod; B1 (`withClaim`) also its home PVC, Secret and NetworkPolicy. */
 export async function baseline(kc: KubeConfig, ns: string, n: number, concurrency: number, withClaim: boolean, progress: Progress): Promise<BaselineRun> {
   const core = kc.makeApiClient(CoreV1Api);
+  const net = kc.makeApiClient(NetworkingV1Api);
   await namespace(core, ns);
   const sent = new Map<string, number>();
   const ready = new Map<string, number>();
@@ -65,10 +68,16 @@ export async function baseline(kc: KubeConfig, ns: string, n: number, concurrenc
   await pool(n, concurrency, async (i) => {
     const name = `b${i}`;
     sent.set(name, performance.now());
-    if (withClaim) await core.createNamespacedPersistentVolumeClaim({ namespace: ns, body: { metadata: { name }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '10Gi' } } } } });
-    const volumes = withClaim ? [{ name: 'home', persistentVolumeClaim: { claimName: name } }] : [];
+    // As the operator does: the claim, the credentials and the NetworkPolicy together, then the pod that uses them.
+    if (withClaim) {
+      await Promise.all([
+        core.createNamespacedPersistentVolumeClaim({ namespace: ns, body: { metadata: { name }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '10Gi' } } } } }),
+        core.createNamespacedSecret({ namespace: ns, body: { metadata: { name }, stringData: { token: name } } }),
+        net.createNamespacedNetworkPolicy({ namespace: ns, body: { metadata: { name }, spec: { podSelector: { matchLabels: { app: name } }, policyTypes: ['Ingress'], ingress: [{ _from: [{ podSelector: { matchLabels: { app: 'gateway' } } }], ports: [{ port: 8888, protocol: 'TCP' }] }] } } }),
+      ]);
+    }
+    const volumes = withClaim ? [{ name: 'home', persistentVolumeClaim: { claimName: name } }, { name: 'token', secret: { secretName: name } }] : [];
     await core.createNamespacedPod({ namespace: ns, body: { metadata: { name, labels: { app: name } }, spec: { volumes, containers: [{ name: 'c', image: 'registry.invalid/x', resources: { requests: { cpu: '10m', memory: '16Mi' } } }] } } });
-    await core.createNamespacedService({ namespace: ns, body: { metadata: { name }, spec: { selector: { app: name }, ports: [{ port: 8888 }] } } });
     progress.set(++created, ready.size);
   });
   await waitFor('all baseline pods Ready', async () => ready.size >= n, 600_000, '', 100);
@@ -76,8 +85,9 @@ export async function baseline(kc: KubeConfig, ns: string, n: number, concurrenc
   progress.done();
   return {
     podReady: [...sent].map(([name, t]) => ready.get(name)! - t),
+    burstReady: [...sent.keys()].map((name) => ready.get(name)! - started),
     seconds: (Math.max(...ready.values()) - started) / 1000,
-    loaderWrites: n * (withClaim ? 3 : 2),
+    loaderWrites: n * (withClaim ? 4 : 1),
   };
 }
 

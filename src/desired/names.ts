@@ -19,7 +19,7 @@ export const SESSION_UID_ANNOTATION = `${GROUP}/session-uid`;
 
 /** Names of a session's children; kinds differ, so several share the session's name. */
 export function sessionNames(name: string) {
-  return { pod: name, service: name, networkPolicy: name, secret: `${name}-credentials`, home: `${name}-home` } as const;
+  return { pod: name, networkPolicy: name, secret: `${name}-credentials`, home: `${name}-home` } as const;
 }
 
 /** Longest DNS-1123 label (pod volume names are such labels). */

@@ -55,6 +55,22 @@ describe('ApplyMemo', () => {
     expect(memo.canSkip('o', 'm/', body, live)).toBe(false);
   });
 
+  it('skips while the cache still holds the version it held when the apply was sent, and judges every later version by its fields', () => {
+    const memo = new ApplyMemo();
+    const before = { metadata: { name: 'a', resourceVersion: '10' }, spec: { x: 0 } };
+    memo.remember('o', 'm/', body, before);
+    // The cache has not caught up with our write: the watch will still bring it.
+    expect(memo.canSkip('o', 'm/', body, before)).toBe(true);
+    // A later version without our field (someone changed it after our write): applied again.
+    expect(memo.canSkip('o', 'm/', body, { metadata: { name: 'a', resourceVersion: '12' }, spec: { x: 0 } })).toBe(false);
+    expect(memo.canSkip('o', 'm/', body, { metadata: { name: 'a', resourceVersion: '11' }, spec: { x: 1 } })).toBe(true);
+    // Another body is never skipped for the version alone.
+    expect(memo.canSkip('o', 'm/', { ...body, spec: { x: 3 } }, before)).toBe(false);
+    // Without a version in the cache when it was sent, only the fields count.
+    memo.remember('p', 'm/', body, { metadata: { name: 'a' }, spec: { x: 0 } });
+    expect(memo.canSkip('p', 'm/', body, { metadata: { name: 'a' }, spec: { x: 0 } })).toBe(false);
+  });
+
   it('evicts the least recently used object beyond its capacity', () => {
     const memo = new ApplyMemo(2);
     memo.remember('a', 's', body);

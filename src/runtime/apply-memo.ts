@@ -53,9 +53,11 @@ function containsArray(live: readonly unknown[], desired: readonly unknown[]): b
  *
  * The skip rule: an apply is skipped when (1) the body is canonically equal to the last one this process
  * applied for the same object, field manager and subresource, and (2) the live object (from the caller's
- * cache) {@link containsFields | contains every field of the body}. (1) ensures the set of fields we own is
- * unchanged (a field dropped from the body must be sent, so the server removes it); (2) ensures nobody changed
- * or deleted what we set.
+ * cache) {@link containsFields | contains every field of the body}, or is still the very version the cache
+ * held when that apply was sent (same `metadata.resourceVersion`: the cache has not caught up with our own
+ * write yet). (1) ensures the set of fields we own is unchanged (a field dropped from the body must be sent,
+ * so the server removes it); (2) ensures nobody changed or deleted what we set: a cache that lags behind our
+ * write will still deliver it, and every change after it, as watch events, each judged again then.
  *
  * Guarantees: never skips without a live object, nor after a failed apply or a delete through the client.
  * Caveats: memory is per process, so after a restart every object is applied once more; at most `capacity`
@@ -63,7 +65,8 @@ function containsArray(live: readonly unknown[], desired: readonly unknown[]): b
  */
 export class ApplyMemo {
   readonly #capacity: number;
-  readonly #entries = new Map<string, Map<string, string>>();
+  /** Per object, per slot: the digest of the last body applied, and the version the cache held when it was sent. */
+  readonly #entries = new Map<string, Map<string, Applied>>();
 
   constructor(capacity = 10_000) {
     this.#capacity = capacity;
@@ -73,15 +76,20 @@ export class ApplyMemo {
   canSkip(objectId: string, slot: string, body: unknown, live: unknown): boolean {
     if (live === undefined) return false;
     const slots = this.#entries.get(objectId);
-    if (slots?.get(slot) !== digestOf(body)) return false;
+    const applied = slots?.get(slot);
+    if (!slots || applied?.digest !== digestOf(body)) return false;
     this.#touch(objectId, slots);
-    return containsFields(live, body);
+    const version = versionOf(live);
+    return (version !== undefined && version === applied.cachedVersion) || containsFields(live, body);
   }
 
-  /** Records a successful apply. */
-  remember(objectId: string, slot: string, body: unknown): void {
-    const slots = this.#entries.get(objectId) ?? new Map<string, string>();
-    slots.set(slot, digestOf(body));
+  /**
+   * Records a successful apply; `cachedBefore` is the object as the caller's cache held it when the apply was
+   * sent (undefined: not in the cache).
+   */
+  remember(objectId: string, slot: string, body: unknown, cachedBefore?: unknown): void {
+    const slots = this.#entries.get(objectId) ?? new Map<string, Applied>();
+    slots.set(slot, { digest: digestOf(body), cachedVersion: cachedBefore === undefined ? undefined : versionOf(cachedBefore) });
     this.#touch(objectId, slots);
     if (this.#entries.size > this.#capacity) {
       const oldest = this.#entries.keys().next().value;
@@ -95,10 +103,20 @@ export class ApplyMemo {
     else this.#entries.get(objectId)?.delete(slot);
   }
 
-  #touch(objectId: string, slots: Map<string, string>): void {
+  #touch(objectId: string, slots: Map<string, Applied>): void {
     this.#entries.delete(objectId);
     this.#entries.set(objectId, slots);
   }
+}
+
+interface Applied {
+  digest: string;
+  cachedVersion?: string;
+}
+
+function versionOf(obj: unknown): string | undefined {
+  const version = (obj as { metadata?: { resourceVersion?: unknown } } | null)?.metadata?.resourceVersion;
+  return typeof version === 'string' && version !== '' ? version : undefined;
 }
 
 /** SHA-256 (base64) of the canonical JSON of `body`: equal for canonically equal bodies. */

@@ -158,7 +158,7 @@ export type AnalysisSessionStatus = Type.Static<typeof AnalysisSessionStatus>;
 export const analysisSessionRootRules = [
   {
     rule: `self.metadata.name.size() <= ${SESSION_NAME_MAX} && self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')`,
-    message: `metadata.name must be a DNS-1035 label of at most ${SESSION_NAME_MAX} characters (lowercase letters, digits and '-', starting with a letter): it names the session's Pod and Service`,
+    message: `metadata.name must be a DNS-1035 label of at most ${SESSION_NAME_MAX} characters (lowercase letters, digits and '-', starting with a letter): it names the session's pod and other objects and is part of its URL's host name`,
   },
   {
     rule: "!self.metadata.name.startsWith('dataset-')",

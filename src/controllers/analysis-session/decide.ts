@@ -12,7 +12,7 @@
  * gone, access lost) stops a running pod after the revocation grace period; an unreachable
  * directory holds a running pod as it is.
  */
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1PersistentVolumeClaim, V1Pod } from '@kubernetes/client-node';
 import type { AnalysisSession, AnalysisSessionStatus } from '../../api/v1alpha1/analysis-session.ts';
 import type { DatasetMount } from '../../api/v1alpha1/dataset-mount.ts';
 import { parseDuration } from '../../api/quantity.ts';
@@ -35,6 +35,7 @@ import { baseStatus, CONDITIONS, keptChildren, runningPlan } from './running-pla
 import { QUOTA_CONDITION, quotaGate, withQuotaStatus } from './quota-gate.ts';
 import type { QuotaFact } from './quota-gate.ts';
 import type { StorageClassFact } from './home-volume.ts';
+import { settleFor } from './start-settle.ts';
 
 export { CONDITIONS } from './running-plan.ts';
 export { SESSION_FINALIZER } from './plans.ts';
@@ -86,6 +87,8 @@ export interface SessionPlan {
   endRun?: number;
   /** The session is past its retention period (stopped, no pod): delete it (with its home) after an Event saying this. */
   retire?: string;
+  /** The status reports a start in its normal course: it is not written for this long (see start-settle.ts). */
+  holdStatusMs?: number;
 }
 
 const UNKNOWN: Verdict = { status: 'Unknown', reason: 'NotChecked', message: 'Not checked yet.' };
@@ -128,7 +131,14 @@ export function decideSession(stored: AnalysisSession, facts: SessionFacts, conf
   // without it: the status that recorded it is not in the cache yet (see unrecordedStart).
   const runStart = recorded ?? (live ? unrecordedStart(live, now) : plan.apply.some((o) => o.kind === 'Pod') ? Math.floor(now / 1000) * 1000 : undefined);
   const current = runStart === recorded ? life : sessionLifecycle(s, config, lifeFacts, now, runStart);
-  return withQuotaStatus(s, facts.quota, facts.pod, withLifecycle(s, plan, current, runStart, now), now);
+  return settled(s, withQuotaStatus(s, facts.quota, facts.pod, withLifecycle(s, plan, current, runStart, now), now), live, facts, now);
+}
+
+/** `plan` with its status held while the start goes its normal course (see start-settle.ts), and a look again when that ends. */
+function settled(s: AnalysisSession, plan: SessionPlan, live: V1Pod | undefined, facts: SessionFacts, now: number): SessionPlan {
+  const hold = settleFor(s, plan.status, { pod: live, claim: facts.children?.PersistentVolumeClaim as V1PersistentVolumeClaim | undefined }, now);
+  if (hold === undefined) return plan;
+  return { ...plan, holdStatusMs: hold, requeueAfterMs: Math.min(plan.requeueAfterMs ?? Infinity, hold) };
 }
 
 /** How far the pod's creation time may be from the operator's clock to stand for the start of its run. */

@@ -51,7 +51,8 @@ export async function reconcileSession(req: ReconcileRequest, deps: SessionDeps)
   finalizer.catch(() => undefined);
   const plan = await decideAndCarryOut(session, deps, finalizer);
   await endRun(session, plan, deps);
-  await writeStatus(session, plan.status, deps);
+  // A start in its normal course is reported once it is over (Ready) or takes long (see start-settle.ts).
+  if (plan.holdStatusMs === undefined || plan.endRun !== undefined) await writeStatus(session, plan.status, deps);
   if (plan.retire) return retire(session, plan.retire, deps);
   return plan.requeueAfterMs ? requeueAfter(plan.requeueAfterMs) : done();
 }

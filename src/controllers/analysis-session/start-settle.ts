@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * When a session's status need not be written yet (pure): while its start goes as it
+ * should. Each step of a normal start (claim bound, pod created, placed, starting) would
+ * otherwise cost a status write, and each write comes back as a watch event and another
+ * reconcile; a start that ends Ready within {@link START_SETTLE_MS} is written once, Ready.
+ *
+ * The rule: a status is held only when all of these hold:
+ * - it reports a start in progress: phase `Pending` or `Starting`, `Ready` not True with a
+ *   reason of the normal course (`Scheduling`, `Starting`); any other reason (unschedulable,
+ *   no GPU free, image pull failing, a claim not bound after its patience, a conflict, a
+ *   refusal, a replacement) is written at once;
+ * - the stored status shows nothing else: none yet, or this same start (same
+ *   `observedGeneration`, phase `Pending` or `Starting` with such a reason); a resumed or
+ *   changed session is reported at once;
+ * - the quota ledger's part (`status.quota`) is unchanged, so an admission is recorded at once;
+ * - the start began less than {@link START_SETTLE_MS} ago: at the pod's creation, else at the
+ *   creation of a home claim not bound yet, else now (the pod is created by this plan).
+ * Past that, the status in progress is written, then the next change (Ready) again.
+ */
+import type { V1PersistentVolumeClaim, V1Pod } from '@kubernetes/client-node';
+import type { AnalysisSession, AnalysisSessionStatus } from '../../api/v1alpha1/analysis-session.ts';
+import { canonicalJson } from '../../runtime/apply-memo.ts';
+
+/** How long a normal start may go on before its status says so. */
+export const START_SETTLE_MS = 5_000;
+
+/** Reasons of the `Ready` condition in the normal course of a start. */
+const IN_COURSE = new Set(['Scheduling', 'Starting']);
+const STARTING_PHASES = new Set(['Pending', 'Starting']);
+
+function inCourse(status: AnalysisSessionStatus | undefined): boolean {
+  if (!status || !STARTING_PHASES.has(status.phase ?? '')) return false;
+  const ready = status.conditions?.find((c) => c.type === 'Ready');
+  return ready !== undefined && ready.status !== 'True' && IN_COURSE.has(ready.reason ?? '');
+}
+
+const created = (o: { metadata?: { creationTimestamp?: unknown } } | undefined): number => Date.parse(String(o?.metadata?.creationTimestamp ?? ''));
+
+/** The facts of the start: the session's live pod and its own home claim, if any. */
+export interface StartFacts {
+  pod?: V1Pod;
+  claim?: V1PersistentVolumeClaim;
+}
+
+/**
+ * How long the status `next` of `s` may wait before it is written (ms, at most
+ * {@link START_SETTLE_MS}); undefined: write it now.
+ */
+export function settleFor(s: AnalysisSession, next: AnalysisSessionStatus, facts: StartFacts, now: number): number | undefined {
+  if (s.metadata.deletionTimestamp || !inCourse(next)) return undefined;
+  const stored = s.status;
+  const storedEmpty = !stored || Object.keys(stored).length === 0;
+  if (!storedEmpty && !(stored.observedGeneration === s.metadata.generation && inCourse(stored))) return undefined;
+  if (canonicalJson(stored?.quota ?? null) !== canonicalJson(next.quota ?? null)) return undefined;
+  const claimPending = facts.claim && facts.claim.status?.phase !== 'Bound' && !facts.claim.spec?.volumeName;
+  const began = facts.pod ? created(facts.pod) : claimPending ? created(facts.claim) : now;
+  if (!Number.isFinite(began)) return undefined;
+  const left = began + START_SETTLE_MS - now;
+  return left > 0 && left <= 2 * START_SETTLE_MS ? Math.min(left, START_SETTLE_MS) : undefined;
+}
