@@ -2,7 +2,7 @@
 /**
  * sessionbench: how fast and how cheaply the operator turns AnalysisSessions into Ready pods on
  * the real local control plane (kwok nodes), side by side with the loader creating the objects
- * itself (B0: a pod; B1: also a home PVC, a Secret and a NetworkPolicy, as sessions have) and with JupyterHub +
+ * itself (B0: a pod; B1: also a home PVC and a Secret, as sessions have, and one NetworkPolicy for the namespace) and with JupyterHub +
  * KubeSpawner (bench/kubespawner, when present). In order, on one cluster:
  * B0, B1; per BENCH_SIZES burst size W1 (N sessions at once, each size in a fresh namespace once
  * the previous burst's sessions are gone) then the hub's burst of the same size (home PVC per
@@ -106,10 +106,10 @@ async function main(): Promise<void> {
   try {
     for (const withClaim of [false, true]) {
       const id = withClaim ? 'b1' : 'b0';
-      log(`${id.toUpperCase()}: ${N} ${withClaim ? 'home claims, Secrets, NetworkPolicies and ' : ''}pods created by the loader`);
+      log(`${id.toUpperCase()}: ${N} ${withClaim ? 'home claims, Secrets and ' : ''}pods created by the loader`);
       const p = new Progress(id.toUpperCase(), N);
       const obs = await observe(ctx(undefined, 0), () => p.counts(), () => baseline(kc, `bench-${id}-${run}`, N, CONCURRENCY, withClaim, p), (r) => ({ sessions: N, loaderWrites: r.loaderWrites }));
-      save(workloadResult({ id, system: 'loader', sessions: N, seconds: obs.out.seconds, title: withClaim ? 'B1: the loader creates a home PVC, a Secret, a NetworkPolicy and a pod' : 'B0: the loader creates a pod', what: `The load generator itself creates ${N} ${withClaim ? 'PersistentVolumeClaims, Secrets and NetworkPolicies (together), then ' : ''}pods, ${CONCURRENCY} creations in flight: the platform's ceiling without the operator.` }, { podReady: obs.out.podReady, burstReady: obs.out.burstReady }, obs));
+      save(workloadResult({ id, system: 'loader', sessions: N, seconds: obs.out.seconds, title: withClaim ? 'B1: the loader creates a home PVC, a Secret and a pod' : 'B0: the loader creates a pod', what: `The load generator itself creates ${withClaim ? `one NetworkPolicy for the namespace, then ${N} PersistentVolumeClaims and Secrets (together), then ` : `${N} `}pods, ${CONCURRENCY} creations in flight: the platform's ceiling without the operator.` }, { podReady: obs.out.podReady, burstReady: obs.out.burstReady }, obs));
     }
     const op = await startOperator(kubeconfig, o.resyncSeconds);
     let lastNs = '';
@@ -125,7 +125,7 @@ async function main(): Promise<void> {
         log(`B1: ${size} home claims + pods created by the loader`);
         const pb = new Progress(`B1 ${size}`, size);
         const ob = await observe(ctx(undefined, 0), () => pb.counts(), () => baseline(kc, bns, size, CONCURRENCY, true, pb), (r) => ({ sessions: size, loaderWrites: r.loaderWrites }));
-        save(workloadResult({ id, system: 'loader', sessions: size, seconds: ob.out.seconds, title: `B1 at ${size}: the loader creates a home PVC, a Secret, a NetworkPolicy and a pod`, what: `The load generator itself creates ${size} PersistentVolumeClaims, Secrets and NetworkPolicies (together), then pods, ${CONCURRENCY} creations in flight: the platform's ceiling at the size of the next W1 burst (removed before it).` }, { podReady: ob.out.podReady, burstReady: ob.out.burstReady }, ob));
+        save(workloadResult({ id, system: 'loader', sessions: size, seconds: ob.out.seconds, title: `B1 at ${size}: the loader creates a home PVC, a Secret and a pod`, what: `The load generator itself creates one NetworkPolicy for the namespace, then ${size} PersistentVolumeClaims and Secrets (together), then pods, ${CONCURRENCY} creations in flight: the platform's ceiling at the size of the next W1 burst (removed before it).` }, { podReady: ob.out.podReady, burstReady: ob.out.burstReady }, ob));
         await dropNamespace(kc, bns);
       }
       lastNs = `bench-w1-${k}-${run}`;
@@ -133,7 +133,7 @@ async function main(): Promise<void> {
       const p = new Progress(`W1 ${size}`, size);
       const ns = lastNs;
       const obs = await observe(ctx(op), () => p.counts(), () => burst(kc, ns, size, CONCURRENCY, p), () => ({ sessions: size, loaderWrites: size }));
-      save(workloadResult({ id: `w1-${size}`, system: 'panalysis', sessions: size, seconds: obs.out.seconds, title: `W1: burst of ${size} sessions`, what: `${size} AnalysisSessions created at once (${CONCURRENCY} creations in flight) in a fresh proposal namespace; the operator creates each session's home PVC, Secret, NetworkPolicy and pod. ${k > 0 ? 'The previous burst\'s sessions were removed first. ' : ''}One operator (resync every ${o.resyncSeconds} s), started after B0 and B1, runs all bursts.` }, latencies(obs.out), obs));
+      save(workloadResult({ id: `w1-${size}`, system: 'panalysis', sessions: size, seconds: obs.out.seconds, title: `W1: burst of ${size} sessions`, what: `${size} AnalysisSessions created at once (${CONCURRENCY} creations in flight) in a fresh proposal namespace; the operator creates each session's home PVC, Secret and pod, and the namespace's NetworkPolicy once. ${k > 0 ? 'The previous burst\'s sessions were removed first. ' : ''}One operator (resync every ${o.resyncSeconds} s), started after B0 and B1, runs all bursts.` }, latencies(obs.out), obs));
       if (!hubSkipped && hubFailedAt === undefined) hubFailedAt = await hubBursts(hub as HubModule, kubeconfig, size, k === 0, run, ctx(), save);
     }
     log(`W4: ${o.resyncIdleSeconds} s idle (resync every ${o.resyncSeconds} s)`);

@@ -55,7 +55,7 @@ export interface BaselineRun {
   loaderWrites: number;
 }
 
-/** The loader creates what a session needs without the operator: B0 a pod; B1 (`withClaim`) also its home PVC, Secret and NetworkPolicy. */
+/** The loader creates what a session needs without the operator: B0 a pod; B1 (`withClaim`) also its home PVC and Secret, and one NetworkPolicy for the namespace. */
 export async function baseline(kc: KubeConfig, ns: string, n: number, concurrency: number, withClaim: boolean, progress: Progress): Promise<BaselineRun> {
   const core = kc.makeApiClient(CoreV1Api);
   const net = kc.makeApiClient(NetworkingV1Api);
@@ -65,19 +65,20 @@ export async function baseline(kc: KubeConfig, ns: string, n: number, concurrenc
   let created = 0;
   const watch = await watchReady(kc, `/api/v1/namespaces/${ns}/pods`, ready, undefined, undefined, () => progress.set(created, ready.size));
   const started = performance.now();
+  // One NetworkPolicy for the namespace's pods, as the operator makes for its sessions.
+  if (withClaim) await net.createNamespacedNetworkPolicy({ namespace: ns, body: { metadata: { name: 'sessions' }, spec: { podSelector: { matchLabels: { role: 'session' } }, policyTypes: ['Ingress'], ingress: [{ _from: [{ podSelector: { matchLabels: { app: 'gateway' } } }], ports: [{ port: 8888, protocol: 'TCP' }] }] } } });
   await pool(n, concurrency, async (i) => {
     const name = `b${i}`;
     sent.set(name, performance.now());
-    // As the operator does: the claim, the credentials and the NetworkPolicy together, then the pod that uses them.
+    // As the operator does: the claim and the credentials together, then the pod that uses them.
     if (withClaim) {
       await Promise.all([
         core.createNamespacedPersistentVolumeClaim({ namespace: ns, body: { metadata: { name }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '10Gi' } } } } }),
         core.createNamespacedSecret({ namespace: ns, body: { metadata: { name }, stringData: { token: name } } }),
-        net.createNamespacedNetworkPolicy({ namespace: ns, body: { metadata: { name }, spec: { podSelector: { matchLabels: { app: name } }, policyTypes: ['Ingress'], ingress: [{ _from: [{ podSelector: { matchLabels: { app: 'gateway' } } }], ports: [{ port: 8888, protocol: 'TCP' }] }] } } }),
       ]);
     }
     const volumes = withClaim ? [{ name: 'home', persistentVolumeClaim: { claimName: name } }, { name: 'token', secret: { secretName: name } }] : [];
-    await core.createNamespacedPod({ namespace: ns, body: { metadata: { name, labels: { app: name } }, spec: { volumes, containers: [{ name: 'c', image: 'registry.invalid/x', resources: { requests: { cpu: '10m', memory: '16Mi' } } }] } } });
+    await core.createNamespacedPod({ namespace: ns, body: { metadata: { name, labels: { app: name, role: 'session' } }, spec: { volumes, containers: [{ name: 'c', image: 'registry.invalid/x', resources: { requests: { cpu: '10m', memory: '16Mi' } } }] } } });
     progress.set(++created, ready.size);
   });
   await waitFor('all baseline pods Ready', async () => ready.size >= n, 600_000, '', 100);
@@ -87,7 +88,7 @@ export async function baseline(kc: KubeConfig, ns: string, n: number, concurrenc
     podReady: [...sent].map(([name, t]) => ready.get(name)! - t),
     burstReady: [...sent.keys()].map((name) => ready.get(name)! - started),
     seconds: (Math.max(...ready.values()) - started) / 1000,
-    loaderWrites: n * (withClaim ? 4 : 1),
+    loaderWrites: withClaim ? 3 * n + 1 : n,
   };
 }
 

@@ -48,7 +48,7 @@ export const sessionControllerRules: PolicyRule[] = [
   { apiGroups: [GROUP], resources: ['analysissessions/status'], verbs: ['get', 'patch', 'update'], why: 'Session controller: report phase, conditions and URL.' },
   { apiGroups: [GROUP], resources: ['analysissessions/finalizers'], verbs: ['update'], why: 'Session controller: owner references that block deletion of children.' },
   { apiGroups: [''], resources: ['pods', 'persistentvolumeclaims'], verbs: READ, why: 'Session controller: watch its children (label-selected); DatasetMount controller: claims of pvc sources, pods that still mount a dataset.' },
-  { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: READ, why: 'Session controller: watch the session NetworkPolicies (label-selected).' },
+  { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: READ, why: 'Session controller: watch the NetworkPolicy of each namespace\'s sessions (label-selected).' },
   { apiGroups: ['storage.k8s.io'], resources: ['storageclasses'], verbs: READ, why: 'Session controller: whether a home claim binds before its pod exists (the pod is created once such a claim is bound).' },
 ];
 
@@ -92,7 +92,7 @@ export const namespacedRules: PolicyRule[] = [
   { apiGroups: [''], resources: ['secrets'], verbs: [...READ, ...WRITE], why: 'Session controller: the session\'s credentials Secret (watched per proposal namespace, never cluster-wide).' },
   { apiGroups: [''], resources: ['pods'], verbs: WRITE, why: 'Session controller: the session pod (the gateway connects to its IP).' },
   { apiGroups: [''], resources: ['persistentvolumeclaims'], verbs: WRITE, why: 'Session controller: home claims; DatasetMount controller: dataset claims.' },
-  { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: WRITE, why: 'Session controller: the session NetworkPolicy (ingress from the gateway only, egress as configured).' },
+  { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: WRITE, why: 'Session controller: one NetworkPolicy per namespace for its sessions (ingress from the gateway only, egress as configured).' },
 ];
 
 /** Leader election, granted by a Role in the operator's own namespace only. */

@@ -19,8 +19,14 @@ export const SESSION_UID_ANNOTATION = `${GROUP}/session-uid`;
 
 /** Names of a session's children; kinds differ, so several share the session's name. */
 export function sessionNames(name: string) {
-  return { pod: name, networkPolicy: name, secret: `${name}-credentials`, home: `${name}-home` } as const;
+  return { pod: name, secret: `${name}-credentials`, home: `${name}-home` } as const;
 }
+
+/**
+ * The one NetworkPolicy of a namespace's sessions: it selects every session pod of the
+ * namespace (by {@link SESSION_POD_LABELS}) and is controlled by the Namespace itself.
+ */
+export const SESSIONS_NETWORK_POLICY = 'panalysis-sessions';
 
 /** Longest DNS-1123 label (pod volume names are such labels). */
 export const MAX_LABEL = 63;
@@ -55,6 +61,19 @@ export function sessionLabels(session: AnalysisSession, component: string): Reco
     [LABELS.session]: session.metadata.name!,
     [LABELS.user]: session.spec.user,
     [LABELS.component]: component,
+  };
+}
+
+/** Labels that select every session pod (and nothing else the operator makes). */
+export const SESSION_POD_LABELS: Readonly<Record<string, string>> = { [LABELS.managedBy]: 'panalysis', 'app.kubernetes.io/name': 'panalysis-session', [LABELS.component]: 'session' };
+
+/** Metadata of the namespace's {@link SESSIONS_NETWORK_POLICY}: our labels, the Namespace as its controller. */
+export function namespacePolicyMeta(namespace: { name: string; uid: string }) {
+  return {
+    name: SESSIONS_NETWORK_POLICY,
+    namespace: namespace.name,
+    labels: { [LABELS.managedBy]: 'panalysis', 'app.kubernetes.io/name': 'panalysis-session', [LABELS.component]: 'network-policy' },
+    ownerReferences: [{ apiVersion: 'v1', kind: 'Namespace', name: namespace.name, uid: namespace.uid, controller: true }],
   };
 }
 

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * The NetworkPolicy, Secret and home PVC of a session (pure). A session has no Service: the
- * gateway connects to the pod's IP on {@link gatewayPort}.
+ * The Secret and home PVC of a session, and the NetworkPolicy of a namespace's sessions
+ * (pure). A session has no Service: the gateway connects to the pod's IP on {@link gatewayPort}.
  */
 import type { V1PersistentVolumeClaim, V1Secret, V1ServicePort } from '@kubernetes/client-node';
 import { PORTS } from './containers.ts';
-import { childMeta, sessionLabels, sessionNames } from './names.ts';
+import { childMeta, namespacePolicyMeta, SESSION_POD_LABELS, sessionNames } from './names.ts';
 import type { SessionInputs } from './session-inputs.ts';
 import type { AnalysisSession } from '../api/v1alpha1/analysis-session.ts';
 
@@ -25,25 +25,27 @@ function egressRules(i: Pick<SessionInputs, 'egress'>): unknown[] {
 }
 
 /**
- * Only the gateway's pods may open a connection to the session, and only on its port;
- * the session may connect only where the egress configuration allows (by default DNS
- * and the public internet, no private range).
+ * The NetworkPolicy of every session pod of a namespace: only the gateway's pods may open
+ * a connection to a session, and only on the ports the gateway uses (Jupyter, the noVNC
+ * bridge, guacd; a session listens on the one of its kind); a session may connect only
+ * where the egress configuration allows (by default DNS and the public internet, no
+ * private range). One per namespace, not one per session: the same rules for every
+ * session, and one object less to write and to hold in memory per session.
  * Typed as plain JSON: client-node's model spells `from` as `_from`.
  */
-export function buildSessionNetworkPolicy(i: Pick<SessionInputs, 'session' | 'protocol' | 'gateway' | 'egress'>): Record<string, unknown> {
-  const port = gatewayPort(i);
+export function buildSessionsNetworkPolicy(namespace: { name: string; uid: string }, i: Pick<SessionInputs, 'gateway' | 'egress'>): Record<string, unknown> {
   const restricted = i.egress.mode === 'Restricted';
   return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
-    metadata: childMeta(i.session, sessionNames(i.session.metadata.name!).networkPolicy, 'network-policy'),
+    metadata: namespacePolicyMeta(namespace),
     spec: {
-      podSelector: { matchLabels: sessionLabels(i.session, 'session') },
+      podSelector: { matchLabels: { ...SESSION_POD_LABELS } },
       policyTypes: restricted ? ['Ingress', 'Egress'] : ['Ingress'],
       ingress: [
         {
           from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': i.gateway.namespace } }, podSelector: { matchLabels: i.gateway.podLabels } }],
-          ports: [{ port: port.port, protocol: 'TCP' }],
+          ports: [PORTS.jupyter, PORTS.websockify, PORTS.guacd].map((port) => ({ port, protocol: 'TCP' })),
         },
       ],
       ...(restricted ? { egress: egressRules(i) } : {}),

@@ -11,7 +11,7 @@ import { NetworkingV1Api } from '@kubernetes/client-node';
 import { parse, stringify } from 'yaml';
 import { kubeConfig } from './helpers.ts';
 import { isGone } from './gone.ts';
-import { childReaders, kubectlAs, proposalNamespace as tenantNamespace } from './tenants.ts';
+import { childReaders, kubectlAs, namespacePolicy, proposalNamespace as tenantNamespace } from './tenants.ts';
 
 export { isGone, kubectlAs };
 import { DEMO_CONFIG } from './operator.ts';
@@ -38,7 +38,7 @@ export const children = childReaders;
 /** The identity (UID) of a running session's children and what decides who reaches what. */
 export async function snapshot(ns: string, name: string): Promise<Record<string, unknown>> {
   const c = children(ns, name);
-  const [pod, secret, np, claim] = await Promise.all([c.pod(), c.secret(), c.networkPolicy(), c.homeClaim()]);
+  const [pod, secret, np, claim] = await Promise.all([c.pod(), c.secret(), namespacePolicy(ns), c.homeClaim()]);
   return {
     pod: { uid: pod.metadata?.uid, volumes: pod.spec?.volumes, deleting: Boolean(pod.metadata?.deletionTimestamp) },
     secret: { uid: secret.metadata?.uid, data: secret.data },

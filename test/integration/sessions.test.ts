@@ -48,8 +48,13 @@ describe('AnalysisSession controller', () => {
     expect(p.status?.podIP).toBeTruthy();
     const secret = await core().readNamespacedSecret({ name: `${name}-credentials`, namespace: ns });
     expect(Object.keys(secret.data ?? {})).toEqual([spec.type === 'jupyter' ? 'token' : 'vnc-password']);
-    const np = await kubeConfig().makeApiClient(NetworkingV1Api).readNamespacedNetworkPolicy({ name, namespace: ns });
-    expect(np.spec?.ingress?.[0]?.ports?.[0]?.port).toBe(port);
+    // One NetworkPolicy for the namespace's sessions, controlled by the Namespace: it selects this pod and admits the gateway on its port.
+    const np = await kubeConfig().makeApiClient(NetworkingV1Api).readNamespacedNetworkPolicy({ name: 'panalysis-sessions', namespace: ns });
+    const namespaceUid = (await core().readNamespace({ name: ns })).metadata?.uid;
+    expect(np.metadata?.ownerReferences).toEqual([expect.objectContaining({ kind: 'Namespace', name: ns, uid: namespaceUid, controller: true })]);
+    expect(Object.entries(np.spec?.podSelector?.matchLabels ?? {}).every(([k, v]) => p.metadata?.labels?.[k] === v)).toBe(true);
+    expect(np.spec?.ingress?.[0]?.ports?.map((x) => x.port)).toContain(port);
+    expect(await isGone(() => kubeConfig().makeApiClient(NetworkingV1Api).readNamespacedNetworkPolicy({ name, namespace: ns })), 'no NetworkPolicy per session').toBe(true);
     const pvc = await core().readNamespacedPersistentVolumeClaim({ name: `${name}-home`, namespace: ns });
     expect(pvc.status?.phase).toBe('Bound');
   });
@@ -134,15 +139,18 @@ describe('AnalysisSession controller', () => {
     await createSession(ns, 'heal', { user: 'alice', type: 'jupyter', profile: 'jupyter-scipy' });
     await waitSession(ns, 'heal', 'Running', isPhase('Running'));
     const net = kubeConfig().makeApiClient(NetworkingV1Api);
-    const np = await net.readNamespacedNetworkPolicy({ name: 'heal', namespace: ns });
+    const policy = { name: 'panalysis-sessions', namespace: ns };
+    const np = await net.readNamespacedNetworkPolicy(policy);
     expect(np.spec?.policyTypes).toEqual(['Ingress', 'Egress']);
     expect(np.spec?.egress?.[1]?.to?.[0]?.ipBlock).toMatchObject({ cidr: '0.0.0.0/0', except: expect.arrayContaining(['10.0.0.0/8', '169.254.0.0/16']) });
-    await net.deleteNamespacedNetworkPolicy({ name: 'heal', namespace: ns });
-    await waitFor('the NetworkPolicy to be recreated', () => net.readNamespacedNetworkPolicy({ name: 'heal', namespace: ns }).then(() => true, () => false), 30_000);
-    const wanted = (await net.readNamespacedNetworkPolicy({ name: 'heal', namespace: ns })).spec?.ingress;
-    await net.patchNamespacedNetworkPolicy({ name: 'heal', namespace: ns, body: [{ op: 'add', path: '/spec/ingress/-', value: { from: [{ podSelector: {} }] } }] }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch));
-    await waitFor('the extra ingress rule to be removed', async () => (await net.readNamespacedNetworkPolicy({ name: 'heal', namespace: ns })).spec?.ingress?.length === wanted?.length, 30_000);
-    expect((await net.readNamespacedNetworkPolicy({ name: 'heal', namespace: ns })).spec?.ingress).toEqual(wanted);
+    // It has no session as owner: its deletion alone must bring a session's reconcile that puts it back.
+    await net.deleteNamespacedNetworkPolicy(policy);
+    await waitFor('the NetworkPolicy to be recreated', () => net.readNamespacedNetworkPolicy(policy).then((x) => x.metadata?.uid !== np.metadata?.uid, () => false), 30_000);
+    const wanted = (await net.readNamespacedNetworkPolicy(policy)).spec?.ingress;
+    expect(wanted).toEqual(np.spec?.ingress);
+    await net.patchNamespacedNetworkPolicy({ ...policy, body: [{ op: 'add', path: '/spec/ingress/-', value: { from: [{ podSelector: {} }] } }] }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch));
+    await waitFor('the extra ingress rule to be removed', async () => (await net.readNamespacedNetworkPolicy(policy)).spec?.ingress?.length === wanted?.length, 30_000);
+    expect((await net.readNamespacedNetworkPolicy(policy)).spec?.ingress).toEqual(wanted);
   });
 
   it('makes zero writes on resync and after a restart when nothing changed', async () => {
@@ -164,7 +172,7 @@ describe('AnalysisSession controller', () => {
     expect(await operator.writes(), 'writes since the restart').toBe(0);
   });
 
-  it('removes every child when the session is deleted (garbage collection)', async () => {
+  it('removes every child when the session is deleted (garbage collection); the namespace\'s NetworkPolicy stays for its other sessions', async () => {
     await createSession(ns, 'doomed', { user: 'alice', type: 'desktop', profile: 'desktop-xfce', desktop: { protocol: 'vnc' } });
     await waitSession(ns, 'doomed', 'Running', isPhase('Running'));
     await deleteSession(ns, 'doomed');
@@ -173,10 +181,10 @@ describe('AnalysisSession controller', () => {
         isGone(() => pod('doomed')),
         isGone(() => core().readNamespacedSecret({ name: 'doomed-credentials', namespace: ns })),
         isGone(() => core().readNamespacedPersistentVolumeClaim({ name: 'doomed-home', namespace: ns })),
-        isGone(() => kubeConfig().makeApiClient(NetworkingV1Api).readNamespacedNetworkPolicy({ name: 'doomed', namespace: ns })),
       ]);
       return gone.every(Boolean);
     }, 60_000);
+    expect(await isGone(() => kubeConfig().makeApiClient(NetworkingV1Api).readNamespacedNetworkPolicy({ name: 'panalysis-sessions', namespace: ns }))).toBe(false);
     await expectGone(getSession(ns, 'doomed'), 'session doomed');
   });
 });

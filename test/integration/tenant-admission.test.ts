@@ -21,7 +21,7 @@ import { apiErrorMessage, core, custom, kubeConfig, waitFor } from './helpers.ts
 import { startOperator } from './operator.ts';
 import type { OperatorProcess } from './operator.ts';
 import { createSession, isPhase, waitSession } from './sessions.ts';
-import { childReaders, isGone, kubectlAs, kubectlCreate, proposalNamespace, snapshotChildren, waitChildrenGone } from './tenants.ts';
+import { childReaders, isGone, kubectlAs, kubectlCreate, namespacePolicy, proposalNamespace, snapshotChildren, waitChildrenGone } from './tenants.ts';
 
 const execFileAsync = promisify(execFile);
 const SESSIONS = 'analysissessions.panalysis.io';
@@ -70,7 +70,7 @@ describe('deleting sessions', () => {
   for (const [id, cascade] of [['A1', 'foreground'], ['A3', 'background']] as const) {
     const flags = cascade === 'background' ? [] : [`--cascade=${cascade}`];
     attack(id, `kubectl delete asession ${flags.join(' ') || '(default cascade)'} by the session's user`,
-      'finishes; the session and its pod, Secret, NetworkPolicy and home claim are gone (404)',
+      'finishes; the session and its pod, Secret and home claim are gone (404); the namespace\'s NetworkPolicy stays',
       async () => {
         const ns = await proposalNamespace(`del-${cascade}`, { alice: ['panalysis-portal'] });
         await alicesRunningSession(ns, 'nb');
@@ -79,7 +79,8 @@ describe('deleting sessions', () => {
         expect(r.ok).toBe(true);
         expect(await isGone(() => readSession(ns, 'nb'))).toBe(true);
         await waitChildrenGone(ns, 'nb');
-        return `kubectl returned after ${r.seconds} s; session, pod, Secret, NetworkPolicy and home claim answer 404`;
+        expect(await isGone(() => namespacePolicy(ns))).toBe(false);
+        return `kubectl returned after ${r.seconds} s; session, pod, Secret and home claim answer 404; NetworkPolicy panalysis-sessions is in place`;
       }, TIMEOUT);
   }
 
@@ -240,20 +241,20 @@ describe('proposal namespaces are written only by the operator', () => {
       return 'refused (services "nb": bob may not create); no Service nb exists';
     }, TIMEOUT);
 
-  attack('A10', 'a user with plain edit adds a permissive NetworkPolicy, or widens the session\'s',
+  attack('A10', 'a user with plain edit adds a permissive NetworkPolicy, or widens the sessions\'',
     "both refused; the namespace's NetworkPolicies unchanged",
     async () => {
       const allowAll = { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'allow-all' }, spec: { podSelector: {}, ingress: [{}], policyTypes: ['Ingress'] } };
       const create = await createAsBob(allowAll);
       expect(create.ok).toBe(false);
       expect(create.stderr).toMatch(/networkpolicies "allow-all": bob may not create in proposal namespace/);
-      const widen = await kubectlAs('bob', ['patch', 'networkpolicy', 'nb', '-n', ns, '--type', 'json', '-p', '[{"op":"add","path":"/spec/ingress/-","value":{}}]']);
+      const widen = await kubectlAs('bob', ['patch', 'networkpolicy', 'panalysis-sessions', '-n', ns, '--type', 'json', '-p', '[{"op":"add","path":"/spec/ingress/-","value":{}}]']);
       expect(widen.ok).toBe(false);
-      expect(widen.stderr).toMatch(/networkpolicies "nb": bob may not update in proposal namespace/);
+      expect(widen.stderr).toMatch(/networkpolicies "panalysis-sessions": bob may not update in proposal namespace/);
       const list = await kubectlAs('admin', ['get', 'networkpolicies', '-n', ns, '-o', 'name']);
-      expect(list.stdout.trim().split('\n')).toEqual(['networkpolicy.networking.k8s.io/nb']);
+      expect(list.stdout.trim().split('\n')).toEqual(['networkpolicy.networking.k8s.io/panalysis-sessions']);
       await expectUntouched(ns, 'nb', before);
-      return 'both refused; only the session\'s NetworkPolicy exists, its rules unchanged';
+      return 'both refused; only the operator\'s NetworkPolicy of the namespace exists, its rules unchanged';
     }, TIMEOUT);
 
   attack('A11', "a user with plain edit execs into alice's pod, attaches a debug container, evicts the pod, or deletes her home claim",

@@ -165,7 +165,7 @@ describe('datasets per proposal', () => {
     await createSession(ns, 'alice', { user: 'alice', type: 'jupyter', profile: 'jupyter-scipy', datasets: [{ name: 'proc' }] });
     await waitSession(ns, 'alice', 'Running', isPhase('Running'));
     // The API server accepts the default egress exceptions (every special-purpose IPv4 and IPv6 range).
-    const np = await kubeConfig().makeApiClient(NetworkingV1Api).readNamespacedNetworkPolicy({ name: 'alice', namespace: ns });
+    const np = await kubeConfig().makeApiClient(NetworkingV1Api).readNamespacedNetworkPolicy({ name: 'panalysis-sessions', namespace: ns });
     const excepted = (np.spec?.egress ?? []).flatMap((r) => r.to ?? []).flatMap((t) => t.ipBlock?.except ?? []);
     expect(excepted).toEqual(expect.arrayContaining([...SPECIAL_IPV4, ...SPECIAL_IPV6]));
 

@@ -115,7 +115,6 @@ describe('children belong to exactly one session', () => {
       expect(s.status?.message).toMatch(/secret o2-credentials exists and is not owned by this session \(it has no controller\); delete or rename it/);
       expect(s.status?.message).toMatch(/persistentvolumeclaim o2-home exists and is not owned by this session/);
       expect(await isGone(children(ns, 'o2').pod)).toBe(true);
-      expect(await isGone(children(ns, 'o2').networkPolicy)).toBe(true);
 
       const del = await kubectlAs('alice', ['delete', 'analysissessions.panalysis.io', 'o2', '-n', ns, '--timeout=60s']);
       expect(del.ok, del.stderr).toBe(true);
@@ -127,7 +126,7 @@ describe('children belong to exactly one session', () => {
       expect(secret.metadata?.ownerReferences ?? []).toEqual([]);
       expect(Buffer.from(secret.data!.token!, 'base64').toString()).toBe('known-token');
       await expectBystanderUntouched();
-      return 'session waited (ChildConflict naming the Secret and the claim), no pod, no NetworkPolicy; after its deletion both objects remain, unowned, token unchanged';
+      return 'session waited (ChildConflict naming the Secret and the claim), no pod; after its deletion both objects remain, unowned, token unchanged';
     }, TIMEOUT);
 });
 
@@ -249,13 +248,13 @@ describe('identities and names', () => {
 });
 
 describe('children are compared exactly', () => {
-  attack('O8', 'an admin adds a permissive NetworkPolicy rule to a session\'s children',
+  attack('O8', 'an admin adds a permissive rule to the NetworkPolicy of a namespace\'s sessions',
     'it is reverted to exactly what the operator wants; the pod is untouched',
     async () => {
       const before = await runningSession('o8', jupyter('alice'), 'alice');
-      const np = await kubectlAs('admin', ['patch', 'networkpolicy', 'o8', '-n', ns, '--type=json', '-p', '[{"op":"add","path":"/spec/ingress/-","value":{"from":[{"podSelector":{}}]}}]']);
+      const np = await kubectlAs('admin', ['patch', 'networkpolicy', 'panalysis-sessions', '-n', ns, '--type=json', '-p', '[{"op":"add","path":"/spec/ingress/-","value":{"from":[{"podSelector":{}}]}}]']);
       expect(np.ok, np.stderr).toBe(true);
-      await waitFor('the extra ingress rule to be removed', async () => (await networking().readNamespacedNetworkPolicy({ namespace: ns, name: 'o8' })).spec?.ingress?.length === 1, 30_000);
+      await waitFor('the extra ingress rule to be removed', async () => (await networking().readNamespacedNetworkPolicy({ namespace: ns, name: 'panalysis-sessions' })).spec?.ingress?.length === 1, 30_000);
       const after = await snapshot(ns, 'o8');
       expect(after.networkPolicy).toEqual(before.networkPolicy);
       expect(after.pod).toEqual(before.pod);
@@ -279,5 +278,32 @@ describe('children are compared exactly', () => {
       await waitSession(ns, 'o10', 'Running again', isPhase('Running'));
       await expectBystanderUntouched();
       return `the edited pod was replaced; the new pod runs ${image}`;
+    }, TIMEOUT);
+
+  attack('O12', 'an admin pre-creates a permissive NetworkPolicy named panalysis-sessions (not controlled by the namespace) in a new proposal namespace; alice then creates a session there',
+    'the session waits naming the policy, no pod runs under it, the policy is untouched; once it is deleted the session starts under the operator\'s policy, controlled by the Namespace',
+    async () => {
+      const fresh = await proposalNamespace('own-np', PROPOSAL, { alice: ['panalysis-portal'] });
+      try {
+        const planted = await networking().createNamespacedNetworkPolicy({ namespace: fresh, body: { metadata: { name: 'panalysis-sessions', labels: { 'app.kubernetes.io/managed-by': 'panalysis', 'app.kubernetes.io/name': 'panalysis-session' } }, spec: { podSelector: {}, ingress: [{}], policyTypes: ['Ingress'] } } });
+        await createSession(fresh, 'o12', jupyter('alice'), 'alice');
+        const s = await waitSession(fresh, 'o12', 'ChildConflict', (x) => readyReason(x) === 'ChildConflict');
+        expect(s.status?.message).toMatch(/networkpolicy panalysis-sessions exists and is not owned by namespace .*\(it has no controller\); delete or rename it/);
+        expect(await isGone(children(fresh, 'o12').pod)).toBe(true);
+        const still = await networking().readNamespacedNetworkPolicy({ namespace: fresh, name: 'panalysis-sessions' });
+        expect({ uid: still.metadata?.uid, spec: still.spec, owners: still.metadata?.ownerReferences ?? [] }).toEqual({ uid: planted.metadata?.uid, spec: planted.spec, owners: [] });
+
+        await networking().deleteNamespacedNetworkPolicy({ namespace: fresh, name: 'panalysis-sessions' });
+        await waitSession(fresh, 'o12', 'Running', isPhase('Running'));
+        const ours = await networking().readNamespacedNetworkPolicy({ namespace: fresh, name: 'panalysis-sessions' });
+        const nsUid = (await core().readNamespace({ name: fresh })).metadata?.uid;
+        expect(ours.metadata?.ownerReferences).toEqual([expect.objectContaining({ kind: 'Namespace', name: fresh, uid: nsUid, controller: true })]);
+        expect(ours.spec?.podSelector?.matchLabels).toMatchObject({ 'panalysis.io/component': 'session' });
+        await expectBystanderUntouched();
+        return 'the session waited (ChildConflict naming the policy), no pod; the planted policy kept its UID and rules; after its deletion the session ran under the operator\'s policy, controlled by the Namespace';
+      } finally {
+        await core().deleteNamespace({ name: fresh }).catch(() => undefined);
+        await waitFor(`namespace ${fresh} to be deleted`, () => isGone(() => core().readNamespace({ name: fresh })), 60_000).catch(() => undefined);
+      }
     }, TIMEOUT);
 });

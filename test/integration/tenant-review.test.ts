@@ -321,7 +321,7 @@ describe('datasets, sharing and deletion', () => {
       return `Ready=False ${ready.reason}: "${ready.message?.slice(0, 100)}"; no volume with that handle`;
     }, TIMEOUT);
 
-  attack('R13', 'alice creates her session with the orphan finalizer already set, so that deleting it later would leave its home, credentials and NetworkPolicy behind without an owner',
+  attack('R13', 'alice creates her session with the orphan finalizer already set, so that deleting it later would leave its home and credentials behind without an owner',
     'refused at creation naming the orphaning, like kubectl delete --cascade=orphan; no session exists',
     async () => {
       const ns = await proposalNamespace('rv-orphan', { alice: ['panalysis-portal'] });

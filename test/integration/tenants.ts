@@ -68,15 +68,17 @@ export const kubectlCreate = (user: string, ns: string, obj: unknown): Promise<K
 
 const networking = () => kubeConfig().makeApiClient(NetworkingV1Api);
 
-/** Readers of the children of session `name`, by kind. */
+/** Readers of the children of session `name`, by kind (the NetworkPolicy is the namespace's: {@link namespacePolicy}). */
 export function childReaders(ns: string, name: string) {
   return {
     pod: () => core().readNamespacedPod({ namespace: ns, name }),
     secret: () => core().readNamespacedSecret({ namespace: ns, name: `${name}-credentials` }),
-    networkPolicy: () => networking().readNamespacedNetworkPolicy({ namespace: ns, name }),
     homeClaim: () => core().readNamespacedPersistentVolumeClaim({ namespace: ns, name: `${name}-home` }),
   };
 }
+
+/** Reads the NetworkPolicy of the sessions of `ns` (one per namespace, controlled by the Namespace). */
+export const namespacePolicy = (ns: string) => networking().readNamespacedNetworkPolicy({ namespace: ns, name: 'panalysis-sessions' });
 
 /** Waits until every child of session `name` answers 404. */
 export async function waitChildrenGone(ns: string, name: string): Promise<void> {
@@ -94,7 +96,7 @@ export async function snapshotChildren(ns: string, name: string): Promise<Record
   const [pod, secret, np, claim] = await Promise.all([
     core().readNamespacedPod({ namespace: ns, name }),
     core().readNamespacedSecret({ namespace: ns, name: `${name}-credentials` }),
-    networking().readNamespacedNetworkPolicy({ namespace: ns, name }),
+    namespacePolicy(ns),
     core().readNamespacedPersistentVolumeClaim({ namespace: ns, name: `${name}-home` }),
   ]);
   return {

@@ -90,7 +90,7 @@ describe('decideAccess', () => {
 
 describe('revocation of a running session', () => {
   const config = { ...demoConfig(), proposals: { ...demoConfig().proposals, revocationGracePeriod: '10m' } };
-  const facts = (id: PosixIdentity, pod?: V1Pod, p: ProposalFact = proposal): SessionFacts => ({ identity: { kind: 'found', identity: id }, credentials: { secret: 't' }, pod, proposal: p, datasets: map(dataset('raw')), availableDatasets: ['raw'] });
+  const facts = (id: PosixIdentity, pod?: V1Pod, p: ProposalFact = proposal): SessionFacts => ({ identity: { kind: 'found', identity: id }, credentials: { secret: 't' }, namespaceUid: 'ns-uid', pod, proposal: p, datasets: map(dataset('raw')), availableDatasets: ['raw'] });
 
   it('keeps the pod through the grace period, then deletes it and keeps home and credentials', () => {
     const s0 = makeSession('s').user('bob').spec({ datasets: [{ name: 'raw' }] }).obj();

@@ -11,7 +11,7 @@ import { parseQuantity } from '../../api/quantity.ts';
 const config = demoConfig();
 const NOW = Date.parse('2026-11-25T12:00:00Z');
 const alice: IdentityFact = { kind: 'found', identity: { user: 'alice', uid: 20001, gid: 20001, groups: [{ name: 'p1', gid: 30001 }] } };
-const facts = (extra: Partial<SessionFacts> = {}): SessionFacts => ({ identity: alice, credentials: { secret: 'tok' }, ...extra });
+const facts = (extra: Partial<SessionFacts> = {}): SessionFacts => ({ identity: alice, credentials: { secret: 'tok' }, namespaceUid: 'ns-uid', ...extra });
 const kinds = (objs: Array<{ kind?: string }>) => objs.map((o) => o.kind);
 const podOf = (plan: ReturnType<typeof decideSession>) => plan.apply.find((o) => o.kind === 'Pod') as V1Pod | undefined;
 const cond = (plan: ReturnType<typeof decideSession>, type: string) => plan.status.conditions?.find((c) => c.type === type);
@@ -44,7 +44,10 @@ describe('decideSession', () => {
     const plan = decideSession(makeSession('desk').desktop(protocol).obj(), facts(), config, NOW);
     expect(podOf(plan)!.spec!.containers.map((c) => c.name)).toEqual(containers);
     const np = plan.apply.find((o) => o.kind === 'NetworkPolicy') as any;
-    expect(np.spec.ingress[0].ports).toEqual([{ port, protocol: 'TCP' }]);
+    // The namespace's one policy admits the gateway on the port of each kind of session.
+    expect(np.metadata).toMatchObject({ name: 'panalysis-sessions', ownerReferences: [{ kind: 'Namespace', name: 'proposal-1', uid: 'ns-uid', controller: true }] });
+    expect(np.spec.ingress[0].ports).toContainEqual({ port, protocol: 'TCP' });
+    expect(np.spec.ingress[0].ports).toEqual([8888, 6080, 4822].map((p) => ({ port: p, protocol: 'TCP' })));
     expect(np.spec.ingress[0].from[0].namespaceSelector.matchLabels).toEqual({ 'kubernetes.io/metadata.name': 'panalysis-system' });
     expect(np.spec.policyTypes).toEqual(['Ingress', 'Egress']);
     expect(np.spec.egress[0].ports).toEqual([{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }]);

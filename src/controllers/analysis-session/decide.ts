@@ -49,7 +49,9 @@ export interface SessionFacts {
   credentials: SessionCredentials;
   /** The session's own live pod (controlled by it), if any. */
   pod?: V1Pod;
-  /** The session's own children by kind (controlled by it), for the exact comparison. */
+  /** The UID of the session's Namespace, the controller of its NetworkPolicy (undefined: not known; no pod is then created). */
+  namespaceUid?: string;
+  /** The session's own children by kind (controlled by it; the NetworkPolicy by its Namespace), for the exact comparison. */
   children?: Partial<Record<ChildKind, KubeObject>>;
   /** Objects under the session's child names that it does not own, one sentence each. */
   conflicts?: string[];

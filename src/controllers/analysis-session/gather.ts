@@ -77,14 +77,21 @@ async function proposalOf(namespace: string, deps: GatherDeps): Promise<Proposal
  * our labels), and, for the kinds in `live` the cache does not hold, from a live read (an
  * object someone else created under the name, or ours applied a moment ago).
  */
-export async function gatherChildren(s: AnalysisSession, deps: GatherDeps, live: readonly ChildKind[] = []): Promise<ChildrenFacts & { found: Partial<Record<ChildKind, KubeObject>> }> {
+export async function gatherChildren(s: AnalysisSession, deps: GatherDeps, live: readonly ChildKind[] = []): Promise<ChildrenFacts & { found: Partial<Record<ChildKind, KubeObject>>; namespaceUid?: string }> {
   const refs = childRefs(s);
   const found = await Promise.all(CHILD_KINDS.map(async (kind) => [kind, deps.lookup(refs[kind]) ?? (live.includes(kind) ? await deps.get(refs[kind]) : undefined)] as const));
   const present = Object.fromEntries(found.filter(([, obj]) => obj !== undefined)) as Partial<Record<ChildKind, KubeObject>>;
-  return { ...judgeChildren(s, present), found: present };
+  const namespaceUid = await namespaceUidOf(s.metadata.namespace!, deps);
+  return { ...judgeChildren(s, present, namespaceUid), found: present, namespaceUid };
 }
 
-function withChildren(s: AnalysisSession, facts: SessionFacts, children: ChildrenFacts): SessionFacts {
+/** The UID of a Namespace (the owner of its sessions' NetworkPolicy): from the cache, else read live. */
+async function namespaceUidOf(name: string, deps: GatherDeps): Promise<string | undefined> {
+  const ref = { apiVersion: 'v1', kind: 'Namespace', name };
+  return (deps.lookup(ref) ?? (await deps.get(ref)))?.metadata?.uid;
+}
+
+function withChildren(s: AnalysisSession, facts: SessionFacts, children: ChildrenFacts & { namespaceUid?: string }): SessionFacts {
   const type = s.spec?.type === 'desktop' ? 'desktop' : 'jupyter';
   return {
     ...facts,
@@ -94,6 +101,7 @@ function withChildren(s: AnalysisSession, facts: SessionFacts, children: Childre
     children: children.owned,
     conflicts: children.conflicts,
     orphanPod: children.orphanPod,
+    namespaceUid: children.namespaceUid,
   };
 }
 

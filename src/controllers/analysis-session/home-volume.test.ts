@@ -49,7 +49,7 @@ describe('homeVolumeWait', () => {
 });
 
 describe('a session whose home claim is not bound yet', () => {
-  const facts = (extra: Partial<SessionFacts>): SessionFacts => ({ identity: alice, credentials: { secret: 'tok' }, ...extra });
+  const facts = (extra: Partial<SessionFacts>): SessionFacts => ({ identity: alice, credentials: { secret: 'tok' }, namespaceUid: 'ns-uid', ...extra });
 
   it('gets its claim, secret, service and policy now and its pod once the claim is bound, reporting Scheduling throughout', () => {
     const first = decideSession(makeSession('nb').obj(), facts({ storageClasses: [immediate] }), config, NOW);

@@ -25,7 +25,8 @@ import { reconcileSession } from './reconcile.ts';
 import type { StorageClassFact } from './home-volume.ts';
 import type { KubeObject } from '../../runtime/resource.ts';
 import { sessionReadyMetric } from './ready-metric.ts';
-import { MANAGED_SELECTOR, OWNED_RESOURCES, SESSION_FIELD_MANAGER, SESSION_RESOURCE } from './resources.ts';
+import { MANAGED_SELECTOR, NETWORK_POLICY_RESOURCE, OWNED_RESOURCES, SESSION_FIELD_MANAGER, SESSION_RESOURCE } from './resources.ts';
+import { SESSIONS_NETWORK_POLICY } from '../../desired/names.ts';
 
 const NAMESPACE_RESOURCE: ResourceType = { apiVersion: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false };
 const STORAGE_CLASS_RESOURCE: ResourceType = { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', plural: 'storageclasses', namespaced: false };
@@ -113,6 +114,8 @@ export function addSessionController(manager: Manager, options: SessionControlle
       { spec: { resource: NAMESPACE_RESOURCE }, map: (ns) => sessionsIn(ns.metadata?.name).map(keyOfSession) },
       // A DatasetMount changed (ready, access, write window): the sessions that request it.
       { spec: { resource: DATASET_RESOURCE }, map: (dm) => sessionsIn(dm.metadata?.namespace).filter((s) => Array.isArray(s.spec?.datasets) && s.spec.datasets.some((d) => d?.name === dm.metadata?.name)).map(keyOfSession) },
+      // The namespace's NetworkPolicy changed or went (it has no session as owner): the namespace's sessions, one of which puts it right.
+      { spec: { resource: NETWORK_POLICY_RESOURCE, labelSelector: MANAGED_SELECTOR }, map: (np) => (np.metadata?.name === SESSIONS_NETWORK_POLICY ? sessionsIn(np.metadata?.namespace).filter((s) => s.spec?.state !== 'Stopped').map(keyOfSession) : []) },
       // A quota's ledger changed (admitted, queued, refused, released, asked to stop): the sessions it may concern.
       { spec: { resource: QUOTA_RESOURCE }, map: (q) => sessionsIn(q.metadata?.namespace).filter((s) => concernedByQuota(s, q as ResourceQuota)).map(keyOfSession) },
     ],

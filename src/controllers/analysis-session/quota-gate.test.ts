@@ -12,7 +12,7 @@ const NOW = Date.parse('2026-11-25T12:00:00Z');
 const alice: IdentityFact = { kind: 'found', identity: { user: 'alice', uid: 20001, gid: 20001, groups: [{ name: 'p1', gid: 30001 }] } };
 const quota = (status: ResourceQuotaStatus): QuotaFact => ({ kind: 'governed', quota: { apiVersion: 'panalysis.io/v1alpha1', kind: 'ResourceQuota', metadata: { name: 'policy', namespace: 'proposal-1' }, spec: { hard: { sessions: 1 } }, status } as ResourceQuota });
 const entry = (extra: Partial<Reservation> = {}): Reservation => ({ uid: 'uid-nb', session: 'nb', user: 'alice', run: 3, cpuMillis: 2000, memoryBytes: 8 * 2 ** 30, gpus: 0, admittedAt: '2026-11-25T11:00:00Z', ...extra });
-const facts = (q: QuotaFact, extra: Partial<SessionFacts> = {}): SessionFacts => ({ identity: alice, credentials: { secret: 'tok' }, quota: q, ...extra });
+const facts = (q: QuotaFact, extra: Partial<SessionFacts> = {}): SessionFacts => ({ identity: alice, credentials: { secret: 'tok' }, namespaceUid: 'ns-uid', quota: q, ...extra });
 const kinds = (plan: ReturnType<typeof decideSession>) => plan.apply.map((o) => o.kind);
 const quotaCondition = (plan: ReturnType<typeof decideSession>) => plan.status.conditions?.find((c) => c.type === 'QuotaAdmitted');
 const session = () => makeSession('nb');

@@ -86,19 +86,38 @@ describe('reconcileSession', () => {
     expect(await read('Pod', 'nb')).toBeUndefined();
   });
 
-  it('replaces a NetworkPolicy that got an extra ingress rule, exactly and once', async () => {
+  it('replaces the namespace\'s NetworkPolicy when it got an extra ingress rule, exactly and once', async () => {
     const { kube, read, reconcile } = setup();
     kube.seed(session('nb'));
     await reconcile('nb');
     await reconcile('nb');
-    const np = (await read('NetworkPolicy', 'nb', 'networking.k8s.io/v1'))!;
+    const np = (await read('NetworkPolicy', 'panalysis-sessions', 'networking.k8s.io/v1'))!;
+    expect(np.metadata!.ownerReferences).toEqual([{ apiVersion: 'v1', kind: 'Namespace', name: NS, uid: `ns-uid-${NS}`, controller: true }]);
     const wanted = np.spec.ingress;
     await kube.replace({ ...np, spec: { ...np.spec, ingress: [...wanted, { from: [{ ipBlock: { cidr: '0.0.0.0/0' } }] }] } } as KubeObject);
     const replaced = kube.writes.replace;
     await reconcile('nb');
-    expect((await read('NetworkPolicy', 'nb', 'networking.k8s.io/v1'))!.spec.ingress).toEqual(wanted);
+    expect((await read('NetworkPolicy', 'panalysis-sessions', 'networking.k8s.io/v1'))!.spec.ingress).toEqual(wanted);
     expect(kube.writes.replace).toBe(replaced + 1);
     await reconcile('nb');
     expect(kube.writes.replace).toBe(replaced + 1);
+  });
+
+  it('gives every session of a namespace the one NetworkPolicy of the namespace, created once', async () => {
+    const { kube, read, reconcile } = setup();
+    kube.seed(session('a'));
+    kube.seed(session('b'));
+    await reconcile('a');
+    const creates = kube.writes.create;
+    await reconcile('b');
+    // b: its Secret, claim and pod; the policy exists already.
+    expect(kube.writes.create).toBe(creates + 3);
+    const np = (await read('NetworkPolicy', 'panalysis-sessions', 'networking.k8s.io/v1'))!;
+    expect(np.spec.podSelector).toEqual({ matchLabels: { 'app.kubernetes.io/managed-by': 'panalysis', 'app.kubernetes.io/name': 'panalysis-session', 'panalysis.io/component': 'session' } });
+    for (const name of ['a', 'b']) {
+      const pod = (await read('Pod', name))!;
+      for (const [k, v] of Object.entries(np.spec.podSelector.matchLabels as Record<string, string>)) expect(pod.metadata!.labels![k]).toBe(v);
+    }
+    expect(await read('NetworkPolicy', 'a', 'networking.k8s.io/v1')).toBeUndefined();
   });
 });

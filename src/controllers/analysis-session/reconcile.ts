@@ -95,8 +95,8 @@ async function carryOut(plan: SessionPlan, deps: SessionDeps, create: ReadonlySe
     if (uid) await deps.kube.delete(target, { preconditions: { uid } });
   }
   await Promise.all(plan.replace.map((obj) => deps.kube.replace(obj)));
-  // The pod mounts the secret and the claims, and its NetworkPolicy must be in force before it runs: those go
-  // first, together; then the pod.
+  // The pod mounts the secret and the claims, and the namespace's NetworkPolicy must be in force before it runs:
+  // those go first, together; then the pod.
   const options = { fieldManager: SESSION_FIELD_MANAGER };
   const write = (obj: KubeObject) => (create.has(obj.kind as ChildKind) ? deps.kube.createApplied(obj, options) : deps.kube.apply(obj, options));
   const last = (o: { kind?: string }) => o.kind === 'Pod';
@@ -149,7 +149,7 @@ async function finishDeletion(session: AnalysisSession, deps: SessionDeps): Prom
 
 /**
  * Deletes a session past its retention period, after an Event that says so (the session's
- * home claim, Secret and NetworkPolicy go with it: they are owned by it). The UID precondition
+ * home claim and Secret go with it: they are owned by it; the namespace's NetworkPolicy stays). The UID precondition
  * makes sure a session created again under the name is not deleted.
  */
 async function retire(session: AnalysisSession, why: string, deps: SessionDeps): Promise<ReconcileResult> {

@@ -9,7 +9,7 @@ import type { AnalysisSession, AnalysisSessionStatus, SessionPhase } from '../..
 import type { OperatorConfig } from '../../config/schema.ts';
 import { sessionNames } from '../../desired/names.ts';
 import { sessionUrl } from '../../desired/session-url.ts';
-import { buildHomeClaim, buildSessionNetworkPolicy, buildSessionSecret } from '../../desired/session-objects.ts';
+import { buildHomeClaim, buildSessionsNetworkPolicy, buildSessionSecret } from '../../desired/session-objects.ts';
 import { buildSessionPod } from '../../desired/session-pod.ts';
 import type { SessionInputs } from '../../desired/session-inputs.ts';
 import type { PosixIdentity } from '../../identity/directory.ts';
@@ -70,7 +70,7 @@ function inputsFor(s: AnalysisSession, r: ResolvedRequest, id: PosixIdentity, ac
 }
 
 /**
- * The session's children other than the pod (Secret, home claim, NetworkPolicy),
+ * The session's children other than the pod (Secret, home claim, and the namespace's NetworkPolicy),
  * which need no identity: compared exactly with what exists, and applied, or replaced
  * whole where they differ in what decides who reaches what. Used whenever the request
  * resolves, also while a running session is held or in its grace period.
@@ -82,7 +82,8 @@ export function keptChildren(s: AnalysisSession, facts: SessionFacts, config: Op
     egress: config.network.egress,
     home: { size: String(r.profile.homeSize ?? config.defaults.homeSize), storageClassName: config.defaults.homeStorageClassName },
   };
-  const keep = [buildSessionSecret(s, facts.credentials), buildHomeClaim(i), buildSessionNetworkPolicy(i)] as KubeObject[];
+  const policy = facts.namespaceUid ? [buildSessionsNetworkPolicy({ name: s.metadata.namespace!, uid: facts.namespaceUid }, i)] : [];
+  const keep = [buildSessionSecret(s, facts.credentials), buildHomeClaim(i), ...policy] as KubeObject[];
   const repairs = keep.map((o) => repairOf(o, facts.children?.[o.kind as ChildKind]));
   return { apply: keep.filter((_, n) => !repairs[n]), replace: repairs.filter((o): o is KubeObject => o !== undefined) };
 }
@@ -114,10 +115,12 @@ export function runningPlan(s: AnalysisSession, facts: SessionFacts, config: Ope
   if (live && stale) plan.delete.push(podRef(s, live));
   const homeClaim = facts.children?.PersistentVolumeClaim as V1PersistentVolumeClaim | undefined;
   const homeWait = !live ? homeVolumeWait(homeClaim, buildHomeClaim(inputs), facts.storageClasses, now) : undefined;
-  if (!live && !homeWait) plan.apply.push(pod as KubeObject);
+  // No pod without the namespace's NetworkPolicy in the plan (its owner, the Namespace, must be known).
+  if (!live && !homeWait && facts.namespaceUid) plan.apply.push(pod as KubeObject);
   const summary = summarise(live, obs, stale, homeWait);
   const wakeups: number[] = [];
   if (homeWait) wakeups.push(homeVolumeWakeup(homeClaim, now));
+  if (!live && !facts.namespaceUid) wakeups.push(1000);
   // The run's first Ready, kept for the run (the lifetime counts from status.runStartedAt, see policy/lifecycle-session.ts).
   if (s.status?.startedAt) status.startedAt = s.status.startedAt;
   else if (summary.phase === 'Running' && obs.readySince) status.startedAt = obs.readySince;

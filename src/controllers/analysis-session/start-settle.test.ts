@@ -11,7 +11,7 @@ import type { StorageClassFact } from './home-volume.ts';
 const config = demoConfig();
 const NOW = Date.parse('2026-11-25T12:00:00Z');
 const alice: IdentityFact = { kind: 'found', identity: { user: 'alice', uid: 20001, gid: 20001, groups: [{ name: 'p1', gid: 30001 }] } };
-const facts = (extra: Partial<SessionFacts> = {}): SessionFacts => ({ identity: alice, credentials: { secret: 'tok' }, ...extra });
+const facts = (extra: Partial<SessionFacts> = {}): SessionFacts => ({ identity: alice, credentials: { secret: 'tok' }, namespaceUid: 'ns-uid', ...extra });
 const immediate: StorageClassFact = { name: 'standard', bindsImmediately: true, isDefault: true };
 const podOf = (plan: SessionPlan) => plan.apply.find((o) => o.kind === 'Pod') as V1Pod;
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');

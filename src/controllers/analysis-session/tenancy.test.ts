@@ -30,7 +30,7 @@ const raw: DatasetMount = {
 };
 const session = (status?: AnalysisSession['status']) => makeSession('s').user('bob').spec({ datasets: [{ name: 'raw' }], sharedWith: { users: ['alice'] } }).status(status).obj();
 const facts = (extra: Partial<SessionFacts> = {}): SessionFacts => ({
-  identity: { kind: 'found', identity: bob }, credentials: { secret: 't' }, proposal, datasets: new Map([['raw', raw]]), availableDatasets: ['raw'], ...extra,
+  identity: { kind: 'found', identity: bob }, credentials: { secret: 't' }, namespaceUid: 'ns-uid', proposal, datasets: new Map([['raw', raw]]), availableDatasets: ['raw'], ...extra,
 });
 const podOf = (plan: SessionPlan) => plan.apply.find((o) => o.kind === 'Pod') as V1Pod | undefined;
 const ready = (plan: SessionPlan) => plan.status.conditions?.find((c) => c.type === 'Ready');
@@ -89,14 +89,16 @@ describe('no plan touches an object the session does not own', () => {
         const owner = owners[i];
         if (owner === 'absent') return;
         const obj = structuredClone(desired.get(kind)!) as KubeObject & { spec?: Record<string, unknown> };
-        const refs = owner === 'ours' ? [{ apiVersion: 'panalysis.io/v1alpha1', kind: 'AnalysisSession', name: 's', uid: 'uid-s', controller: true }] : owner === 'other' ? [{ apiVersion: 'panalysis.io/v1alpha1', kind: 'AnalysisSession', name: 's', uid: 'uid-other', controller: true }] : [];
+        // Ours: the session controls it; the NetworkPolicy, the namespace's, is controlled by the Namespace.
+        const ourUid = kind === 'NetworkPolicy' ? 'ns-uid' : 'uid-s';
+        const refs = owner === 'ours' ? [{ apiVersion: 'panalysis.io/v1alpha1', kind: 'AnalysisSession', name: 's', uid: ourUid, controller: true }] : owner === 'other' ? [{ apiVersion: 'panalysis.io/v1alpha1', kind: 'AnalysisSession', name: 's', uid: 'uid-other', controller: true }] : [];
         obj.metadata = { ...obj.metadata, uid: `${kind}-${owner}`, resourceVersion: '1', ownerReferences: refs };
         if (edited && kind === 'NetworkPolicy') obj.spec = { ...obj.spec, ingress: [{ from: [{ podSelector: {} }] }] };
         found[kind] = obj;
       });
-      const children = judgeChildren(session(status), found);
+      const children = judgeChildren(session(status), found, 'ns-uid');
       const plan = decideSession(session(status), facts({ pod: children.owned.Pod as unknown as V1Pod, children: children.owned, conflicts: children.conflicts }), config, NOW);
-      const foreign = new Set(Object.values(found).filter((o) => o.metadata?.ownerReferences?.[0]?.uid !== 'uid-s').map((o) => o.metadata!.uid));
+      const foreign = new Set(Object.values(found).filter((o) => !['uid-s', 'ns-uid'].includes(o.metadata?.ownerReferences?.[0]?.uid ?? '')).map((o) => o.metadata!.uid));
       if (foreign.size > 0) {
         conflicts++;
         expect(plan.apply).toEqual([]);
@@ -104,7 +106,7 @@ describe('no plan touches an object the session does not own', () => {
         expect(ready(plan)?.reason).toBe('ChildConflict');
       }
       for (const r of plan.delete) expect(foreign.has(r.uid)).toBe(false);
-      for (const r of plan.replace) expect(r.metadata?.ownerReferences?.[0]?.uid).toBe('uid-s');
+      for (const r of plan.replace) expect(r.metadata?.ownerReferences?.[0]?.uid).toBe(r.kind === 'NetworkPolicy' ? 'ns-uid' : 'uid-s');
     }), { numRuns: 300 });
     expect(conflicts).toBeGreaterThan(100);
   });
