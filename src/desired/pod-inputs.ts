@@ -16,6 +16,7 @@
  * spec itself, not from the annotation, so it holds for pods of any operator version.
  */
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../json/canonical.ts';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { AnalysisSessionSpec } from '../api/v1alpha1/analysis-session.ts';
 import { parseQuantity } from '../api/quantity.ts';
@@ -33,14 +34,6 @@ export interface PodInputs {
 
 type Spec = NonNullable<V1Pod['spec']>;
 type Container = Spec['containers'][number];
-
-/** JSON with object keys sorted and `undefined` members dropped, so equal values give equal text. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
-    return Object.fromEntries(Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  });
-}
 
 /** A short SHA-256 of the canonical JSON of `value`. */
 export function digest(value: unknown): string {

@@ -1,15 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../json/canonical.ts';
 
-/** JSON with object keys sorted and `undefined` members dropped, so equal values give equal strings. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
-    const sorted: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k];
-    return sorted;
-  });
-}
+export { canonicalJson };
 
 /**
  * True when every field set in `desired` has the same value in `live` (the fields we apply are all still in
