@@ -71,6 +71,21 @@ describe('ApplyMemo', () => {
     expect(memo.canSkip('p', 'm/', body, { metadata: { name: 'a' }, spec: { x: 0 } })).toBe(false);
   });
 
+  it('skips while the cache holds a version lower than the one its apply produced (decimal versions only)', () => {
+    const memo = new ApplyMemo();
+    memo.remember('o', 'm/', body, { metadata: { resourceVersion: '10' } }, { metadata: { resourceVersion: '15' } });
+    // Version 12 (another writer's change from before our apply, e.g. a finalizer): our write is still to come.
+    expect(memo.canSkip('o', 'm/', body, { metadata: { name: 'a', resourceVersion: '12' }, spec: {} })).toBe(true);
+    expect(memo.canSkip('o', 'm/', body, { metadata: { name: 'a', resourceVersion: '9' }, spec: {} })).toBe(true);
+    // Our version or a later one is judged by its fields.
+    expect(memo.canSkip('o', 'm/', body, { metadata: { name: 'a', resourceVersion: '15' }, spec: {} })).toBe(false);
+    expect(memo.canSkip('o', 'm/', body, { metadata: { name: 'a', resourceVersion: '100' }, spec: {} })).toBe(false);
+    expect(memo.canSkip('o', 'm/', body, { metadata: { name: 'a', resourceVersion: '100' }, spec: { x: 1 } })).toBe(true);
+    // Versions that are not decimal integers are never compared.
+    memo.remember('p', 'm/', body, undefined, { metadata: { resourceVersion: 'b' } });
+    expect(memo.canSkip('p', 'm/', body, { metadata: { name: 'a', resourceVersion: 'a' }, spec: {} })).toBe(false);
+  });
+
   it('evicts the least recently used object beyond its capacity', () => {
     const memo = new ApplyMemo(2);
     memo.remember('a', 's', body);

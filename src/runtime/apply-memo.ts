@@ -46,11 +46,13 @@ function containsArray(live: readonly unknown[], desired: readonly unknown[]): b
  *
  * The skip rule: an apply is skipped when (1) the body is canonically equal to the last one this process
  * applied for the same object, field manager and subresource, and (2) the live object (from the caller's
- * cache) {@link containsFields | contains every field of the body}, or is still the very version the cache
- * held when that apply was sent (same `metadata.resourceVersion`: the cache has not caught up with our own
- * write yet). (1) ensures the set of fields we own is unchanged (a field dropped from the body must be sent,
- * so the server removes it); (2) ensures nobody changed or deleted what we set: a cache that lags behind our
- * write will still deliver it, and every change after it, as watch events, each judged again then.
+ * cache) {@link containsFields | contains every field of the body}, or is a version from before that apply
+ * (the very version the cache held when it was sent, or, where versions are decimal integers as the
+ * apiserver's etcd revisions are, one lower than the version the apply produced): the cache has not caught
+ * up with our own write yet. (1) ensures the set of fields we own is unchanged (a field dropped from the body
+ * must be sent, so the server removes it); (2) ensures nobody changed or deleted what we set: a cache that
+ * lags behind our write will still deliver it, and every change after it, as watch events, each judged
+ * again then.
  *
  * Guarantees: never skips without a live object, nor after a failed apply or a delete through the client.
  * Caveats: memory is per process, so after a restart every object is applied once more; at most `capacity`
@@ -73,16 +75,16 @@ export class ApplyMemo {
     if (!slots || applied?.digest !== digestOf(body)) return false;
     this.#touch(objectId, slots);
     const version = versionOf(live);
-    return (version !== undefined && version === applied.cachedVersion) || containsFields(live, body);
+    return (version !== undefined && (version === applied.cachedVersion || olderThan(version, applied.writtenVersion))) || containsFields(live, body);
   }
 
   /**
    * Records a successful apply; `cachedBefore` is the object as the caller's cache held it when the apply was
-   * sent (undefined: not in the cache).
+   * sent (undefined: not in the cache), `written` the object the apply returned.
    */
-  remember(objectId: string, slot: string, body: unknown, cachedBefore?: unknown): void {
+  remember(objectId: string, slot: string, body: unknown, cachedBefore?: unknown, written?: unknown): void {
     const slots = this.#entries.get(objectId) ?? new Map<string, Applied>();
-    slots.set(slot, { digest: digestOf(body), cachedVersion: cachedBefore === undefined ? undefined : versionOf(cachedBefore) });
+    slots.set(slot, { digest: digestOf(body), cachedVersion: cachedBefore === undefined ? undefined : versionOf(cachedBefore), writtenVersion: written === undefined ? undefined : versionOf(written) });
     this.#touch(objectId, slots);
     if (this.#entries.size > this.#capacity) {
       const oldest = this.#entries.keys().next().value;
@@ -105,6 +107,14 @@ export class ApplyMemo {
 interface Applied {
   digest: string;
   cachedVersion?: string;
+  writtenVersion?: string;
+}
+
+const DECIMAL = /^[1-9]\d*$/;
+
+/** True when both versions are decimal integers and `version` is the lower. */
+function olderThan(version: string, written: string | undefined): boolean {
+  return written !== undefined && DECIMAL.test(version) && DECIMAL.test(written) && (version.length < written.length || (version.length === written.length && version < written));
 }
 
 function versionOf(obj: unknown): string | undefined {

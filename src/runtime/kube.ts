@@ -277,7 +277,7 @@ class TransportKubeClient implements KubeClient {
     this.writes[verb] += 1;
     try {
       const object = await this.#transport.request<T>({ method: 'PATCH', path, query, body, contentType: APPLY_PATCH });
-      this.#memo.remember(id, slot, body, live);
+      this.#memo.remember(id, slot, body, live, object);
       return { written: true, object };
     } catch (err) {
       this.#memo.forget(id, slot);
