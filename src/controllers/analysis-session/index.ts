@@ -25,6 +25,7 @@ import { reconcileSession } from './reconcile.ts';
 import type { StorageClassFact } from './home-volume.ts';
 import type { KubeObject } from '../../runtime/resource.ts';
 import { sessionReadyMetric } from './ready-metric.ts';
+import { RECENT_CREATE_TTL_MS, RECENT_KINDS, RecentCreates } from './recent-creates.ts';
 import { MANAGED_SELECTOR, NETWORK_POLICY_RESOURCE, OWNED_RESOURCES, SESSION_FIELD_MANAGER, SESSION_RESOURCE } from './resources.ts';
 import { SESSIONS_NETWORK_POLICY } from '../../desired/names.ts';
 
@@ -90,6 +91,10 @@ export function addSessionController(manager: Manager, options: SessionControlle
   const events = manager.eventRecorder('panalysis.io/session-controller');
   const sessionsIn = (namespace: string | undefined) => (sessions.store.list(namespace) as AnalysisSession[]);
   const now = options.now ?? Date.now;
+  const recent = new RecentCreates();
+  for (const resource of OWNED_RESOURCES.filter((r) => RECENT_KINDS.has(r.kind))) {
+    manager.source({ resource, labelSelector: MANAGED_SELECTOR }).store.onChange((_type, obj) => recent.seen(obj as KubeObject));
+  }
   const deps = {
     kube: manager.kube,
     config: options.config,
@@ -98,14 +103,21 @@ export function addSessionController(manager: Manager, options: SessionControlle
     datasets: (namespace: string) => datasets.store.list(namespace) as DatasetMount[],
     events,
     now,
-    lookup: (ref: Parameters<Manager['lookup']>[0]) => manager.lookup(ref),
+    // A child created a moment ago stands in for the cache until the cache shows it (see recent-creates.ts).
+    lookup: (ref: Parameters<Manager['lookup']>[0]) => manager.lookup(ref) ?? (RECENT_KINDS.has(ref.kind) ? recent.get(ref) : undefined),
+    sharedCreates: new Map<string, Promise<unknown>>(),
+    created: (obj: KubeObject) => {
+      recent.record(obj);
+      const owner = obj.metadata?.ownerReferences?.find((r) => r.controller === true && r.kind === SESSION_RESOURCE.kind);
+      if (owner) controller.queue.addAfter(`${obj.metadata!.namespace}/${owner.name}`, RECENT_CREATE_TTL_MS + 1000);
+    },
     get: (ref: Parameters<Manager['lookup']>[0]) => manager.kube.get(ref),
     session: (namespace: string, name: string) => sessions.store.get(namespace, name) as AnalysisSession | undefined,
     quota: quotaOf,
     storageClasses: () => storageClasses.store.list().map(storageClassFact),
     readyMetric: sessionReadyMetric(manager.metrics),
   };
-  const controller = manager.addController<AnalysisSession>({
+  const controller: Controller<AnalysisSession> = manager.addController<AnalysisSession>({
     name: 'analysissession',
     for: { resource: SESSION_RESOURCE },
     owns: OWNED_RESOURCES.map((resource) => ({ resource, labelSelector: MANAGED_SELECTOR })),

@@ -120,4 +120,14 @@ describe('reconcileSession', () => {
     }
     expect(await read('NetworkPolicy', 'a', 'networking.k8s.io/v1')).toBeUndefined();
   });
+
+  it('sends one create of the namespace\'s NetworkPolicy when sessions of a new namespace are reconciled at once', async () => {
+    const { kube, deps } = setup();
+    deps.sharedCreates = new Map();
+    for (const name of ['a', 'b', 'c']) kube.seed(session(name));
+    await Promise.all(['a', 'b', 'c'].map((name) => reconcileSession({ key: `${NS}/${name}`, namespace: NS, name }, deps)));
+    // Three Secrets, claims and pods, one policy; no 409 and no apply after one.
+    expect(kube.writes.create).toBe(3 * 3 + 1);
+    expect(kube.writes.apply).toBe(0);
+  });
 });

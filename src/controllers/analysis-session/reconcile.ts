@@ -37,6 +37,10 @@ export interface SessionDeps extends GatherDeps {
   events: EventRecorder;
   now: () => number;
   session: (namespace: string, name: string) => AnalysisSession | undefined;
+  /** Creates in flight of objects the sessions of a namespace share (see sharedCreate); optional. */
+  sharedCreates?: Map<string, Promise<unknown>>;
+  /** Told of every child the reconcile created, as the apiserver returned it (see recent-creates.ts); optional. */
+  created?: (obj: KubeObject) => void;
   /** Told of every status the reconcile wrote or found applied already (the time-to-Ready histogram); optional. */
   readyMetric?: SessionReadyObserver;
 }
@@ -98,10 +102,30 @@ async function carryOut(plan: SessionPlan, deps: SessionDeps, create: ReadonlySe
   // The pod mounts the secret and the claims, and the namespace's NetworkPolicy must be in force before it runs:
   // those go first, together; then the pod.
   const options = { fieldManager: SESSION_FIELD_MANAGER };
-  const write = (obj: KubeObject) => (create.has(obj.kind as ChildKind) ? deps.kube.createApplied(obj, options) : deps.kube.apply(obj, options));
+  const write = async (obj: KubeObject) => {
+    if (!create.has(obj.kind as ChildKind)) return deps.kube.apply(obj, options);
+    if (obj.kind === 'NetworkPolicy' && deps.sharedCreates) return sharedCreate(obj, deps.sharedCreates, () => deps.kube.createApplied(obj, options));
+    const created = await deps.kube.createApplied(obj, options);
+    if (created.written) deps.created?.(created.object);
+    return created;
+  };
   const last = (o: { kind?: string }) => o.kind === 'Pod';
   await settleAll(plan.apply.filter((o) => !last(o)).map((obj) => write(obj as KubeObject)));
   await settleAll(plan.apply.filter(last).map((obj) => write(obj as KubeObject)));
+}
+
+/**
+ * The create of an object the sessions of a namespace share (its NetworkPolicy): reconciles that want it at the
+ * same moment (a burst in a new namespace) wait for one request and share its answer, the object or the error.
+ */
+function sharedCreate<T>(obj: KubeObject, inflight: Map<string, Promise<T>>, create: () => Promise<T>): Promise<T> {
+  const key = `${obj.kind}/${obj.metadata?.namespace}/${obj.metadata?.name}`;
+  let pending = inflight.get(key);
+  if (!pending) {
+    pending = create().finally(() => inflight.delete(key));
+    inflight.set(key, pending);
+  }
+  return pending;
 }
 
 /** Waits for every write, then rethrows the first failure (a 409 first, so the caller can read the names live). */

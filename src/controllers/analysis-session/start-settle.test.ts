@@ -7,6 +7,7 @@ import { START_SETTLE_MS } from './start-settle.ts';
 import { demoConfig, makeSession, readyPod } from '../../../test/fixtures/session.ts';
 import type { AnalysisSession } from '../../api/v1alpha1/analysis-session.ts';
 import type { StorageClassFact } from './home-volume.ts';
+import { HOME_VOLUME_PATIENCE_MS } from './home-volume.ts';
 
 const config = demoConfig();
 const NOW = Date.parse('2026-11-25T12:00:00Z');
@@ -42,14 +43,18 @@ describe('a normal start writes its status once', () => {
     expect(ready.holdStatusMs).toBeUndefined();
   });
 
-  it('counts from the home claim while a claim of an immediately binding class is being bound', () => {
+  it('holds while a claim of an immediately binding class is being bound, until the claim\'s patience ends', () => {
     const first = decideSession(s, facts({ storageClasses: [immediate] }), config, NOW);
     expect(first.apply.map((o) => o.kind)).not.toContain('Pod');
     expect(first.holdStatusMs).toBe(START_SETTLE_MS);
     const claim: V1PersistentVolumeClaim = { ...(first.apply.find((o) => o.kind === 'PersistentVolumeClaim') as V1PersistentVolumeClaim), metadata: { name: 'nb-home', creationTimestamp: new Date(NOW - 2000) as never, ownerReferences: [{ apiVersion: 'panalysis.io/v1alpha1', kind: 'AnalysisSession', name: 'nb', uid: s.metadata.uid!, controller: true }] } };
     const waiting = decideSession(s, facts({ storageClasses: [immediate], children: { PersistentVolumeClaim: claim as never } }), config, NOW);
-    expect(waiting.holdStatusMs).toBe(START_SETTLE_MS - 2000);
-    const late = decideSession(s, facts({ storageClasses: [immediate], children: { PersistentVolumeClaim: { ...claim, metadata: { ...claim.metadata, creationTimestamp: new Date(NOW - START_SETTLE_MS - 1) as never } } as never } }), config, NOW);
+    expect(waiting.holdStatusMs).toBe(HOME_VOLUME_PATIENCE_MS - 2000);
+    const aged = (ms: number) => ({ ...claim, metadata: { ...claim.metadata, creationTimestamp: new Date(NOW - ms) as never } }) as never;
+    expect(decideSession(s, facts({ storageClasses: [immediate], children: { PersistentVolumeClaim: aged(30_000) } }), config, NOW).holdStatusMs).toBe(HOME_VOLUME_PATIENCE_MS - 30_000);
+    // Past the patience the reason names the claim: written at once.
+    const late = decideSession(s, facts({ storageClasses: [immediate], children: { PersistentVolumeClaim: aged(HOME_VOLUME_PATIENCE_MS + 1) } }), config, NOW);
+    expect(late.status.conditions?.find((c) => c.type === 'Ready')?.reason).toBe('HomeVolumePending');
     expect(late.holdStatusMs).toBeUndefined();
   });
 

@@ -14,13 +14,17 @@
  *   `observedGeneration`, phase `Pending` or `Starting` with such a reason); a resumed or
  *   changed session is reported at once;
  * - the quota ledger's part (`status.quota`) is unchanged, so an admission is recorded at once;
- * - the start began less than {@link START_SETTLE_MS} ago: at the pod's creation, else at the
- *   creation of a home claim not bound yet, else now (the pod is created by this plan).
+ * - the start has not taken long: less than {@link START_SETTLE_MS} since the pod's creation
+ *   (or now, when this plan creates it); while the pod waits for its home claim to be bound,
+ *   until the claim's patience ends ({@link HOME_VOLUME_PATIENCE_MS}, when the reason turns
+ *   `HomeVolumePending` and names the claim): in a burst, binding hundreds of claims takes
+ *   the platform tens of seconds, and each step would otherwise be one more write.
  * Past that, the status in progress is written, then the next change (Ready) again.
  */
 import type { V1PersistentVolumeClaim, V1Pod } from '@kubernetes/client-node';
 import type { AnalysisSession, AnalysisSessionStatus } from '../../api/v1alpha1/analysis-session.ts';
 import { canonicalJson } from '../../runtime/apply-memo.ts';
+import { HOME_VOLUME_PATIENCE_MS } from './home-volume.ts';
 
 /** How long a normal start may go on before its status says so. */
 export const START_SETTLE_MS = 5_000;
@@ -45,7 +49,8 @@ export interface StartFacts {
 
 /**
  * How long the status `next` of `s` may wait before it is written (ms, at most
- * {@link START_SETTLE_MS}); undefined: write it now.
+ * {@link START_SETTLE_MS}, or {@link HOME_VOLUME_PATIENCE_MS} while the home claim is bound);
+ * undefined: write it now.
  */
 export function settleFor(s: AnalysisSession, next: AnalysisSessionStatus, facts: StartFacts, now: number): number | undefined {
   if (s.metadata.deletionTimestamp || !inCourse(next)) return undefined;
@@ -53,9 +58,11 @@ export function settleFor(s: AnalysisSession, next: AnalysisSessionStatus, facts
   const storedEmpty = !stored || Object.keys(stored).length === 0;
   if (!storedEmpty && !(stored.observedGeneration === s.metadata.generation && inCourse(stored))) return undefined;
   if (canonicalJson(stored?.quota ?? null) !== canonicalJson(next.quota ?? null)) return undefined;
-  const claimPending = facts.claim && facts.claim.status?.phase !== 'Bound' && !facts.claim.spec?.volumeName;
+  const claimPending = !facts.pod && facts.claim && facts.claim.status?.phase !== 'Bound' && !facts.claim.spec?.volumeName;
+  const window = claimPending ? HOME_VOLUME_PATIENCE_MS : START_SETTLE_MS;
   const began = facts.pod ? created(facts.pod) : claimPending ? created(facts.claim) : now;
   if (!Number.isFinite(began)) return undefined;
-  const left = began + START_SETTLE_MS - now;
-  return left > 0 && left <= 2 * START_SETTLE_MS ? Math.min(left, START_SETTLE_MS) : undefined;
+  const left = began + window - now;
+  // A creation time far ahead of the clock (skew) holds nothing.
+  return left > 0 && left <= window + START_SETTLE_MS ? Math.min(left, window) : undefined;
 }
