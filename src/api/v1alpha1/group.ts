@@ -21,6 +21,9 @@ export const LABELS = {
   managedBy: 'app.kubernetes.io/managed-by',
 } as const;
 
+/** On a session's pod: the start of the run it was created for, on the operator's clock (recorded once in `status.runStartedAt`). */
+export const RUN_STARTED_AT_ANNOTATION = `${GROUP}/run-started-at`;
+
 /**
  * On an AnalysisSession: the latest activity the gateway saw (RFC 3339, seconds), written at
  * most once a minute per session; what idle culling counts from (src/policy/idle.ts).

@@ -189,7 +189,11 @@ describe('decideSession', () => {
   it('records the run start once: from the pod\'s creation only for a status written before runStartedAt existed', () => {
     const pod = readyPod(podOf(decideSession(makeSession('nb').obj(), facts(), config, NOW))!, 'kwok-cpu-0', '2026-11-25T10:00:30Z');
     pod.metadata!.creationTimestamp = '2026-11-25T10:00:00Z' as never;
-    // The status that recorded the start is not in the cache yet: the pod's creation when it agrees with the clock, else now; never readiness.
+    // The pod carries its run's start, on the operator's clock: it stands for the status until that is written or cached.
+    expect(pod.metadata!.annotations!['panalysis.io/run-started-at']).toBe('2026-11-25T12:00:00Z');
+    expect(decideSession(makeSession('nb').obj(), facts({ pod }), config, NOW + 4000).status.runStartedAt).toBe('2026-11-25T12:00:00Z');
+    // A pod made by an older version carries none: its creation when it agrees with the clock, else now; never readiness.
+    delete pod.metadata!.annotations!['panalysis.io/run-started-at'];
     expect(decideSession(makeSession('nb').obj(), facts({ pod }), config, NOW).status.runStartedAt).toBe('2026-11-25T12:00:00Z');
     expect(decideSession(makeSession('nb').obj(), facts({ pod }), config, Date.parse('2026-11-25T10:01:00Z')).status.runStartedAt).toBe('2026-11-25T10:00:00Z');
     const older = makeSession('nb').status({ phase: 'Running', startedAt: '2026-11-25T10:00:30Z', expiresAt: '2026-11-25T18:00:30Z' }).obj();

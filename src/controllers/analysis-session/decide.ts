@@ -21,6 +21,7 @@ import type { OperatorConfig } from '../../config/schema.ts';
 import type { SessionCredentials } from '../../desired/session-objects.ts';
 import type { PosixIdentity } from '../../identity/directory.ts';
 import type { KubeObject, ObjectRef } from '../../runtime/resource.ts';
+import { RUN_STARTED_AT_ANNOTATION } from '../../api/v1alpha1/group.ts';
 import { decideAccess } from './access.ts';
 import type { AccessDecision, ProposalFact } from './access.ts';
 import type { ChildKind } from './children.ts';
@@ -128,10 +129,12 @@ export function decideSession(stored: AnalysisSession, facts: SessionFacts, conf
     const plan = stoppedPlan(stopped, facts, config, stopped === s ? life : sessionLifecycle(stopped, config, lifeFacts, now, recorded), recorded, now);
     return withQuotaStatus(s, facts.quota, facts.pod, plan, now);
   }
-  const plan = decideLive(s, facts, config, live, now, life.refusal);
-  // A run starts when its pod is first created: that instant is recorded once (status.runStartedAt). A live pod
-  // without it: the status that recorded it is not in the cache yet (see unrecordedStart).
-  const runStart = recorded ?? (live ? unrecordedStart(live, now) : plan.apply.some((o) => o.kind === 'Pod') ? Math.floor(now / 1000) * 1000 : undefined);
+  const decided = decideLive(s, facts, config, live, now, life.refusal);
+  // A run starts when its pod is first created: that instant is recorded once (status.runStartedAt), and on the pod
+  // (RUN_STARTED_AT_ANNOTATION) for the reconciles before that status is written or cached (see unrecordedStart).
+  const creates = decided.apply.some((o) => o.kind === 'Pod');
+  const runStart = recorded ?? (live ? unrecordedStart(live, now) : creates ? Math.floor(now / 1000) * 1000 : undefined);
+  const plan = creates && runStart !== undefined ? { ...decided, apply: decided.apply.map((o) => (o.kind === 'Pod' ? withRunStart(o, runStart) : o)) } : decided;
   const current = runStart === recorded ? life : sessionLifecycle(s, config, lifeFacts, now, runStart);
   return settled(s, withQuotaStatus(s, facts.quota, facts.pod, withLifecycle(s, plan, current, runStart, now), now), live, facts, now);
 }
@@ -143,16 +146,23 @@ function settled(s: AnalysisSession, plan: SessionPlan, live: V1Pod | undefined,
   return { ...plan, holdStatusMs: hold, requeueAfterMs: Math.min(plan.requeueAfterMs ?? Infinity, hold) };
 }
 
+/** `pod` annotated with the start of its run. */
+function withRunStart(pod: KubeObject, runStart: number): KubeObject {
+  return { ...pod, metadata: { ...pod.metadata, annotations: { ...pod.metadata?.annotations, [RUN_STARTED_AT_ANNOTATION]: formatTime(runStart) } } };
+}
+
 /** How far the pod's creation time may be from the operator's clock to stand for the start of its run. */
 const CLOCK_AGREEMENT_MS = 5 * 60_000;
 
 /**
  * The start of a run whose pod exists but whose recorded start is not in the cached
- * status yet (it was written a moment ago): the pod's creation, which the recorded start
- * preceded by milliseconds, so the status is not written again; `now` when the pod's
- * creation is far from the operator's clock (a clock moved for tests, or a status lost).
+ * status yet (not written yet, or a moment ago): the instant the pod carries, which the
+ * operator put there when it created it; for a pod without it (made by an older
+ * version), its creation, or `now` when that is far from the operator's clock.
  */
 function unrecordedStart(pod: V1Pod, now: number): number {
+  const annotated = Date.parse(String(pod.metadata?.annotations?.[RUN_STARTED_AT_ANNOTATION] ?? ''));
+  if (Number.isFinite(annotated)) return annotated;
   const created = Date.parse(String(pod.metadata?.creationTimestamp ?? ''));
   return Number.isFinite(created) && Math.abs(created - now) < CLOCK_AGREEMENT_MS ? created : Math.floor(now / 1000) * 1000;
 }

@@ -103,14 +103,18 @@ export function addSessionController(manager: Manager, options: SessionControlle
     datasets: (namespace: string) => datasets.store.list(namespace) as DatasetMount[],
     events,
     now,
-    // A child created a moment ago stands in for the cache until the cache shows it (see recent-creates.ts).
-    lookup: (ref: Parameters<Manager['lookup']>[0]) => manager.lookup(ref) ?? (RECENT_KINDS.has(ref.kind) ? recent.get(ref) : undefined),
-    sharedCreates: new Map<string, Promise<unknown>>(),
-    created: (obj: KubeObject) => {
-      recent.record(obj);
-      const owner = obj.metadata?.ownerReferences?.find((r) => r.controller === true && r.kind === SESSION_RESOURCE.kind);
-      if (owner) controller.queue.addAfter(`${obj.metadata!.namespace}/${owner.name}`, RECENT_CREATE_TTL_MS + 1000);
+    // A child created a moment ago stands in for the cache until the cache shows it (see recent-creates.ts); a
+    // session decided from one is looked at again once it can no longer stand in.
+    lookup: (ref: Parameters<Manager['lookup']>[0]) => {
+      const cached = manager.lookup(ref);
+      if (cached || !RECENT_KINDS.has(ref.kind)) return cached;
+      const created = recent.get(ref);
+      const owner = created?.metadata?.ownerReferences?.find((r) => r.controller === true && r.kind === SESSION_RESOURCE.kind);
+      if (owner) controller.queue.addAfter(`${ref.namespace}/${owner.name}`, RECENT_CREATE_TTL_MS + 1000);
+      return created;
     },
+    sharedCreates: new Map<string, Promise<unknown>>(),
+    created: (obj: KubeObject) => recent.record(obj),
     get: (ref: Parameters<Manager['lookup']>[0]) => manager.kube.get(ref),
     session: (namespace: string, name: string) => sessions.store.get(namespace, name) as AnalysisSession | undefined,
     quota: quotaOf,
