@@ -21,9 +21,9 @@ describe('recipeInitContainer', () => {
   });
 
   it('mounts a ConfigMap source read-only, copies an image folder from the image, into `directory`', () => {
-    const cm: Recipe = { name: 'saxs', configMap: { name: 'recipe-saxs' }, directory: 'work/saxs' };
+    const cm: Recipe = { name: 'saxs', configMap: { name: 'recipe-saxs' }, directory: 'notebooks/saxs' };
     expect(recipeInitContainer(cm, ctx).volumeMounts).toContainEqual({ name: 'recipe', mountPath: RECIPE_MOUNT, readOnly: true });
-    expect(env(cm)).toMatchObject({ RECIPE_SOURCE: 'configMap', RECIPE_PATH: RECIPE_MOUNT, DEST: '/users/alice/work/saxs' });
+    expect(env(cm)).toMatchObject({ RECIPE_SOURCE: 'configMap', RECIPE_PATH: RECIPE_MOUNT, DEST: '/users/alice/notebooks/saxs' });
     expect(recipeVolumes(cm)).toEqual([{ name: 'recipe', configMap: { name: 'recipe-saxs', defaultMode: 0o444 } }]);
     const img: Recipe = { name: 'tomo', image: { path: '/opt/recipes/tomo' } };
     expect(env(img)).toMatchObject({ RECIPE_SOURCE: 'image', RECIPE_PATH: '/opt/recipes/tomo', RECIPE_URL: '', DEST: '/users/alice/tomo' });
