@@ -67,12 +67,16 @@ export class ApplyMemo {
     this.#capacity = capacity;
   }
 
-  /** True when the apply of `body` under `slot` (field manager and subresource) can be skipped. */
-  canSkip(objectId: string, slot: string, body: unknown, live: unknown): boolean {
+  /**
+   * True when the apply of `body` under `slot` (field manager and subresource) can be skipped. `digest` stands
+   * for the body's: give it when the caller already hashed the body ({@link memoDigest}), the same way for
+   * every body of the slot.
+   */
+  canSkip(objectId: string, slot: string, body: unknown, live: unknown, digest?: string): boolean {
     if (live === undefined) return false;
     const slots = this.#entries.get(objectId);
     const applied = slots?.get(slot);
-    if (!slots || applied?.digest !== digestOf(body)) return false;
+    if (!slots || applied === undefined || applied.digest !== (digest ?? memoDigest(body))) return false;
     this.#touch(objectId, slots);
     const version = versionOf(live);
     return (version !== undefined && (version === applied.cachedVersion || olderThan(version, applied.writtenVersion))) || containsFields(live, body);
@@ -80,11 +84,11 @@ export class ApplyMemo {
 
   /**
    * Records a successful apply; `cachedBefore` is the object as the caller's cache held it when the apply was
-   * sent (undefined: not in the cache), `written` the object the apply returned.
+   * sent (undefined: not in the cache), `written` the object the apply returned; `digest` as for {@link canSkip}.
    */
-  remember(objectId: string, slot: string, body: unknown, cachedBefore?: unknown, written?: unknown): void {
+  remember(objectId: string, slot: string, body: unknown, cachedBefore?: unknown, written?: unknown, digest?: string): void {
     const slots = this.#entries.get(objectId) ?? new Map<string, Applied>();
-    slots.set(slot, { digest: digestOf(body), cachedVersion: cachedBefore === undefined ? undefined : versionOf(cachedBefore), writtenVersion: written === undefined ? undefined : versionOf(written) });
+    slots.set(slot, { digest: digest ?? memoDigest(body), cachedVersion: cachedBefore === undefined ? undefined : versionOf(cachedBefore), writtenVersion: written === undefined ? undefined : versionOf(written) });
     this.#touch(objectId, slots);
     if (this.#entries.size > this.#capacity) {
       const oldest = this.#entries.keys().next().value;
@@ -123,6 +127,6 @@ function versionOf(obj: unknown): string | undefined {
 }
 
 /** SHA-256 (base64) of the canonical JSON of `body`: equal for canonically equal bodies. */
-function digestOf(body: unknown): string {
+export function memoDigest(body: unknown): string {
   return createHash('sha256').update(canonicalJson(body)).digest('base64');
 }

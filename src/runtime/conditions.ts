@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-import { canonicalJson } from './apply-memo.ts';
+import { jsonEqual } from '../json/equal.ts';
 
 /** `status` of a condition. */
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
@@ -87,7 +87,7 @@ export function isConditionTrue(conditions: readonly Condition[] | undefined, ty
  * `conditions` array is compared as a set keyed by `type`. Use it to skip a status write that would change nothing.
  */
 export function statusEqual(a: unknown, b: unknown): boolean {
-  return canonicalJson(normalise(a)) === canonicalJson(normalise(b));
+  return jsonEqual(normalise(a), normalise(b));
 }
 
 function normalise(value: unknown): unknown {

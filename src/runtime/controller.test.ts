@@ -190,6 +190,29 @@ describe('Controller', () => {
     await controller.stop();
   });
 
+  it('reconciles a new object and a child change before a resync pass over many stored ones', async () => {
+    const pods = source(PODS);
+    const stored = Array.from({ length: 50 }, (_, i) => obj(SESSIONS, `old-${i}`));
+    const { clock, sessions, calls, controller } = setup(
+      (req, call) => new Promise((resolve) => clock.after(10, () => resolve(req.name === 'a' && call === 1 ? requeueAfter(5) : done()))),
+      { owns: [pods], concurrency: 1 },
+    );
+    sessions.store.replace([obj(SESSIONS, 'a'), ...stored]);
+    await controller.start();
+    await clock.advance(10);
+    // The initial pass is a resync: once the run in flight ends, a pod of a session in course, a requested
+    // requeue and a new session come first.
+    sessions.store.apply('ADDED', obj(SESSIONS, 'new'));
+    const owner = { apiVersion: SESSIONS.apiVersion, kind: SESSIONS.kind, name: 'old-40', uid: 'u', controller: true };
+    pods.store.apply('ADDED', obj(PODS, 'old-40-pod', { ownerReferences: [owner] }));
+    await clock.advance(40);
+    expect(calls.slice(0, 5).map((c) => c.key)).toEqual(['ns/a', 'ns/old-0', 'ns/old-40', 'ns/a', 'ns/new']);
+    await clock.advance(2_000);
+    const keys = new Set(calls.map((c) => c.key));
+    expect(keys.size).toBe(52);
+    await controller.stop();
+  });
+
   it('drains in-flight reconciles on stop, and gives up after the grace period', async () => {
     const slow = setup(async () => new Promise<ReconcileResult>((resolve) => slow.clock.after(5_000, () => resolve(done()))));
     await slow.controller.start();

@@ -3,7 +3,7 @@ import { systemClock, type Clock, type Timer } from './clock.ts';
 import { errorReason, isTerminalError, type ReconcileResult, type TerminalError } from './errors.ts';
 import { noopLogger, type Logger } from './log.ts';
 import { MetricsRegistry, type Counter, type Histogram } from './metrics.ts';
-import { WorkQueue } from './queue.ts';
+import { WorkQueue, type Lane } from './queue.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import { apiGroup, controllerOf, keyOf, parseKey, type KubeObject, type ResourceType } from './resource.ts';
 import type { Store } from './store.ts';
@@ -65,6 +65,9 @@ export interface ControllerOptions<T extends KubeObject> {
  *
  * Guarantees: a key is never reconciled by two workers at once; a change that arrives during a reconcile
  * causes one more reconcile afterwards; every primary key is queued at start and every `resyncMs`.
+ * Keys are taken by lane (see {@link Lane}): changes of owned and watched objects and requested requeues
+ * (`followUp`) before changes of the primary object and retries (`change`), before the initial and periodic
+ * passes (`resync`), so new work never waits behind a pass over every object.
  * Caveats: a controller runs once: after `stop()` it cannot be started again.
  */
 export class Controller<T extends KubeObject> {
@@ -78,6 +81,7 @@ export class Controller<T extends KubeObject> {
   #workers: Promise<void>[] = [];
   #resync: Timer | undefined;
   #state: 'new' | 'running' | 'stopped' = 'new';
+  #synced = false;
 
   constructor(options: ControllerOptions<T>) {
     this.name = options.name;
@@ -101,6 +105,7 @@ export class Controller<T extends KubeObject> {
     const sources = [this.#o.for, ...(this.#o.owns ?? []), ...(this.#o.watches ?? []).map((w) => w.source)];
     const synced = await Promise.all(sources.map((s) => s.waitForSync()));
     if (this.#state !== 'running' || synced.includes(false)) return;
+    this.#synced = true;
     this.#enqueueAll();
     this.#scheduleResync();
     const concurrency = this.#o.concurrency ?? 2;
@@ -129,8 +134,11 @@ export class Controller<T extends KubeObject> {
 
   #subscribe(): void {
     const primary = this.#o.for.spec.resource;
-    const enqueue = (keys: readonly string[]): void => keys.forEach((key) => this.queue.add(key));
-    this.#unsubscribe.push(this.#o.for.store.onChange((_type, obj) => this.queue.add(keyOf(obj))));
+    // Before the caches are synced every object arrives as an event: those are the initial pass over every
+    // object, queued behind the changes that come after it.
+    const lane = (ordinary: Lane): Lane => (this.#synced ? ordinary : 'resync');
+    const enqueue = (keys: readonly string[]): void => keys.forEach((key) => this.queue.add(key, lane('followUp')));
+    this.#unsubscribe.push(this.#o.for.store.onChange((_type, obj) => this.queue.add(keyOf(obj), lane('change'))));
     for (const source of this.#o.owns ?? []) {
       this.#unsubscribe.push(source.store.onChange((_type, obj, old) => enqueue(ownerKeys(primary, obj, old))));
     }
@@ -140,7 +148,7 @@ export class Controller<T extends KubeObject> {
   }
 
   #enqueueAll(): void {
-    for (const key of this.#o.for.store.keys()) this.queue.add(key);
+    for (const key of this.#o.for.store.keys()) this.queue.add(key, 'resync');
   }
 
   #scheduleResync(): void {
@@ -176,7 +184,7 @@ export class Controller<T extends KubeObject> {
     this.queue.forget(key);
     if (result.type === 'requeueAfter') {
       this.#metrics.total.inc({ controller: this.name, result: 'requeue_after' });
-      this.queue.addAfter(key, result.ms);
+      this.queue.addAfter(key, result.ms, 'followUp');
     } else {
       this.#metrics.total.inc({ controller: this.name, result: 'success' });
     }

@@ -81,7 +81,7 @@ export {
 } from './manager.ts';
 export { Counter, MetricsRegistry, type Labels, type Sample } from './metrics.ts';
 export { startProbeServer, type ProbeHandlers, type ProbeServer } from './probe-server.ts';
-export { WorkQueue, type WorkQueueOptions } from './queue.ts';
+export { WorkQueue, type Lane, type WorkQueueOptions } from './queue.ts';
 export {
   ExponentialRateLimiter,
   MaxOfRateLimiter,

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 import type { KubeConfig } from '@kubernetes/client-node';
 import { createHash } from 'node:crypto';
-import { ApplyMemo, canonicalJson, containsFields } from './apply-memo.ts';
+import { jsonEqual } from '../json/equal.ts';
+import { ApplyMemo, canonicalJson, containsFields, memoDigest } from './apply-memo.ts';
 import { createResourceResolver, type ResourceResolver } from './discovery.ts';
 import { createKubeTransport, isNotFound, type KubeTransport } from './kube-http.ts';
 import { refOf, resourcePath, type KubeObject, type ObjectRef, type ResourceType } from './resource.ts';
@@ -17,6 +18,12 @@ export interface ApplyOptions {
   readonly fieldManager: string;
   /** Take over fields owned by other managers; default `true` (a controller is the authority on its fields). */
   readonly force?: boolean;
+  /**
+   * The object as the caller knows it, instead of the client's cache lookup, for the skip rule: an object the
+   * caller created a moment ago and the cache does not show yet (the answer of that create). Only ever what the
+   * server answered, never a guess: with it, an apply that would change nothing is not sent.
+   */
+  readonly live?: KubeObject;
 }
 
 /** The outcome of an apply: the server's answer, or that nothing was sent because nothing would change. */
@@ -125,7 +132,11 @@ export interface KubeClientOptions {
 
 /** Hash of an object's canonical JSON (first 16 hex digits of SHA-256). */
 export function bodyHash(value: unknown): string {
-  return createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, 16);
+  return fullHash(value).slice(0, 16);
+}
+
+function fullHash(value: unknown): string {
+  return createHash('sha256').update(canonicalJson(value)).digest('hex');
 }
 
 /** A client over client-node's HTTP stack for `kc`'s current context (see `createKubeTransport`). */
@@ -183,20 +194,25 @@ class TransportKubeClient implements KubeClient {
   }
 
   apply<T extends KubeObject>(desired: T, options: ApplyOptions): Promise<ApplyOutcome<T>> {
-    return this.#apply(refOf(desired), this.#withHash(desired), undefined, options);
+    const { body, digest } = this.#withHash(desired);
+    return this.#apply(refOf(desired), body, undefined, options, digest);
   }
 
-  /** `desired` with the applied-hash annotation, when configured. */
-  #withHash<T extends KubeObject>(desired: T): T {
-    if (!this.#hashAnnotation) return desired;
-    const annotations = { ...desired.metadata?.annotations, [this.#hashAnnotation]: bodyHash(desired) };
-    return { ...desired, metadata: { ...desired.metadata, annotations } };
+  /**
+   * `desired` with the applied-hash annotation, when configured, and the memo digest of that body. The body is
+   * a function of `desired`, so the one hash of `desired` stands for both (one canonical rendering per apply).
+   */
+  #withHash<T extends KubeObject>(desired: T): { body: T; digest: string } {
+    if (!this.#hashAnnotation) return { body: desired, digest: memoDigest(desired) };
+    const hash = fullHash(desired);
+    const annotations = { ...desired.metadata?.annotations, [this.#hashAnnotation]: hash.slice(0, 16) };
+    return { body: { ...desired, metadata: { ...desired.metadata, annotations } }, digest: `annotated:${hash}` };
   }
 
   /** The restart-safe half of the skip rule (see {@link KubeClientOptions.appliedHashAnnotation}). */
   #liveMatches(body: unknown, subresource: 'status' | undefined, live: KubeObject | undefined): boolean {
     if (!this.#hashAnnotation || live === undefined) return false;
-    if (subresource === 'status') return canonicalJson((live as { status?: unknown }).status ?? {}) === canonicalJson((body as { status?: unknown }).status ?? {});
+    if (subresource === 'status') return jsonEqual((live as { status?: unknown }).status ?? {}, (body as { status?: unknown }).status ?? {});
     const annotation = (body as KubeObject).metadata?.annotations?.[this.#hashAnnotation];
     return annotation !== undefined && live.metadata?.annotations?.[this.#hashAnnotation] === annotation && containsFields(live, body);
   }
@@ -235,11 +251,11 @@ class TransportKubeClient implements KubeClient {
 
   async createApplied<T extends KubeObject>(desired: T, options: ApplyOptions): Promise<ApplyOutcome<T>> {
     const ref = refOf(desired);
-    const body = this.#withHash(desired);
+    const { body, digest } = this.#withHash(desired);
     const type = await this.#type(ref);
     this.writes.create += 1;
     const object = await this.#transport.request<T>({ method: 'POST', path: resourcePath(type, ref.namespace), query: { fieldManager: options.fieldManager, fieldValidation: 'Strict' }, body });
-    this.#memo.remember(objectId(ref), `${options.fieldManager}/`, body);
+    this.#memo.remember(objectId(ref), `${options.fieldManager}/`, body, undefined, object, digest);
     return { written: true, object };
   }
 
@@ -263,12 +279,13 @@ class TransportKubeClient implements KubeClient {
     body: unknown,
     subresource: 'status' | undefined,
     options: ApplyOptions,
+    digest: string = memoDigest(body),
   ): Promise<ApplyOutcome<T>> {
     const id = objectId(ref);
     const slot = `${options.fieldManager}/${subresource ?? ''}`;
     const verb = subresource === 'status' ? 'applyStatus' : 'apply';
-    const live = this.#live(ref);
-    if (this.#memo.canSkip(id, slot, body, live) || this.#liveMatches(body, subresource, live)) {
+    const live = options.live ?? this.#live(ref);
+    if (this.#memo.canSkip(id, slot, body, live, digest) || this.#liveMatches(body, subresource, live)) {
       this.skipped[verb] += 1;
       return { written: false };
     }
@@ -277,7 +294,7 @@ class TransportKubeClient implements KubeClient {
     this.writes[verb] += 1;
     try {
       const object = await this.#transport.request<T>({ method: 'PATCH', path, query, body, contentType: APPLY_PATCH });
-      this.#memo.remember(id, slot, body, live, object);
+      this.#memo.remember(id, slot, body, live, object, digest);
       return { written: true, object };
     } catch (err) {
       this.#memo.forget(id, slot);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { WorkQueue } from './queue.ts';
+import { WorkQueue, type Lane } from './queue.ts';
 import { ExponentialRateLimiter, TokenBucketRateLimiter, defaultRateLimiter } from './rate-limiter.ts';
 import { FakeClock, flushPromises } from './testing/fake-clock.ts';
 
@@ -92,6 +92,62 @@ describe('WorkQueue', () => {
     expect(queue.numRequeues('a')).toBe(0);
   });
 
+  it('hands out follow-ups before changes before resyncs, each lane in order', async () => {
+    const { queue } = newQueue();
+    for (let i = 0; i < 3000; i++) queue.add(`old-${i}`, 'resync');
+    queue.add('new-1');
+    queue.add('claim-bound', 'followUp');
+    queue.add('new-2', 'change');
+    expect(queue.len()).toBe(3003);
+    expect(queue.len('resync')).toBe(3000);
+    const order: string[] = [];
+    for (let i = 0; i < 3003; i++) {
+      const key = (await queue.get())!;
+      order.push(key);
+      queue.done(key);
+    }
+    expect(order.slice(0, 5)).toEqual(['claim-bound', 'new-1', 'new-2', 'old-0', 'old-1']);
+    expect(order.at(-1)).toBe('old-2999');
+    expect(queue.len()).toBe(0);
+  });
+
+  it('moves a queued key to a better lane, never to a worse one, and hands it out once', async () => {
+    const { queue } = newQueue();
+    queue.add('a', 'resync');
+    queue.add('b', 'resync');
+    queue.add('c');
+    queue.add('b', 'followUp');
+    queue.add('c', 'resync');
+    expect(queue.len()).toBe(3);
+    const order: string[] = [];
+    for (let key = queue.len() > 0 ? await queue.get() : undefined; key !== undefined; key = queue.len() > 0 ? await queue.get() : undefined) {
+      order.push(key);
+      queue.done(key);
+    }
+    expect(order).toEqual(['b', 'c', 'a']);
+  });
+
+  it('queues a key added during its run in the best lane asked for meanwhile', async () => {
+    const { queue } = newQueue();
+    queue.add('a');
+    const a = (await queue.get())!;
+    queue.add('b');
+    queue.add('a', 'resync');
+    queue.add('a', 'followUp');
+    queue.done(a);
+    expect(await queue.get()).toBe('a');
+  });
+
+  it('adds a delayed key in the best lane of its requests, at the earliest time', async () => {
+    const { clock, queue } = newQueue();
+    queue.add('x');
+    queue.addAfter('a', 5_000, 'followUp');
+    queue.addAfter('a', 2_000, 'resync');
+    await clock.advance(2_000);
+    expect(queue.len('followUp')).toBe(1);
+    expect(await queue.get()).toBe('a');
+  });
+
   it('wakes getters with undefined on shutDown and drains in-flight keys', async () => {
     const { queue } = newQueue();
     queue.add('a');
@@ -155,14 +211,14 @@ interface Run {
 
 /** Drives `workers` concurrent workers over scheduled adds, each run taking its scheduled duration. */
 async function simulate(
-  adds: ReadonlyArray<{ key: string; at: number }>,
+  adds: ReadonlyArray<{ key: string; at: number; lane: Lane }>,
   durations: readonly number[],
   workers: number,
 ): Promise<Run[]> {
   const clock = new FakeClock(0);
   const queue = new WorkQueue({ clock });
   const runs: Run[] = [];
-  for (const { key, at } of adds) clock.after(at, () => queue.add(key));
+  for (const { key, at, lane } of adds) clock.after(at, () => queue.add(key, lane));
   const worker = async (): Promise<void> => {
     for (let key = await queue.get(); key !== undefined; key = await queue.get()) {
       const start = clock.now();
@@ -180,7 +236,7 @@ async function simulate(
 
 describe('WorkQueue properties', () => {
   const scenario = fc.record({
-    adds: fc.array(fc.record({ key: fc.constantFrom('a', 'b', 'c', 'd'), at: fc.nat(50) }), { maxLength: 40 }),
+    adds: fc.array(fc.record({ key: fc.constantFrom('a', 'b', 'c', 'd'), at: fc.nat(50), lane: fc.constantFrom<Lane>('followUp', 'change', 'resync') }), { maxLength: 40 }),
     durations: fc.array(fc.integer({ min: 1, max: 20 }), { minLength: 1, maxLength: 10 }),
     workers: fc.integer({ min: 1, max: 4 }),
   });

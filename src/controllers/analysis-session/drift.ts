@@ -17,24 +17,13 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { differingParts, digest, readPodInputs, runtimeView, securityView } from '../../desired/pod-inputs.ts';
 import { POD_SPEC_HASH } from '../../desired/session-pod.ts';
-import { canonicalJson } from '../../runtime/apply-memo.ts';
+import { jsonEqual } from '../../json/equal.ts';
 import type { KubeObject } from '../../runtime/resource.ts';
 
 type Json = Record<string, unknown>;
 
-/** `value` without empty arrays (which mean the same as absent in the specs compared here). */
-function withoutEmptyLists(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutEmptyLists);
-  if (value === null || typeof value !== 'object') return value;
-  const out: Json = {};
-  for (const [k, v] of Object.entries(value)) {
-    if (v === undefined || (Array.isArray(v) && v.length === 0)) continue;
-    out[k] = withoutEmptyLists(v);
-  }
-  return out;
-}
-
-const same = (a: unknown, b: unknown): boolean => canonicalJson(withoutEmptyLists(a ?? {})) === canonicalJson(withoutEmptyLists(b ?? {}));
+/** Equal as JSON, an empty array meaning the same as no list (as in the specs compared here). */
+const same = (a: unknown, b: unknown): boolean => jsonEqual(a ?? {}, b ?? {}, { emptyListIsAbsent: true });
 
 /** The part of a child that must equal the desired object exactly, by kind; `undefined`: not compared. */
 function relevant(kind: string | undefined, obj: Json): unknown {
@@ -68,7 +57,7 @@ export function repairOf(desired: KubeObject, live: KubeObject | undefined): Kub
  * by hand, an in-place resize).
  */
 export function podDiffers(desired: KubeObject, live: KubeObject): boolean {
-  return canonicalJson(runtimeView((desired as V1Pod).spec)) !== canonicalJson(runtimeView((live as V1Pod).spec));
+  return !jsonEqual(runtimeView((desired as V1Pod).spec), runtimeView((live as V1Pod).spec));
 }
 
 /** Whether a running pod is replaced, and if not, what of it is out of date. */
@@ -91,7 +80,7 @@ export function judgePod(desired: KubeObject, live: KubeObject): PodVerdict {
   const built = readPodInputs(have);
   const tampered = built ? digest(runtimeView(have.spec)) !== built.runtime : podDiffers(desired, live);
   if (tampered) return { replace: true, why: 'its images or resources were changed by hand' };
-  if (canonicalJson(securityView(want.spec)) !== canonicalJson(securityView(have.spec))) return { replace: true, why: 'its identity or data access changed' };
+  if (!jsonEqual(securityView(want.spec), securityView(have.spec))) return { replace: true, why: 'its identity or data access changed' };
   const wanted = readPodInputs(want)!;
   if (built && built.request !== wanted.request) return { replace: true, why: 'the session\'s request changed' };
   if (have.metadata?.annotations?.[POD_SPEC_HASH] === want.metadata?.annotations?.[POD_SPEC_HASH]) return { replace: false };

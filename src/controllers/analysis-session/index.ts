@@ -110,7 +110,7 @@ export function addSessionController(manager: Manager, options: SessionControlle
       if (cached || !RECENT_KINDS.has(ref.kind)) return cached;
       const created = recent.get(ref);
       const owner = created?.metadata?.ownerReferences?.find((r) => r.controller === true && r.kind === SESSION_RESOURCE.kind);
-      if (owner) controller.queue.addAfter(`${ref.namespace}/${owner.name}`, RECENT_CREATE_TTL_MS + 1000);
+      if (owner) controller.queue.addAfter(`${ref.namespace}/${owner.name}`, RECENT_CREATE_TTL_MS + 1000, 'followUp');
       return created;
     },
     sharedCreates: new Map<string, Promise<unknown>>(),
@@ -145,5 +145,5 @@ export function addSessionController(manager: Manager, options: SessionControlle
       await manager.kube.applyStatus({ apiVersion: SESSION_RESOURCE.apiVersion, kind: SESSION_RESOURCE.kind, namespace: req.namespace, name: req.name }, { ...session.status, conditions }, { fieldManager: SESSION_FIELD_MANAGER });
     },
   }) as Controller<AnalysisSession>;
-  return { controller, requeueAll: () => sessions.store.keys().forEach((key) => controller.queue.add(key)) };
+  return { controller, requeueAll: () => sessions.store.keys().forEach((key) => controller.queue.add(key, 'resync')) };
 }

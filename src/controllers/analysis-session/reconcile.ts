@@ -16,6 +16,7 @@ import type { ReconcileResult } from '../../runtime/errors.ts';
 import type { EventRecorder } from '../../runtime/events.ts';
 import type { KubeClient } from '../../runtime/kube.ts';
 import { isConflict, isNotFound } from '../../runtime/kube-http.ts';
+import { refOf } from '../../runtime/resource.ts';
 import type { KubeObject } from '../../runtime/resource.ts';
 import { CHILD_KINDS, childRefs, judgeChildren } from './children.ts';
 import type { ChildKind } from './children.ts';
@@ -103,7 +104,8 @@ async function carryOut(plan: SessionPlan, deps: SessionDeps, create: ReadonlySe
   // those go first, together; then the pod.
   const options = { fieldManager: SESSION_FIELD_MANAGER };
   const write = async (obj: KubeObject) => {
-    if (!create.has(obj.kind as ChildKind)) return deps.kube.apply(obj, options);
+    // A child created a moment ago is known from the create's answer before the cache shows it (deps.lookup).
+    if (!create.has(obj.kind as ChildKind)) return deps.kube.apply(obj, { ...options, live: deps.lookup(refOf(obj)) });
     if (obj.kind === 'NetworkPolicy' && deps.sharedCreates) return sharedCreate(obj, deps.sharedCreates, () => deps.kube.createApplied(obj, options));
     const created = await deps.kube.createApplied(obj, options);
     if (created.written) deps.created?.(created.object);

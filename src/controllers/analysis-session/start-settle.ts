@@ -23,7 +23,7 @@
  */
 import type { V1PersistentVolumeClaim, V1Pod } from '@kubernetes/client-node';
 import type { AnalysisSession, AnalysisSessionStatus } from '../../api/v1alpha1/analysis-session.ts';
-import { canonicalJson } from '../../runtime/apply-memo.ts';
+import { jsonEqual } from '../../json/equal.ts';
 import { HOME_VOLUME_PATIENCE_MS } from './home-volume.ts';
 
 /** How long a normal start may go on before its status says so. */
@@ -57,7 +57,7 @@ export function settleFor(s: AnalysisSession, next: AnalysisSessionStatus, facts
   const stored = s.status;
   const storedEmpty = !stored || Object.keys(stored).length === 0;
   if (!storedEmpty && !(stored.observedGeneration === s.metadata.generation && inCourse(stored))) return undefined;
-  if (canonicalJson(stored?.quota ?? null) !== canonicalJson(next.quota ?? null)) return undefined;
+  if (!jsonEqual(stored?.quota ?? null, next.quota ?? null)) return undefined;
   const claimPending = !facts.pod && facts.claim && facts.claim.status?.phase !== 'Bound' && !facts.claim.spec?.volumeName;
   const window = claimPending ? HOME_VOLUME_PATIENCE_MS : START_SETTLE_MS;
   const began = facts.pod ? created(facts.pod) : claimPending ? created(facts.claim) : now;

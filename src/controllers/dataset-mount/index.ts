@@ -122,7 +122,7 @@ export function addDatasetController(manager: Manager, options: { config: () => 
     ],
     reconcile,
   }) as Controller<DatasetMount>;
-  return { controller, requeueAll: () => datasets.store.keys().forEach((key) => controller.queue.add(key)) };
+  return { controller, requeueAll: () => datasets.store.keys().forEach((key) => controller.queue.add(key, 'resync')) };
 }
 
 function datasetsUsingClaim(list: DatasetMount[], claim: string | undefined): string[] {

@@ -73,5 +73,5 @@ export function addQuotaController(manager: Manager, options: QuotaControllerOpt
     concurrency: 1,
     reconcile: (req) => reconcileDefaultQuota(req, { kube: manager.kube, config: options.config, namespace, quotas: quotasIn }),
   });
-  return { controller, requeueAll: () => quotas.store.keys().forEach((key) => controller.queue.add(key)) };
+  return { controller, requeueAll: () => quotas.store.keys().forEach((key) => controller.queue.add(key, 'resync')) };
 }
