@@ -35,6 +35,8 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> =>
 
 /** `a` and `b` have had their `toJSON` applied (once, as canonical JSON does). */
 function equal(a: unknown, b: unknown, emptyListIsAbsent: boolean): boolean {
+  // One object (parts shared by interning, or simply unchanged): the same text.
+  if (a === b && a !== null && typeof a === 'object') return true;
   if (Array.isArray(a) || Array.isArray(b)) {
     if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
     for (let i = 0; i < a.length; i++) {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import { describe, expect, it } from 'vitest';
-import { Controller, ownerKeys, type ControllerOptions, type ReconcileRequest, type Source } from './controller.ts';
+import { changedBeyondStatus, Controller, ownerKeys, type ControllerOptions, type ReconcileRequest, type Source } from './controller.ts';
 import { done, requeueAfter, TerminalError, type ReconcileResult } from './errors.ts';
 import { MetricsRegistry } from './metrics.ts';
 import type { KubeObject, ResourceType } from './resource.ts';
@@ -211,6 +211,34 @@ describe('Controller', () => {
     const keys = new Set(calls.map((c) => c.key));
     expect(keys.size).toBe(52);
     await controller.stop();
+  });
+
+  it('queues no key for an update its updateMatters turns away, but always for adds and deletes', async () => {
+    const { clock, sessions, calls, controller } = setup(async () => done(), { updateMatters: changedBeyondStatus });
+    await controller.start();
+    await clock.advance(0);
+    calls.length = 0;
+    const a = sessions.store.get('ns', 'a')!;
+    sessions.store.apply('MODIFIED', { ...a, metadata: { ...a.metadata, resourceVersion: '100' }, status: { phase: 'Running' } } as KubeObject);
+    await clock.advance(0);
+    expect(calls).toHaveLength(0);
+    sessions.store.apply('MODIFIED', { ...a, metadata: { ...a.metadata, resourceVersion: '101', annotations: { stop: 'now' } } });
+    sessions.store.apply('ADDED', obj(SESSIONS, 'b'));
+    await clock.advance(0);
+    sessions.store.apply('DELETED', obj(SESSIONS, 'b'));
+    await clock.advance(0);
+    expect(calls.map((c) => c.key)).toEqual(['ns/a', 'ns/b', 'ns/b']);
+    await controller.stop();
+  });
+
+  it('tells a status-only change (with its version and managed fields) from any other', () => {
+    const base = { apiVersion: 'v1', kind: 'X', metadata: { name: 'a', resourceVersion: '1', generation: 1, finalizers: ['f'] }, spec: { a: 1 }, status: { x: 1 } };
+    const bump = (m: object, rest: object = {}) => ({ ...base, ...rest, metadata: { ...base.metadata, resourceVersion: '2', ...m } });
+    expect(changedBeyondStatus(bump({ managedFields: [{ manager: 'm' }] }, { status: { x: 2 } }), base)).toBe(false);
+    expect(changedBeyondStatus(bump({ generation: 2 }, { spec: { a: 2 } }), base)).toBe(true);
+    expect(changedBeyondStatus(bump({ finalizers: [] }), base)).toBe(true);
+    expect(changedBeyondStatus(bump({ deletionTimestamp: '2026-01-01T00:00:00Z' }), base)).toBe(true);
+    expect(changedBeyondStatus(bump({ annotations: { a: 'b' } }), base)).toBe(true);
   });
 
   it('drains in-flight reconciles on stop, and gives up after the grace period', async () => {

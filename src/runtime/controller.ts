@@ -3,6 +3,7 @@ import { systemClock, type Clock, type Timer } from './clock.ts';
 import { errorReason, isTerminalError, type ReconcileResult, type TerminalError } from './errors.ts';
 import { noopLogger, type Logger } from './log.ts';
 import { MetricsRegistry, type Counter, type Histogram } from './metrics.ts';
+import { jsonEqual } from '../json/equal.ts';
 import { WorkQueue, type Lane } from './queue.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import { apiGroup, controllerOf, keyOf, parseKey, type KubeObject, type ResourceType } from './resource.ts';
@@ -37,6 +38,12 @@ export interface ControllerOptions<T extends KubeObject> {
   readonly name: string;
   /** The primary kind: each of its objects is a key. */
   readonly for: Source<T>;
+  /**
+   * Whether an update of a primary object (`old` → `obj`) can call for work; default: every update does.
+   * Adds and deletes always queue the key, and so do the initial and periodic passes: a change this turns
+   * away is still seen by the next reconcile of the key for any other reason.
+   */
+  readonly updateMatters?: (obj: T, old: T) => boolean;
   /** Child kinds mapped to their owner through the ownerReference with `controller: true`. */
   readonly owns?: readonly Source<KubeObject>[];
   readonly watches?: readonly Watch[];
@@ -138,7 +145,11 @@ export class Controller<T extends KubeObject> {
     // object, queued behind the changes that come after it.
     const lane = (ordinary: Lane): Lane => (this.#synced ? ordinary : 'resync');
     const enqueue = (keys: readonly string[]): void => keys.forEach((key) => this.queue.add(key, lane('followUp')));
-    this.#unsubscribe.push(this.#o.for.store.onChange((_type, obj) => this.queue.add(keyOf(obj), lane('change'))));
+    const matters = this.#o.updateMatters;
+    this.#unsubscribe.push(this.#o.for.store.onChange((type, obj, old) => {
+      if (type === 'MODIFIED' && old !== undefined && matters && !matters(obj, old)) return;
+      this.queue.add(keyOf(obj), lane('change'));
+    }));
     for (const source of this.#o.owns ?? []) {
       this.#unsubscribe.push(source.store.onChange((_type, obj, old) => enqueue(ownerKeys(primary, obj, old))));
     }
@@ -209,6 +220,20 @@ export class Controller<T extends KubeObject> {
       this.queue.addRateLimited(req.key);
     }
   }
+}
+
+/**
+ * True when `obj` differs from `old` in more than its status (and the bookkeeping every write changes:
+ * `metadata.resourceVersion` and `metadata.managedFields`): spec, labels, annotations, finalizers, deletion,
+ * owners. For {@link ControllerOptions.updateMatters} of a controller that is the only writer of its objects'
+ * status, whose own status writes then call for no reconcile.
+ */
+export function changedBeyondStatus(obj: KubeObject, old: KubeObject): boolean {
+  const rest = ({ status: _status, metadata, ...o }: KubeObject & { status?: unknown }) => {
+    const { resourceVersion: _rv, managedFields: _mf, ...meta } = metadata ?? {};
+    return { ...o, metadata: meta };
+  };
+  return !jsonEqual(rest(obj), rest(old));
 }
 
 /** Keys of the primary objects that control `obj` (and `old`, when the controller reference changed). */

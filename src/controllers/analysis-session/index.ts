@@ -13,7 +13,7 @@ import type { ProposalDirectory } from '../../identity/proposals.ts';
 import { LABELS } from '../../api/v1alpha1/group.ts';
 import { setCondition } from '../../runtime/conditions.ts';
 import type { Condition } from '../../runtime/conditions.ts';
-import type { Controller } from '../../runtime/controller.ts';
+import { changedBeyondStatus, type Controller } from '../../runtime/controller.ts';
 import type { Manager } from '../../runtime/manager.ts';
 import type { ResourceType } from '../../runtime/resource.ts';
 import { DATASET_RESOURCE } from '../dataset-mount/index.ts';
@@ -124,6 +124,8 @@ export function addSessionController(manager: Manager, options: SessionControlle
   const controller: Controller<AnalysisSession> = manager.addController<AnalysisSession>({
     name: 'analysissession',
     for: { resource: SESSION_RESOURCE },
+    // This controller is the only writer of a session's status: its own status writes coming back call for nothing.
+    updateMatters: changedBeyondStatus,
     owns: OWNED_RESOURCES.map((resource) => ({ resource, labelSelector: MANAGED_SELECTOR })),
     watches: [
       // A proposal label added, changed or removed: every session of the namespace.
