@@ -241,6 +241,18 @@ describe('Controller', () => {
     expect(changedBeyondStatus(bump({ annotations: { a: 'b' } }), base)).toBe(true);
   });
 
+  it('leaves out of a resync pass the keys reconciled in the last half period, never for longer', async () => {
+    const { clock, sessions, calls, controller } = setup(async () => done(), { resyncMs: 60_000 });
+    await controller.start();
+    await clock.advance(50_000);
+    const a = sessions.store.get('ns', 'a')!;
+    sessions.store.apply('MODIFIED', { ...a, metadata: { ...a.metadata, resourceVersion: '900', labels: { x: 'y' } } });
+    await clock.advance(70_000);
+    // 0: the initial pass; 50 s: the change; 60 s: the pass leaves it out (10 s old); 120 s: the next one does not.
+    expect(calls.map((c) => c.at - calls[0]!.at)).toEqual([0, 50_000, 120_000]);
+    await controller.stop();
+  });
+
   it('drains in-flight reconciles on stop, and gives up after the grace period', async () => {
     const slow = setup(async () => new Promise<ReconcileResult>((resolve) => slow.clock.after(5_000, () => resolve(done()))));
     await slow.controller.start();

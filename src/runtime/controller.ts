@@ -53,7 +53,11 @@ export interface ControllerOptions<T extends KubeObject> {
   readonly onError?: (req: ReconcileRequest, err: TerminalError) => Promise<void>;
   /** Workers; default 2. */
   readonly concurrency?: number;
-  /** Every key is queued again this often; default 10 min. */
+  /**
+   * The resync period; default 10 min. Every period, each key not reconciled in the last half period is
+   * queued again, so no key goes longer than 1.5 periods without a reconcile, and keys a burst of events has
+   * just reconciled are not reconciled again for nothing.
+   */
   readonly resyncMs?: number;
   readonly clock?: Clock;
   readonly logger?: Logger;
@@ -71,7 +75,8 @@ export interface ControllerOptions<T extends KubeObject> {
  * - `done()` → `forget`.
  *
  * Guarantees: a key is never reconciled by two workers at once; a change that arrives during a reconcile
- * causes one more reconcile afterwards; every primary key is queued at start and every `resyncMs`.
+ * causes one more reconcile afterwards; every primary key is queued at start, and every `resyncMs` each key
+ * not reconciled in the last half of that period.
  * Keys are taken by lane (see {@link Lane}): changes of owned and watched objects and requested requeues
  * (`followUp`) before changes of the primary object and retries (`change`), before the initial and periodic
  * passes (`resync`), so new work never waits behind a pass over every object.
@@ -89,6 +94,8 @@ export class Controller<T extends KubeObject> {
   #resync: Timer | undefined;
   #state: 'new' | 'running' | 'stopped' = 'new';
   #synced = false;
+  /** When each key's last reconcile started (what it saw is at least that recent). */
+  readonly #reconciledAt = new Map<string, number>();
 
   constructor(options: ControllerOptions<T>) {
     this.name = options.name;
@@ -162,10 +169,22 @@ export class Controller<T extends KubeObject> {
     for (const key of this.#o.for.store.keys()) this.queue.add(key, 'resync');
   }
 
+  /** Queues the keys not reconciled since `now - recentMs`, and forgets the times of keys that are gone. */
+  #enqueueStale(recentMs: number): void {
+    const now = this.#clock.now();
+    const keys = new Set(this.#o.for.store.keys());
+    for (const key of this.#reconciledAt.keys()) if (!keys.has(key)) this.#reconciledAt.delete(key);
+    for (const key of keys) {
+      const at = this.#reconciledAt.get(key);
+      if (at === undefined || now - at >= recentMs) this.queue.add(key, 'resync');
+    }
+  }
+
   #scheduleResync(): void {
-    this.#resync = this.#clock.after(this.#o.resyncMs ?? 600_000, () => {
+    const period = this.#o.resyncMs ?? 600_000;
+    this.#resync = this.#clock.after(period, () => {
       if (this.#state !== 'running') return;
-      this.#enqueueAll();
+      this.#enqueueStale(period / 2);
       this.#scheduleResync();
     });
   }
@@ -183,6 +202,7 @@ export class Controller<T extends KubeObject> {
   async #handle(key: string): Promise<void> {
     const req: ReconcileRequest = { key, ...parseKey(key) };
     const started = this.#clock.now();
+    this.#reconciledAt.set(key, started);
     let result: ReconcileResult;
     try {
       result = await this.#o.reconcile(req);
