@@ -253,6 +253,26 @@ describe('Controller', () => {
     await controller.stop();
   });
 
+  it('lets I/O callbacks run during a pass of reconciles that never wait for I/O', async () => {
+    const busy = (ms: number) => {
+      const end = performance.now() + ms;
+      while (performance.now() < end);
+    };
+    const { sessions, calls, controller } = setup(async () => {
+      busy(2);
+      return done();
+    }, { concurrency: 4 });
+    sessions.store.replace(Array.from({ length: 100 }, (_, i) => obj(SESSIONS, `s-${i}`)));
+    let seenAt: number | undefined;
+    await controller.start();
+    setImmediate(() => (seenAt = calls.length));
+    while (calls.length < 100) await new Promise((resolve) => setImmediate(resolve));
+    // 100 reconciles of 2 ms each: an I/O callback queued at the start runs after about 20 ms of them, not after all.
+    expect(seenAt).toBeDefined();
+    expect(seenAt!).toBeLessThan(50);
+    await controller.stop();
+  });
+
   it('drains in-flight reconciles on stop, and gives up after the grace period', async () => {
     const slow = setup(async () => new Promise<ReconcileResult>((resolve) => slow.clock.after(5_000, () => resolve(done()))));
     await slow.controller.start();

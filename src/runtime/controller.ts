@@ -4,6 +4,7 @@ import { errorReason, isTerminalError, type ReconcileResult, type TerminalError 
 import { noopLogger, type Logger } from './log.ts';
 import { MetricsRegistry, type Counter, type Histogram } from './metrics.ts';
 import { jsonEqual } from '../json/equal.ts';
+import { yieldToEventLoop } from './event-loop.ts';
 import { WorkQueue, type Lane } from './queue.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import { apiGroup, controllerOf, keyOf, parseKey, type KubeObject, type ResourceType } from './resource.ts';
@@ -196,6 +197,9 @@ export class Controller<T extends KubeObject> {
       } finally {
         this.queue.done(key);
       }
+      // Reconciles that find nothing to do never wait for I/O: let watch events and requests in between.
+      const turn = yieldToEventLoop();
+      if (turn) await turn;
     }
   }
 
