@@ -56,6 +56,16 @@ describe('a normal start writes its status once', () => {
     const late = decideSession(s, facts({ storageClasses: [immediate], children: { PersistentVolumeClaim: aged(HOME_VOLUME_PATIENCE_MS + 1) } }), config, NOW);
     expect(late.status.conditions?.find((c) => c.type === 'Ready')?.reason).toBe('HomeVolumePending');
     expect(late.holdStatusMs).toBeUndefined();
+    // Once the claim is bound (a burst can take the platform longer than the patience), the start goes its usual
+    // course from the stored HomeVolumePending: the pod's steps are held again, Ready is written at once.
+    const waited = stored(s, late);
+    const bound = { ...aged(HOME_VOLUME_PATIENCE_MS + 2000), spec: { ...claim.spec, volumeName: 'pv-1' }, status: { phase: 'Bound' } } as never;
+    const created = decideSession(waited, facts({ storageClasses: [immediate], children: { PersistentVolumeClaim: bound } }), config, NOW);
+    expect(created.apply.map((o) => o.kind)).toContain('Pod');
+    expect(created.holdStatusMs).toBe(START_SETTLE_MS);
+    const placed = decideSession(waited, facts({ storageClasses: [immediate], children: { PersistentVolumeClaim: bound }, pod: livePod(created, 1000) }), config, NOW);
+    expect(placed.holdStatusMs).toBe(START_SETTLE_MS - 1000);
+    expect(decideSession(waited, facts({ storageClasses: [immediate], children: { PersistentVolumeClaim: bound }, pod: livePod(created, 1500, true) }), config, NOW).holdStatusMs).toBeUndefined();
   });
 
   it('writes a start that takes longer than the settle time, and then each further step', () => {

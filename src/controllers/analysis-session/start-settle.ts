@@ -11,8 +11,9 @@
  *   no GPU free, image pull failing, a claim not bound after its patience, a conflict, a
  *   refusal, a replacement) is written at once;
  * - the stored status shows nothing else: none yet, or this same start (same
- *   `observedGeneration`, phase `Pending` or `Starting` with such a reason); a resumed or
- *   changed session is reported at once;
+ *   `observedGeneration`, phase `Pending` or `Starting` with such a reason, or `Pending` with
+ *   `HomeVolumePending`: the claim has been bound since, and the start goes on as usual); a
+ *   resumed or changed session is reported at once;
  * - the quota ledger's part (`status.quota`) is unchanged, so an admission is recorded at once;
  * - the start has not taken long: less than {@link START_SETTLE_MS} since the pod's creation
  *   (or now, when this plan creates it); while the pod waits for its home claim to be bound,
@@ -33,11 +34,14 @@ export const START_SETTLE_MS = 5_000;
 const IN_COURSE = new Set(['Scheduling', 'Starting']);
 const STARTING_PHASES = new Set(['Pending', 'Starting']);
 
-function inCourse(status: AnalysisSessionStatus | undefined): boolean {
+function inCourse(status: AnalysisSessionStatus | undefined, reasons: ReadonlySet<string> = IN_COURSE): boolean {
   if (!status || !STARTING_PHASES.has(status.phase ?? '')) return false;
   const ready = status.conditions?.find((c) => c.type === 'Ready');
-  return ready !== undefined && ready.status !== 'True' && IN_COURSE.has(ready.reason ?? '');
+  return ready !== undefined && ready.status !== 'True' && reasons.has(ready.reason ?? '');
 }
+
+/** Reasons a stored status of the same start may have for the next step in course to be held. */
+const STORED_IN_COURSE = new Set([...IN_COURSE, 'HomeVolumePending']);
 
 const created = (o: { metadata?: { creationTimestamp?: unknown } } | undefined): number => Date.parse(String(o?.metadata?.creationTimestamp ?? ''));
 
@@ -56,7 +60,7 @@ export function settleFor(s: AnalysisSession, next: AnalysisSessionStatus, facts
   if (s.metadata.deletionTimestamp || !inCourse(next)) return undefined;
   const stored = s.status;
   const storedEmpty = !stored || Object.keys(stored).length === 0;
-  if (!storedEmpty && !(stored.observedGeneration === s.metadata.generation && inCourse(stored))) return undefined;
+  if (!storedEmpty && !(stored.observedGeneration === s.metadata.generation && inCourse(stored, STORED_IN_COURSE))) return undefined;
   if (!jsonEqual(stored?.quota ?? null, next.quota ?? null)) return undefined;
   const claimPending = !facts.pod && facts.claim && facts.claim.status?.phase !== 'Bound' && !facts.claim.spec?.volumeName;
   const window = claimPending ? HOME_VOLUME_PATIENCE_MS : START_SETTLE_MS;
