@@ -59,7 +59,7 @@ describe('a normal start writes its status once', () => {
     // Once the claim is bound (a burst can take the platform longer than the patience), the start goes its usual
     // course from the stored HomeVolumePending: the pod's steps are held again, Ready is written at once.
     const waited = stored(s, late);
-    const bound = { ...aged(HOME_VOLUME_PATIENCE_MS + 2000), spec: { ...claim.spec, volumeName: 'pv-1' }, status: { phase: 'Bound' } } as never;
+    const bound = { ...(aged(HOME_VOLUME_PATIENCE_MS + 2000) as V1PersistentVolumeClaim), spec: { ...claim.spec, volumeName: 'pv-1' }, status: { phase: 'Bound' } } as never;
     const created = decideSession(waited, facts({ storageClasses: [immediate], children: { PersistentVolumeClaim: bound } }), config, NOW);
     expect(created.apply.map((o) => o.kind)).toContain('Pod');
     expect(created.holdStatusMs).toBe(START_SETTLE_MS);
