@@ -8,13 +8,15 @@
  * directory groups below the minimum id and names that would break are refused. Every
  * attack also checks that a bystander, alice's running session, is untouched.
  */
+import { StorageV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { attack } from './attacks.ts';
 import { createDataset, readyIs, waitDataset } from './datasets.ts';
-import { apiErrorMessage, core, waitFor } from './helpers.ts';
+import { apiErrorMessage, core, freshNamespace, kubeConfig, waitFor } from './helpers.ts';
 import { startOperator } from './operator.ts';
 import type { OperatorProcess } from './operator.ts';
 import { children, editableConfig, isGone, kubectlAs, networking, proposalNamespace, snapshot } from './ownership.ts';
+import { grantRoles } from './tenants.ts';
 import { createSession, getSession, isPhase, readyReason, waitSession } from './sessions.ts';
 
 const TIMEOUT = 150_000;
@@ -203,6 +205,50 @@ describe('every loss of the right to run stops the session after the grace perio
       expect(events.items.map((e) => e.reason)).toContain('AccessRevoked');
       await expectBystanderUntouched();
       return `warned ("${warned.status?.message?.slice(0, 60)}…"), pod stopped after the grace period; Authorized=False (${condition(s, 'Authorized')?.reason})`;
+    }, TIMEOUT);
+});
+
+describe('the start of a run is the apiserver\'s', () => {
+  attack('O13', 'in a namespace of no proposal where bob may edit pods, bob dates his session pod\'s run-started-at annotation to 2099 before the operator has recorded the start (his pod waits for its home volume), to stretch its lifetime and GPU hours',
+    'the recorded run start is the pod\'s creation time, and the session expires 8 h after it',
+    async () => {
+      // A class that binds on the first consumer and that no provisioner serves: the pod exists, waits to be placed, and the start stays unrecorded for a few seconds.
+      const storage = kubeConfig().makeApiClient(StorageV1Api);
+      const className = `held-${process.pid}`;
+      await storage.createStorageClass({ body: { metadata: { name: className }, provisioner: 'example.com/none', volumeBindingMode: 'WaitForFirstConsumer' } });
+      const reloads = () => operator.logs.join('').split('Reloaded configuration').length;
+      const before = reloads();
+      editable.config.defaults.homeStorageClassName = className;
+      editable.write();
+      let free: string | undefined;
+      try {
+        await waitFor('the operator to reload its configuration', async () => reloads() > before, 30_000);
+        const where = (free = await freshNamespace('own-free'));
+        await grantRoles(where, { bob: ['panalysis-portal', 'edit'] });
+        await createSession(free, 'o13', jupyter('bob'), 'bob');
+        let pod: Awaited<ReturnType<ReturnType<typeof children>['pod']>> | undefined;
+        await waitFor('the pod of o13', async () => (pod = await children(where, 'o13').pod().catch(() => undefined)) !== undefined, 30_000, '', 50);
+        const forge = await kubectlAs('bob', ['annotate', '--overwrite', 'pod', 'o13', '-n', free, 'panalysis.io/run-started-at=2099-01-01T00:00:00Z']);
+        expect(forge.ok, forge.stderr).toBe(true);
+        // The forged date was in place before the operator recorded a start, so the attack did reach the operator.
+        expect((await getSession(free, 'o13')).status?.runStartedAt).toBeUndefined();
+        const s = await waitSession(free, 'o13', 'its run start recorded', (x) => x.status?.runStartedAt !== undefined, 30_000);
+        const stamp: unknown = pod?.metadata?.creationTimestamp;
+        const created = (stamp instanceof Date ? stamp.toISOString() : String(stamp)).replace('.000Z', 'Z');
+        expect(s.status?.runStartedAt).toBe(created);
+        expect(Date.parse(s.status!.expiresAt!) - Date.parse(created)).toBe(8 * 3600_000);
+        await expectBystanderUntouched();
+        return `runStartedAt ${s.status?.runStartedAt} (the pod's creation), expiresAt ${s.status?.expiresAt}; the forged 2099 start was ignored`;
+      } finally {
+        delete editable.config.defaults.homeStorageClassName;
+        editable.write();
+        if (free) {
+          const gone = free;
+          await core().deleteNamespace({ name: gone }).catch(() => undefined);
+          await waitFor(`namespace ${gone} to be deleted`, () => isGone(() => core().readNamespace({ name: gone })), 60_000);
+        }
+        await storage.deleteStorageClass({ name: className }).catch(() => undefined);
+      }
     }, TIMEOUT);
 });
 

@@ -21,6 +21,12 @@ export const PROPOSAL = '20231234';
  */
 export async function proposalNamespace(prefix: string, grants: Record<string, string[]>, labels: Record<string, string> = {}): Promise<string> {
   const ns = await freshNamespace(prefix, { 'panalysis.io/proposal': PROPOSAL, ...labels });
+  await grantRoles(ns, grants);
+  return ns;
+}
+
+/** Binds each user in `ns` to the given ClusterRoles (`panalysis-portal`, `panalysis-admin`, `view`, `edit`). */
+export async function grantRoles(ns: string, grants: Record<string, string[]>): Promise<void> {
   const rbac = kubeConfig().makeApiClient(RbacAuthorizationV1Api);
   for (const [user, roles] of Object.entries(grants)) {
     for (const role of roles) {
@@ -34,7 +40,6 @@ export async function proposalNamespace(prefix: string, grants: Record<string, s
       });
     }
   }
-  return ns;
 }
 
 /** The outcome of one kubectl run. */

@@ -200,6 +200,26 @@ describe('decideSession', () => {
     expect(decideSession(older, facts({ pod }), config, NOW).status).toMatchObject({ runStartedAt: '2026-11-25T10:00:00Z', expiresAt: '2026-11-25T18:00:00Z' });
   });
 
+  it('takes the run start the pod carries only near the pod\'s creation: an edited annotation does not stretch the lifetime', () => {
+    const pod = readyPod(podOf(decideSession(makeSession('nb').obj(), facts(), config, NOW))!, 'kwok-cpu-0', '2026-11-25T12:00:02Z');
+    pod.metadata!.creationTimestamp = '2026-11-25T12:00:01Z' as never;
+    const at = (annotation: string, now = NOW + 3000) => {
+      pod.metadata!.annotations!['panalysis.io/run-started-at'] = annotation;
+      const plan = decideSession(makeSession('nb').obj(), facts({ pod }), config, now);
+      return { start: plan.status.runStartedAt, expires: plan.status.expiresAt };
+    };
+    // The operator's own record, a second before the apiserver's creation time, stands.
+    expect(at('2026-11-25T12:00:00Z')).toEqual({ start: '2026-11-25T12:00:00Z', expires: '2026-11-25T20:00:00Z' });
+    // Dated ahead (a longer lifetime, fewer GPU hours), back, or not a time: the apiserver's creation time counts.
+    for (const forged of ['2099-01-01T00:00:00Z', '2026-11-25T14:00:00Z', '2026-11-25T11:58:00Z', 'soon']) {
+      expect(at(forged)).toEqual({ start: '2026-11-25T12:00:01Z', expires: '2026-11-25T20:00:01Z' });
+    }
+    // On a clock far from the apiserver's (a testing clock), the record counts only if it is not ahead of now.
+    const later = Date.parse('2026-11-25T15:00:00Z');
+    expect(at('2026-11-25T14:59:00Z', later).start).toBe('2026-11-25T14:59:00Z');
+    expect(at('2099-01-01T00:00:00Z', later).start).toBe('2026-11-25T15:00:00Z');
+  });
+
   it('warns before the end (Expiring), applies a renewal and names the limit of one beyond policy', () => {
     const first = decideSession(makeSession('nb').obj(), facts(), config, Date.parse('2026-11-25T04:30:00Z'));
     const pod = readyPod(podOf(first)!, 'kwok-cpu-0', '2026-11-25T04:30:30Z');

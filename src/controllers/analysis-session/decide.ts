@@ -155,16 +155,29 @@ function withRunStart(pod: KubeObject, runStart: number): KubeObject {
 const CLOCK_AGREEMENT_MS = 5 * 60_000;
 
 /**
+ * How far the start a pod carries may be from the pod's creation by the apiserver: the operator
+ * dates the run just before it sends the create, which a burst may hold back for a while.
+ */
+const RECORD_AGREEMENT_MS = 60_000;
+
+/**
  * The start of a run whose pod exists but whose recorded start is not in the cached
- * status yet (not written yet, or a moment ago): the instant the pod carries, which the
- * operator put there when it created it; for a pod without it (made by an older
- * version), its creation, or `now` when that is far from the operator's clock.
+ * status yet (not written yet, or a moment ago). The pod's creation, set by the apiserver,
+ * is what counts; the instant the operator put on the pod (RUN_STARTED_AT_ANNOTATION) stands
+ * for it only within {@link RECORD_AGREEMENT_MS} of it, because whoever may edit pods in the
+ * namespace may edit that annotation too (a start dated ahead would stretch the run's
+ * lifetime and shrink its GPU hours).
+ * When the creation is far from the operator's clock (a testing clock; or an operator that
+ * could not write the status for minutes), the annotation counts if it is not ahead of
+ * now, else now.
  */
 function unrecordedStart(pod: V1Pod, now: number): number {
   const annotated = Date.parse(String(pod.metadata?.annotations?.[RUN_STARTED_AT_ANNOTATION] ?? ''));
-  if (Number.isFinite(annotated)) return annotated;
   const created = Date.parse(String(pod.metadata?.creationTimestamp ?? ''));
-  return Number.isFinite(created) && Math.abs(created - now) < CLOCK_AGREEMENT_MS ? created : Math.floor(now / 1000) * 1000;
+  if (Number.isFinite(created) && Math.abs(created - now) < CLOCK_AGREEMENT_MS) {
+    return Number.isFinite(annotated) && Math.abs(annotated - created) <= RECORD_AGREEMENT_MS ? annotated : created;
+  }
+  return Number.isFinite(annotated) && annotated <= now ? annotated : Math.floor(now / 1000) * 1000;
 }
 
 function decideLive(s: AnalysisSession, facts: SessionFacts, config: OperatorConfig, live: V1Pod | undefined, now: number, lifetimeRefusal?: Refusal): SessionPlan {
