@@ -27,11 +27,18 @@ export interface OperatorProcess {
  */
 export const OPERATOR_HEAP = `--max-old-space-size=${Number(process.env.BENCH_OPERATOR_HEAP_MB) || chartHeapMb()} --max-semi-space-size=4`;
 
+/** The `operator` part of the chart's values.yaml. */
+function chartOperatorValues(): { heapMb: number; resyncSeconds: number } {
+  return (parse(readFileSync(join(REPO_ROOT, 'charts', 'panalysis', 'values.yaml'), 'utf8')) as { operator: { heapMb: number; resyncSeconds: number } }).operator;
+}
+
 /** operator.heapMb of the chart's values.yaml. */
 function chartHeapMb(): number {
-  const values = parse(readFileSync(join(REPO_ROOT, 'charts', 'panalysis', 'values.yaml'), 'utf8')) as { operator: { heapMb: number } };
-  return values.operator.heapMb;
+  return chartOperatorValues().heapMb;
 }
+
+/** The resync period the chart installs (values.yaml operator.resyncSeconds): bursts and arrivals are measured with it. */
+export const CHART_RESYNC_SECONDS = chartOperatorValues().resyncSeconds;
 
 const PROBE = pathToFileURL(join(import.meta.dirname, 'heap-probe.ts')).href;
 
@@ -85,10 +92,15 @@ export function rssMb(pid: number): number {
   return Math.round(statusKb(pid, 'VmRSS') / 102.4) / 10;
 }
 
-/** The operator's V8 heap in use, in MB (one decimal), as heap-probe.ts last wrote it; undefined before it wrote. */
+/**
+ * The operator's V8 heap in use, in MB (one decimal), as heap-probe.ts last wrote it; undefined before it wrote,
+ * or when the record was read while being written (its two numbers differ).
+ */
 export function heapUsedMb(op: OperatorProcess): number | undefined {
   try {
-    return Math.round(JSON.parse(readFileSync(op.heapFile, 'utf8')).heapUsed / 104857.6) / 10;
+    const record = JSON.parse(readFileSync(op.heapFile, 'utf8')) as { seq?: number; end?: number; heapUsed?: number };
+    if (record.seq === undefined || record.seq !== record.end || typeof record.heapUsed !== 'number') return undefined;
+    return Math.round(record.heapUsed / 104857.6) / 10;
   } catch {
     return undefined;
   }

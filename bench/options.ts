@@ -18,7 +18,11 @@ export interface BenchOptions {
   rates: number[];
   /** How long W2 creates sessions at each rate. */
   arrivalSeconds: number;
-  /** The bench operator's resync period: 5 s, longer once more sessions are kept (5 s per 2,000 of the most sessions a run keeps). */
+  /**
+   * The resync period of the operator that W3, W4 and W5 measure (the restarted one): 5 s, longer once more sessions
+   * are kept (5 s per 2,000 of the most sessions a run keeps), so that the idle windows hold resync passes. The
+   * bursts (W1), Q1 and W2 run on operators with the chart's period (values.yaml `operator.resyncSeconds`), as installed.
+   */
   resyncSeconds: number;
   /** W4 idle time: two resync periods and 5 s, at least 15 s (6 s quick), so that every session is resynced at least once. */
   resyncIdleSeconds: number;

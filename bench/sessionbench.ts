@@ -6,11 +6,12 @@
  * KubeSpawner (bench/kubespawner, when present). In order, on one cluster:
  * B0, B1; per BENCH_SIZES burst size W1 (N sessions at once, each size in a fresh namespace once
  * the previous burst's sessions are gone) then the hub's burst of the same size (home PVC per
- * user; at the first size also without storage); W4 (idle: writes per resync); W3 (top up the
- * last burst to BENCH_STORED sessions, restart the operator: time to readyz and to every stored
- * session reconciled, writes afterwards); W5 (BENCH_IDLE_SECONDS without activity on that fresh
- * operator, then one session); Q1 (quota contention, quota-workload.ts, on a fresh operator);
- * W2 (steady arrivals per BENCH_RATES, on a fresh operator). Options: options.ts.
+ * user; at the first size also without storage); W3 (top up the last burst to BENCH_STORED
+ * sessions, restart the operator with a short resync period: time to readyz and to every stored
+ * session reconciled, writes afterwards); W4 (idle on that operator: writes per resync); W5
+ * (BENCH_IDLE_SECONDS without activity on it, then one session); Q1 (quota contention,
+ * quota-workload.ts, on a fresh operator); W2 (steady arrivals per BENCH_RATES, on a fresh
+ * operator). The bursts, Q1 and W2 run with the chart's resync period. Options: options.ts.
  *
  * Writes bench/results/<workload>.json and .svg per workload, the combined
  * bench/results/sessionbench.json (+ .svg) and docs/benchmarks.md (report.ts); `--quick` or
@@ -30,7 +31,7 @@ import { loadHub } from './hub.ts';
 import type { HubModule } from './hub.ts';
 import { observe } from './observe.ts';
 import type { ObserveContext } from './observe.ts';
-import { OPERATOR_HEAP, peakRssMb, sessionReconciles, startOperator, stopOperator } from './operator-process.ts';
+import { CHART_RESYNC_SECONDS, OPERATOR_HEAP, peakRssMb, sessionReconciles, startOperator, stopOperator } from './operator-process.ts';
 import type { OperatorProcess } from './operator-process.ts';
 import { benchOptions, nodeLayoutFor } from './options.ts';
 import { Progress } from './progress.ts';
@@ -111,7 +112,7 @@ async function main(): Promise<void> {
       const obs = await observe(ctx(undefined, 0), () => p.counts(), () => baseline(kc, `bench-${id}-${run}`, N, CONCURRENCY, withClaim, p), (r) => ({ sessions: N, loaderWrites: r.loaderWrites }));
       save(workloadResult({ id, system: 'loader', sessions: N, seconds: obs.out.seconds, title: withClaim ? 'B1: the loader creates a home PVC, a Secret and a pod' : 'B0: the loader creates a pod', what: `The load generator itself creates ${withClaim ? `one NetworkPolicy for the namespace, then ${N} PersistentVolumeClaims and Secrets (together), then ` : `${N} `}pods, ${CONCURRENCY} creations in flight: the platform's ceiling without the operator.` }, { podReady: obs.out.podReady, burstReady: obs.out.burstReady }, obs));
     }
-    const op = await startOperator(kubeconfig, o.resyncSeconds);
+    const op = await startOperator(kubeconfig, CHART_RESYNC_SECONDS);
     let lastNs = '';
     for (const [k, size] of o.sizes.entries()) {
       if (lastNs) {
@@ -133,31 +134,31 @@ async function main(): Promise<void> {
       const p = new Progress(`W1 ${size}`, size);
       const ns = lastNs;
       const obs = await observe(ctx(op), () => p.counts(), () => burst(kc, ns, size, CONCURRENCY, p), () => ({ sessions: size, loaderWrites: size }));
-      save(workloadResult({ id: `w1-${size}`, system: 'panalysis', sessions: size, seconds: obs.out.seconds, title: `W1: burst of ${size} sessions`, what: `${size} AnalysisSessions created at once (${CONCURRENCY} creations in flight) in a fresh proposal namespace; the operator creates each session's home PVC, Secret and pod, and the namespace's NetworkPolicy once. ${k > 0 ? 'The previous burst\'s sessions were removed first. ' : ''}One operator (resync every ${o.resyncSeconds} s), started after B0 and B1, runs all bursts.` }, latencies(obs.out), obs));
+      save(workloadResult({ id: `w1-${size}`, system: 'panalysis', sessions: size, seconds: obs.out.seconds, title: `W1: burst of ${size} sessions`, what: `${size} AnalysisSessions created at once (${CONCURRENCY} creations in flight) in a fresh proposal namespace; the operator creates each session's home PVC, Secret and pod, and the namespace's NetworkPolicy once. ${k > 0 ? 'The previous burst\'s sessions were removed first. ' : ''}One operator, as the chart installs it (resync every ${CHART_RESYNC_SECONDS} s), started after B0 and B1, runs all bursts.` }, latencies(obs.out), obs));
       if (!hubSkipped && hubFailedAt === undefined) hubFailedAt = await hubBursts(hub as HubModule, kubeconfig, size, k === 0, run, ctx(), save);
     }
-    log(`W4: ${o.resyncIdleSeconds} s idle (resync every ${o.resyncSeconds} s)`);
     const last = o.sizes.at(-1)!;
-    const w4 = await observe(ctx(op, 0), () => ({ created: last, ready: last }), () => sleep(o.resyncIdleSeconds * 1000), () => ({ sessions: last, loaderWrites: 0 }));
-    save(workloadResult({ id: 'w4-idle', system: 'panalysis', sessions: last, title: 'W4: idle resync', what: `Nothing happens for ${o.resyncIdleSeconds} s while the last burst's ${last} sessions run; the operator resyncs every ${o.resyncSeconds} s, so every session is reconciled again without any change. Target: no write.`, extra: { idleSeconds: o.resyncIdleSeconds, resyncSeconds: o.resyncSeconds } }, {}, w4));
     const restarted = await restart(op, kubeconfig, lastNs, last, ctx, save);
+    log(`W4: ${o.resyncIdleSeconds} s idle (resync every ${o.resyncSeconds} s)`);
+    const w4 = await observe(ctx(restarted, 0), () => ({ created: o.stored, ready: o.stored }), () => sleep(o.resyncIdleSeconds * 1000), () => ({ sessions: o.stored, loaderWrites: 0 }));
+    save(workloadResult({ id: 'w4-idle', system: 'panalysis', sessions: o.stored, title: 'W4: idle resync', what: `Nothing happens for ${o.resyncIdleSeconds} s while the ${o.stored} sessions W3 stored run; the operator W3 restarted resyncs every ${o.resyncSeconds} s, so every session is reconciled again without any change. Target: no write.`, extra: { idleSeconds: o.resyncIdleSeconds, resyncSeconds: o.resyncSeconds } }, {}, w4));
     log(`W5: ${o.idleSeconds} s without activity, then one session`);
     const p5 = new Progress('W5', 1);
     const w5 = await observe(ctx(restarted), () => p5.counts(), async () => {
       await sleep(o.idleSeconds * 1000);
       return burst(kc, lastNs, 1, 1, p5, { first: o.stored, existing: true });
     }, () => ({ sessions: 1, loaderWrites: 1 }));
-    save(workloadResult({ id: 'w5-idle-one', system: 'panalysis', sessions: 1, title: `W5: one session after ${o.idleSeconds} s idle`, what: `The operator restarted by W3 sees no activity for ${o.idleSeconds} s (its watches idle), then one session is created among the ${o.stored} stored ones. Catches watches that went stale while idle: create → pod created and → session Ready should be as fast as in a burst.`, extra: { idleSeconds: o.idleSeconds } }, latencies(w5.out), w5));
+    save(workloadResult({ id: 'w5-idle-one', system: 'panalysis', sessions: 1, title: `W5: one session after ${o.idleSeconds} s idle`, what: `The operator restarted by W3 (resync every ${o.resyncSeconds} s) sees no activity for ${o.idleSeconds} s (its watches idle but for resyncs), then one session is created among the ${o.stored} stored ones. Catches watches that went stale while idle: create → pod created and → session Ready should be as fast as in a burst.`, extra: { idleSeconds: o.idleSeconds } }, latencies(w5.out), w5));
     await stopOperator(restarted);
     log(`Q1: ${N} sessions contending for proposal quotas of ${QUOTA_LIMIT} sessions`);
-    const qop = await startOperator(kubeconfig, o.resyncSeconds);
+    const qop = await startOperator(kubeconfig, CHART_RESYNC_SECONDS);
     const pq = new Progress('Q1', N);
     const q1 = await observe(ctx(qop), () => pq.counts(), () => quotaWorkload({ kc, operatorPort: qop.port, n: N, prefix: `bench-q1-${run}`, concurrency: CONCURRENCY, progress: pq }), (q) => ({ sessions: N, loaderWrites: 2 * N + 2 * q.result.proposals }));
     const { what: q1what, ...q1extra } = q1.out.result;
     save(workloadResult({ id: 'q1', system: 'panalysis', sessions: N, seconds: q1.out.result.secondsToAllReleased, title: `Q1: quota contention over ${q1.out.result.proposals} proposals`, what: q1what, extra: q1extra }, { sessionReady: q1.out.createToReady }, q1));
     await stopOperator(qop);
     console.error(describeQuotaWorkload(q1.out.result, N));
-    const wop = await startOperator(kubeconfig, o.resyncSeconds);
+    const wop = await startOperator(kubeconfig, CHART_RESYNC_SECONDS);
     for (const [k, rate] of o.rates.entries()) {
       const n = arrivalCount(rate, o.arrivalSeconds);
       log(`W2: ${n} sessions at ${rate}/s for ${o.arrivalSeconds} s`);
@@ -173,7 +174,7 @@ async function main(): Promise<void> {
       quick: o.quick,
       machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30 * 10) / 10, os: `Linux ${release()}` },
       versions: { ...versions(), ...('KUBESPAWNER_VERSIONS' in hub ? { JupyterHub: hub.KUBESPAWNER_VERSIONS.jupyterhub, KubeSpawner: hub.KUBESPAWNER_VERSIONS.kubespawner, 'configurable-http-proxy': hub.KUBESPAWNER_VERSIONS.configurableHttpProxy } : {}) },
-      options: { n: N, sizes: o.sizes, rates: o.rates, arrivalSeconds: o.arrivalSeconds, stored: o.stored, idleSeconds: o.idleSeconds, resyncSeconds: o.resyncSeconds, resyncIdleSeconds: o.resyncIdleSeconds, concurrency: CONCURRENCY, operatorNodeOptions: OPERATOR_HEAP },
+      options: { n: N, sizes: o.sizes, rates: o.rates, arrivalSeconds: o.arrivalSeconds, stored: o.stored, idleSeconds: o.idleSeconds, resyncSeconds: o.resyncSeconds, chartResyncSeconds: CHART_RESYNC_SECONDS, resyncIdleSeconds: o.resyncIdleSeconds, concurrency: CONCURRENCY, operatorNodeOptions: OPERATOR_HEAP },
       nodes,
       kubespawner: { ...(hubSkipped ? { skipped: hubSkipped } : {}), ...(hubFailedAt ? { failedAtSize: hubFailedAt } : {}) },
       workloads: results,

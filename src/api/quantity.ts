@@ -46,12 +46,20 @@ export function durationOrUndefined(d: string | undefined): number | undefined {
  * @throws Error when `d` is not such a duration.
  */
 export function parseDuration(d: string): number {
-  if (!new RegExp(DURATION_PATTERN).test(d) || d.length < 2) throw new Error(`invalid duration "${d}"; use e.g. 8h, 90m, 1h30m or 2d`);
-  const unit: Record<string, number> = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 };
+  const known = durations.get(d);
+  if (known !== undefined) return known;
+  if (!DURATION.test(d) || d.length < 2) throw new Error(`invalid duration "${d}"; use e.g. 8h, 90m, 1h30m or 2d`);
   let ms = 0;
-  for (const [, n, u] of d.matchAll(/([0-9]+)([dhms])/g)) ms += Number(n) * unit[u!]!;
+  for (const [, n, u] of d.matchAll(/([0-9]+)([dhms])/g)) ms += Number(n) * UNIT_MS[u!]!;
+  if (durations.size >= 1024) durations.clear();
+  durations.set(d, ms);
   return ms;
 }
+
+const DURATION = new RegExp(DURATION_PATTERN);
+const UNIT_MS: Record<string, number> = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 };
+/** Durations parsed so far: a few distinct texts (the configuration's and the sessions') are parsed at every reconcile. */
+const durations = new Map<string, number>();
 
 /** A duration in words for messages (`5400000` → `1h30m`). */
 export function formatDuration(ms: number): string {

@@ -91,12 +91,13 @@ async function namespaceUidOf(name: string, deps: GatherDeps): Promise<string | 
   return (deps.lookup(ref) ?? (await deps.get(ref)))?.metadata?.uid;
 }
 
-function withChildren(s: AnalysisSession, facts: SessionFacts, children: ChildrenFacts & { namespaceUid?: string }): SessionFacts {
+function withChildren(s: AnalysisSession, facts: Omit<SessionFacts, 'credentials'>, children: ChildrenFacts & { namespaceUid?: string }): SessionFacts {
   const type = s.spec?.type === 'desktop' ? 'desktop' : 'jupyter';
   return {
     ...facts,
-    // Only the session's own Secret is read: a token in a Secret someone else put under the name is never used.
-    credentials: { secret: existingSecret(children.owned.Secret as V1Secret | undefined, type) ?? facts.credentials.secret },
+    // Only the session's own Secret is read: a token in a Secret someone else put under the name is never used;
+    // a new one is minted only when the session has none.
+    credentials: { secret: existingSecret(children.owned.Secret as V1Secret | undefined, type) ?? mintSecret(type) },
     pod: children.owned.Pod as V1Pod | undefined,
     children: children.owned,
     conflicts: children.conflicts,
@@ -117,14 +118,12 @@ const NOT_ASKED = 'not asked: the session is stopped or expired';
 export async function gatherSessionFacts(s: AnalysisSession, deps: GatherDeps, stopsAnyway?: (pod: V1Pod | undefined, quota: QuotaFact) => boolean): Promise<SessionFacts> {
   const namespace = s.metadata.namespace!;
   const children = await gatherChildren(s, deps);
-  const type = s.spec?.type === 'desktop' ? 'desktop' : 'jupyter';
   const inNamespace = deps.datasets(namespace);
   const wanted = Array.isArray(s.spec?.datasets) ? s.spec.datasets.map((d) => d?.name) : [];
   const quota = deps.quota(namespace);
   const skip = stopsAnyway?.(children.owned.Pod as V1Pod | undefined, quota) === true;
-  const facts: SessionFacts = {
+  const facts: Omit<SessionFacts, 'credentials'> = {
     identity: skip ? { kind: 'unavailable', message: NOT_ASKED } : typeof s.spec?.user === 'string' ? await identityOf(s.spec.user, deps.directory()) : { kind: 'missing' },
-    credentials: { secret: mintSecret(type) },
     proposal: skip ? { kind: 'unavailable', message: NOT_ASKED } : await proposalOf(namespace, deps),
     datasets: new Map(wanted.map((name) => [name, inNamespace.find((d) => d.metadata.name === name)])),
     availableDatasets: inNamespace.map((d) => d.metadata.name!).sort(),
