@@ -44,7 +44,7 @@ describe('sessionbench report', () => {
       { size: 1000, against: 'B1 (loader, PVC + pod)', p50: 1.75, p99: 1.13, throughput: 0.85 },
     ]);
   });
-  it('checks the issue’s targets, and says "not measured" below the scale a target names', () => {
+  it('checks the targets, and says "not measured" below the scale a target names', () => {
     const t = Object.fromEntries(targets(fixture()).map((x) => [x.target, x]));
     expect(t['at 1,000 sessions: operator overhead over B1 ≤ 1 s at p99']).toMatchObject({ verdict: 'met', measured: expect.stringMatching(/^0\.8 s/) });
     expect(t['at 1,000 sessions: throughput ≥ 80% of B1']).toMatchObject({ verdict: 'met', measured: expect.stringMatching(/^85%/) });

@@ -61,7 +61,7 @@ export function renderReport(b: Bundle, pictures: string, hasPicture: (id: strin
   out.push(`| kwok nodes | ${b.nodes.cpuNodes} CPU, ${b.nodes.gpuNodes} GPU, ${b.nodes.migNodes} MIG |`);
   for (const [k, v] of Object.entries(b.versions)) out.push(`| ${k} | ${v} |`);
   out.push(`| options | ${Object.entries(b.options).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : String(v)}`).join(', ')} |`, '');
-  out.push('## Targets (issue 10)', '', '| target | measured | |', '|---|---|---|');
+  out.push('## Targets', '', '| target | measured | |', '|---|---|---|');
   for (const t of targets(b)) out.push(`| ${t.target} | ${t.measured} | **${t.verdict}** |`);
   out.push('');
   out.push('## Ratios', '', 'ours ÷ theirs, per W1 burst size: end-to-end latency (session Ready; B1: pod Ready; KubeSpawner: the hub says the server is ready) at p50 and p99 (below 1: we are faster), and throughput (above 1: we are faster).', '');

@@ -148,7 +148,6 @@ export const AnalysisSessionStatus = Type.Object({
   expiresAt: Type.Optional(DateTime('When the current run ends: the earliest of its lifetime (with renewals), the renewal limits and the end of the proposal\'s beamtime plus grace.')),
   endsBy: Type.Optional(StringEnum(['Lifetime', 'Beamtime'] as const, { description: 'What sets expiresAt: the lifetime (with renewals and their limits) or the end of the proposal\'s beamtime plus grace.' })),
   stoppedAt: Type.Optional(DateTime('When the session last stopped (stopped or expired, its pod gone); stopped sessions are deleted lifecycle.retention after it, when set.')),
-  lastActivity: Type.Optional(DateTime('Last activity the gateway saw.')),
   quota: Type.Optional(SessionQuota),
   conditions: Type.Optional(Conditions),
 });
