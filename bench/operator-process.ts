@@ -25,20 +25,15 @@ export interface OperatorProcess {
  * The operator's heap limit as the Helm chart sets it (values.yaml operator.heapMb), or
  * BENCH_OPERATOR_HEAP_MB to measure a size the chart's default does not hold.
  */
-export const OPERATOR_HEAP = `--max-old-space-size=${Number(process.env.BENCH_OPERATOR_HEAP_MB) || chartHeapMb()} --max-semi-space-size=4`;
+export const OPERATOR_HEAP = `--max-old-space-size=${Number(process.env.BENCH_OPERATOR_HEAP_MB) || chartOperator().heapMb} --max-semi-space-size=4`;
 
 /** The `operator` part of the chart's values.yaml. */
-function chartOperatorValues(): { heapMb: number; resyncSeconds: number } {
+function chartOperator(): { heapMb: number; resyncSeconds: number } {
   return (parse(readFileSync(join(REPO_ROOT, 'charts', 'panalysis', 'values.yaml'), 'utf8')) as { operator: { heapMb: number; resyncSeconds: number } }).operator;
 }
 
-/** operator.heapMb of the chart's values.yaml. */
-function chartHeapMb(): number {
-  return chartOperatorValues().heapMb;
-}
-
 /** The resync period the chart installs (values.yaml operator.resyncSeconds): bursts and arrivals are measured with it. */
-export const CHART_RESYNC_SECONDS = chartOperatorValues().resyncSeconds;
+export const CHART_RESYNC_SECONDS = chartOperator().resyncSeconds;
 
 const PROBE = pathToFileURL(join(import.meta.dirname, 'heap-probe.ts')).href;
 

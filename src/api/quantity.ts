@@ -41,6 +41,11 @@ export function durationOrUndefined(d: string | undefined): number | undefined {
   }
 }
 
+const DURATION = new RegExp(DURATION_PATTERN);
+const UNIT_MS: Record<string, number> = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 };
+/** Durations parsed so far: a few distinct texts (the configuration's and the sessions') are parsed at every reconcile. */
+const durations = new Map<string, number>();
+
 /**
  * A duration (`8h`, `90m`, `1h30m`, `2d`) in milliseconds.
  * @throws Error when `d` is not such a duration.
@@ -55,11 +60,6 @@ export function parseDuration(d: string): number {
   durations.set(d, ms);
   return ms;
 }
-
-const DURATION = new RegExp(DURATION_PATTERN);
-const UNIT_MS: Record<string, number> = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 };
-/** Durations parsed so far: a few distinct texts (the configuration's and the sessions') are parsed at every reconcile. */
-const durations = new Map<string, number>();
 
 /** A duration in words for messages (`5400000` → `1h30m`). */
 export function formatDuration(ms: number): string {

@@ -223,16 +223,16 @@ describe('the start of a run is the apiserver\'s', () => {
       let free: string | undefined;
       try {
         await waitFor('the operator to reload its configuration', async () => reloads() > before, 30_000);
-        const where = (free = await freshNamespace('own-free'));
-        await grantRoles(where, { bob: ['panalysis-portal', 'edit'] });
-        await createSession(free, 'o13', jupyter('bob'), 'bob');
+        const own = (free = await freshNamespace('own-free'));
+        await grantRoles(own, { bob: ['panalysis-portal', 'edit'] });
+        await createSession(own, 'o13', jupyter('bob'), 'bob');
         let pod: Awaited<ReturnType<ReturnType<typeof children>['pod']>> | undefined;
-        await waitFor('the pod of o13', async () => (pod = await children(where, 'o13').pod().catch(() => undefined)) !== undefined, 30_000, '', 50);
-        const forge = await kubectlAs('bob', ['annotate', '--overwrite', 'pod', 'o13', '-n', free, 'panalysis.io/run-started-at=2099-01-01T00:00:00Z']);
+        await waitFor('the pod of o13', async () => (pod = await children(own, 'o13').pod().catch(() => undefined)) !== undefined, 30_000, '', 50);
+        const forge = await kubectlAs('bob', ['annotate', '--overwrite', 'pod', 'o13', '-n', own, 'panalysis.io/run-started-at=2099-01-01T00:00:00Z']);
         expect(forge.ok, forge.stderr).toBe(true);
         // The forged date was in place before the operator recorded a start, so the attack did reach the operator.
-        expect((await getSession(free, 'o13')).status?.runStartedAt).toBeUndefined();
-        const s = await waitSession(free, 'o13', 'its run start recorded', (x) => x.status?.runStartedAt !== undefined, 30_000);
+        expect((await getSession(own, 'o13')).status?.runStartedAt).toBeUndefined();
+        const s = await waitSession(own, 'o13', 'its run start recorded', (x) => x.status?.runStartedAt !== undefined, 30_000);
         const stamp: unknown = pod?.metadata?.creationTimestamp;
         const created = (stamp instanceof Date ? stamp.toISOString() : String(stamp)).replace('.000Z', 'Z');
         expect(s.status?.runStartedAt).toBe(created);
