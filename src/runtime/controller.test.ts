@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { changedBeyondStatus, Controller, ownerKeys, type ControllerOptions, type ReconcileRequest, type Source } from './controller.ts';
 import { done, requeueAfter, TerminalError, type ReconcileResult } from './errors.ts';
+import { SLICE_MS } from './event-loop.ts';
 import { MetricsRegistry } from './metrics.ts';
 import type { KubeObject, ResourceType } from './resource.ts';
 import { MemoryStore } from './store.ts';
@@ -179,6 +180,24 @@ describe('Controller', () => {
     expect(text).toContain('workqueue_queue_duration_seconds_bucket{le="2.5",name="sessions"} 2');
     expect(text).toContain('workqueue_queue_duration_seconds_sum{name="sessions"} 2');
     expect(text).toContain('workqueue_queue_duration_seconds_count{name="sessions"} 2');
+    await controller.stop();
+  });
+
+  it('takes the next key at the fake time the last reconcile ended, also when the worker stepped aside for the event loop', async () => {
+    const { clock, sessions, calls, controller } = setup(
+      async () => {
+        // Real time spent in a reconcile makes the worker yield (setImmediate) before it takes the next key.
+        const until = performance.now() + SLICE_MS + 5;
+        while (performance.now() < until);
+        await new Promise<void>((resolve) => clock.after(1_000, resolve));
+        return done();
+      },
+      { concurrency: 1 },
+    );
+    sessions.store.replace([obj(SESSIONS, 'a'), obj(SESSIONS, 'b'), obj(SESSIONS, 'c')]);
+    await controller.start();
+    await clock.advance(10_000);
+    expect(calls.map((c) => c.at - calls[0]!.at)).toEqual([0, 1_000, 2_000]);
     await controller.stop();
   });
 

@@ -7,9 +7,15 @@ interface Scheduled {
   readonly fn: () => void;
 }
 
-/** Lets every promise callback that is ready run (one macrotask turn drains the microtask queue). */
-export function flushPromises(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+/**
+ * Lets every promise callback that is ready run, and the code it releases. A macrotask turn drains the microtask
+ * queue; a second one runs the work that stepped aside in that turn with `yieldToEventLoop` (a `setImmediate`
+ * queued after this one's): a controller's worker yields between keys whenever real time has passed, so one
+ * turn would leave it waiting until a later flush, at a later fake time.
+ */
+export async function flushPromises(): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => setImmediate(resolve));
 }
 
 /**
