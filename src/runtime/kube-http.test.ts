@@ -13,8 +13,12 @@ interface Seen {
   url: string;
   contentType: string | undefined;
   authorization: string | undefined;
+  host: string | undefined;
   body: string;
 }
+
+/** A bearer token the server answers 401 to. */
+let refuseToken: string | undefined;
 
 const seen: Seen[] = [];
 let server: Server;
@@ -35,6 +39,10 @@ function respond(req: IncomingMessage, res: ServerResponse, body: string): void 
   }
   if (url.pathname === '/api/v1/namespaces/ns/pods') {
     json(200, { kind: 'PodList', metadata: { resourceVersion: '10' }, items: [{ metadata: { name: 'p' } }] });
+    return;
+  }
+  if (refuseToken && req.headers.authorization === `Bearer ${refuseToken}`) {
+    json(401, { kind: 'Status', status: 'Failure', reason: 'Unauthorized', code: 401, message: 'Unauthorized' });
     return;
   }
   if (url.pathname === '/api/v1/namespaces/ns/configmaps/missing') {
@@ -59,6 +67,7 @@ beforeAll(async () => {
         url: req.url ?? '',
         contentType: req.headers['content-type'],
         authorization: req.headers.authorization,
+        host: req.headers.host,
         body,
       });
       respond(req, res, body);
@@ -93,6 +102,7 @@ describe('client-node adapters on the wire', () => {
       url: '/api/v1/namespaces/ns/configmaps/cm?fieldManager=m&force=true&fieldValidation=Strict',
       contentType: 'application/apply-patch+yaml',
       authorization: 'Bearer secret-token',
+      host: new URL(kc.getCurrentCluster()!.server).host,
       body: JSON.stringify(desired),
     });
   });
@@ -105,6 +115,27 @@ describe('client-node adapters on the wire', () => {
     expect(gone).toBeInstanceOf(KubeApiError);
     expect(isGone(gone)).toBe(true);
     expect(isNotFound(gone)).toBe(false);
+  });
+
+  it('sends a rotated token at once after the server refused the old one (401), and a new server at the next request', async () => {
+    seen.length = 0;
+    const local = new KubeConfig();
+    local.loadFromString(kc.exportConfig());
+    const transport = createKubeTransport(local);
+    const path = '/api/v1/namespaces/ns/configmaps/cm';
+    await transport.request({ method: 'GET', path });
+    local.users[0] = { ...local.users[0]!, token: 'rotated-token' };
+    // Within the credentials' lifetime the old token still goes out; the server refuses it.
+    refuseToken = 'secret-token';
+    await expect(transport.request({ method: 'GET', path })).rejects.toMatchObject({ code: 401 });
+    await transport.request({ method: 'GET', path });
+    refuseToken = undefined;
+    expect(seen.map((s) => s.authorization)).toEqual(['Bearer secret-token', 'Bearer secret-token', 'Bearer rotated-token']);
+    const { port } = server.address() as AddressInfo;
+    local.clusters[0] = { ...local.clusters[0]!, server: `http://localhost:${port}` };
+    const answered = await transport.request<KubeObject>({ method: 'GET', path });
+    expect(answered.metadata?.name).toBe('cm');
+    expect(seen.at(-1)?.host).toBe(`localhost:${port}`);
   });
 
   it('lists and watches with bookmarks through client-node Watch', async () => {

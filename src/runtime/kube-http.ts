@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-import { HttpMethod, IsomorphicFetchHttpLibrary, RequestContext, type KubeConfig } from '@kubernetes/client-node';
-
-type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
+import { HttpMethod, RequestContext, type KubeConfig } from '@kubernetes/client-node';
+import { Agent, type Dispatcher } from 'undici';
 
 /** One HTTP request to the API server; `body` is sent as JSON under `contentType`. */
 export interface KubeRequest {
@@ -88,24 +87,62 @@ function tlsIdentity(kc: KubeConfig): string {
   return JSON.stringify([c?.server, c?.caData, c?.caFile, c?.skipTLSVerify, c?.tlsServerName, c?.proxyUrl, u?.certData, u?.certFile, u?.keyData, u?.keyFile]);
 }
 
+/** How long the credentials of one lookup are used before the kubeconfig is asked again (a rotated token). */
+export const CREDENTIALS_TTL_MS = 10_000;
+
+/** The headers and connection pool of the current context, as {@link createKubeTransport} keeps them. */
+interface Credentials {
+  readonly identity: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly dispatcher: Dispatcher;
+  readonly until: number;
+}
+
 /**
- * The transport over client-node's own HTTP stack: the current context's server, credentials and TLS settings
- * (`KubeConfig.applySecurityAuthentication`) and its undici-based `IsomorphicFetchHttpLibrary`, i.e. exactly what
- * the generated API classes use, minus their typed serialisation (which drops unknown fields and turns timestamps
- * into `Date`s).
+ * The transport over client-node's notion of a context: the current context's server, credentials and TLS settings
+ * (`KubeConfig.applySecurityAuthentication`), sent with undici's `request` on the agent client-node builds, minus
+ * the generated API classes' typed serialisation (which drops unknown fields and turns timestamps into `Date`s).
  *
- * Connections are kept and reused: client-node builds a new undici agent, hence a new TLS connection, for every
- * request; here the first agent is kept for all later requests with the same TLS identity (server, CA, client
- * certificate), so a burst of requests shares a few HTTP/2 or keep-alive connections instead of paying a TLS
- * handshake each.
+ * Costs: client-node reads the CA and client certificate and builds a new undici agent, hence a new TLS connection,
+ * for every request, and `fetch` wraps each answer in WHATWG streams. Here the credentials are looked up once per
+ * {@link CREDENTIALS_TTL_MS} and the first agent is kept for all later requests with the same TLS identity (server,
+ * CA, client certificate), so a burst of requests shares a few keep-alive connections instead of paying a TLS
+ * handshake and a certificate read each.
  *
- * Assumptions: `kc` has a current cluster. Credentials are re-applied per request, so rotated tokens are picked up;
- * a client certificate that only an exec plugin returns is taken from the first request.
+ * Guarantees: a changed TLS identity (a rewritten kubeconfig) takes effect at the next request, on new
+ * connections; a rotated bearer token within {@link CREDENTIALS_TTL_MS}, and at once after a 401.
+ * Assumptions: `kc` has a current cluster; a client certificate that only an exec plugin returns is taken from the
+ * first lookup.
  */
 export function createKubeTransport(kc: KubeConfig, options: KubeTransportOptions = {}): KubeTransport {
-  const http = new IsomorphicFetchHttpLibrary();
   const timeoutMs = options.timeoutMs ?? 30_000;
-  let kept: { identity: string; dispatcher: Dispatcher } | undefined;
+  let kept: Credentials | undefined;
+  let lookup: Promise<Credentials> | undefined;
+
+  async function lookUp(server: string, identity: string): Promise<Credentials> {
+    const ctx = new RequestContext(server, HttpMethod.GET);
+    await kc.applySecurityAuthentication(ctx);
+    const fresh = ctx.getDispatcher();
+    let dispatcher: Dispatcher;
+    if (kept?.identity === identity) {
+      dispatcher = kept.dispatcher;
+      void fresh?.close().catch(() => undefined);
+    } else {
+      void kept?.dispatcher.close().catch(() => undefined);
+      dispatcher = fresh ?? new Agent();
+    }
+    const headers = { ...ctx.getHeaders() };
+    kept = { identity, headers, dispatcher, until: performance.now() + CREDENTIALS_TTL_MS };
+    return kept;
+  }
+
+  function credentials(server: string): Promise<Credentials> | Credentials {
+    const identity = tlsIdentity(kc);
+    if (kept?.identity === identity && performance.now() < kept.until) return kept;
+    lookup ??= lookUp(server, identity).finally(() => (lookup = undefined));
+    return lookup;
+  }
+
   return {
     async request<T>(req: KubeRequest): Promise<T> {
       const server = kc.getCurrentCluster()?.server;
@@ -114,26 +151,25 @@ export function createKubeTransport(kc: KubeConfig, options: KubeTransportOption
       for (const [name, value] of Object.entries(req.query ?? {})) {
         if (value !== undefined) url.searchParams.set(name, String(value));
       }
-      const ctx = new RequestContext(url.toString(), HttpMethod[req.method]);
-      ctx.setHeaderParam('Accept', 'application/json');
+      const { headers, dispatcher } = await credentials(server);
+      const sent: Record<string, string> = { ...headers, Accept: 'application/json' };
+      let body: string | undefined;
       if (req.body !== undefined) {
-        ctx.setHeaderParam('Content-Type', req.contentType ?? 'application/json');
-        ctx.setBody(JSON.stringify(req.body));
+        sent['Content-Type'] = req.contentType ?? 'application/json';
+        body = JSON.stringify(req.body);
       }
-      ctx.setSignal(AbortSignal.timeout(timeoutMs));
-      await kc.applySecurityAuthentication(ctx);
-      const identity = tlsIdentity(kc);
-      const fresh = ctx.getDispatcher();
-      if (fresh && kept?.identity !== identity) {
-        const old = kept?.dispatcher;
-        kept = { identity, dispatcher: fresh };
-        void old?.close().catch(() => undefined);
-      }
-      if (fresh && kept) ctx.setDispatcher(kept.dispatcher);
-      const response = await http.send(ctx).toPromise();
+      const response = await dispatcher.request({
+        origin: url.origin,
+        path: url.pathname + url.search,
+        method: req.method,
+        headers: sent,
+        body,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
       const text = await response.body.text();
-      if (response.httpStatusCode < 200 || response.httpStatusCode > 299) {
-        throw KubeApiError.fromResponse(response.httpStatusCode, text);
+      if (response.statusCode === 401 && kept) kept = { ...kept, until: 0 };
+      if (response.statusCode < 200 || response.statusCode > 299) {
+        throw KubeApiError.fromResponse(response.statusCode, text);
       }
       return (text ? JSON.parse(text) : undefined) as T;
     },
