@@ -16,7 +16,25 @@ export function canonicalJson(value: unknown): string {
 }
 
 const INDEX = /^(?:0|[1-9]\d*)$/;
-const isIndex = (k: string): boolean => INDEX.test(k) && Number(k) < 4294967295;
+/** Only a key that starts with a digit can be an index: the test most keys pass without a regular expression. */
+const isIndex = (k: string): boolean => {
+  const first = k.charCodeAt(0);
+  return first >= 48 && first <= 57 && INDEX.test(k) && Number(k) < 4294967295;
+};
+
+/** Quoted keys, kept: the same few hundred keys recur in every object hashed. */
+const QUOTED = new Map<string, string>();
+const QUOTED_MAX = 4096;
+
+function quoted(key: string): string {
+  let text = QUOTED.get(key);
+  if (text === undefined) {
+    text = JSON.stringify(key);
+    if (QUOTED.size >= QUOTED_MAX) QUOTED.clear();
+    QUOTED.set(key, text);
+  }
+  return text;
+}
 
 /** Keys in the order of an object built by inserting them sorted: array indices first (numerically), then the rest sorted. */
 function orderedKeys(obj: object): string[] {
@@ -55,7 +73,7 @@ function write(input: unknown): string | undefined {
   for (const key of orderedKeys(value as object)) {
     const text = write((value as Record<string, unknown>)[key]);
     if (text === undefined) continue;
-    out += (first ? '' : ',') + JSON.stringify(key) + ':' + text;
+    out += (first ? '' : ',') + quoted(key) + ':' + text;
     first = false;
   }
   return out + '}';
