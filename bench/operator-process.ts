@@ -37,13 +37,22 @@ export const CHART_RESYNC_SECONDS = chartOperator().resyncSeconds;
 
 const PROBE = pathToFileURL(join(import.meta.dirname, 'heap-probe.ts')).href;
 
+/** BENCH_PROFILE_DIR: every operator the benchmark starts writes a V8 CPU profile there when it exits. */
+const PROFILE = process.env.BENCH_PROFILE_DIR ? `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}` : '';
+
+/** The Node options every operator under benchmark runs with. */
+const OPERATOR_NODE_OPTIONS = `${OPERATOR_HEAP} ${PROFILE}`.trim();
+
+/** The operators' Node options as results record them (the profile directory left out). */
+export const RECORDED_NODE_OPTIONS = PROFILE ? `${OPERATOR_HEAP} --cpu-prof` : OPERATOR_HEAP;
+
 /** Starts the operator (resync every `resyncSeconds`, heap-probe.ts loaded) and waits until it is ready. */
 export async function startOperator(kubeconfig: string, resyncSeconds: number): Promise<OperatorProcess> {
   const port = await freePort();
   const heapFile = join(mkdtempSync(join(tmpdir(), 'sessionbench-')), 'heap.json');
   const started = performance.now();
   const saved = { NODE_OPTIONS: process.env.NODE_OPTIONS, BENCH_HEAP_FILE: process.env.BENCH_HEAP_FILE };
-  process.env.NODE_OPTIONS = `${saved.NODE_OPTIONS ?? ''} ${OPERATOR_HEAP} --import=${PROBE}`.trim();
+  process.env.NODE_OPTIONS = `${saved.NODE_OPTIONS ?? ''} ${OPERATOR_NODE_OPTIONS} --import=${PROBE}`.trim();
   process.env.BENCH_HEAP_FILE = heapFile;
   let child: ChildProcess;
   try {

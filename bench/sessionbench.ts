@@ -31,7 +31,7 @@ import { loadHub } from './hub.ts';
 import type { HubModule } from './hub.ts';
 import { observe } from './observe.ts';
 import type { ObserveContext } from './observe.ts';
-import { CHART_RESYNC_SECONDS, OPERATOR_HEAP, peakRssMb, sessionReconciles, startOperator, stopOperator } from './operator-process.ts';
+import { CHART_RESYNC_SECONDS, RECORDED_NODE_OPTIONS, peakRssMb, sessionReconciles, startOperator, stopOperator } from './operator-process.ts';
 import type { OperatorProcess } from './operator-process.ts';
 import { benchOptions, nodeLayoutFor } from './options.ts';
 import { Progress } from './progress.ts';
@@ -174,7 +174,7 @@ async function main(): Promise<void> {
       quick: o.quick,
       machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30 * 10) / 10, os: `Linux ${release()}` },
       versions: { ...versions(), ...('KUBESPAWNER_VERSIONS' in hub ? { JupyterHub: hub.KUBESPAWNER_VERSIONS.jupyterhub, KubeSpawner: hub.KUBESPAWNER_VERSIONS.kubespawner, 'configurable-http-proxy': hub.KUBESPAWNER_VERSIONS.configurableHttpProxy } : {}) },
-      options: { n: N, sizes: o.sizes, rates: o.rates, arrivalSeconds: o.arrivalSeconds, stored: o.stored, idleSeconds: o.idleSeconds, resyncSeconds: o.resyncSeconds, chartResyncSeconds: CHART_RESYNC_SECONDS, resyncIdleSeconds: o.resyncIdleSeconds, concurrency: CONCURRENCY, operatorNodeOptions: OPERATOR_HEAP },
+      options: { n: N, sizes: o.sizes, rates: o.rates, arrivalSeconds: o.arrivalSeconds, stored: o.stored, idleSeconds: o.idleSeconds, resyncSeconds: o.resyncSeconds, chartResyncSeconds: CHART_RESYNC_SECONDS, resyncIdleSeconds: o.resyncIdleSeconds, concurrency: CONCURRENCY, operatorNodeOptions: RECORDED_NODE_OPTIONS },
       nodes,
       kubespawner: { ...(hubSkipped ? { skipped: hubSkipped } : {}), ...(hubFailedAt ? { failedAtSize: hubFailedAt } : {}) },
       workloads: results,
