@@ -117,12 +117,15 @@ interface Credentials {
 export function createKubeTransport(kc: KubeConfig, options: KubeTransportOptions = {}): KubeTransport {
   const timeoutMs = options.timeoutMs ?? 30_000;
   let kept: Credentials | undefined;
-  let lookup: Promise<Credentials> | undefined;
+  let lookup: { identity: string; credentials: Promise<Credentials> } | undefined;
 
   async function lookUp(server: string, identity: string): Promise<Credentials> {
     const ctx = new RequestContext(server, HttpMethod.GET);
     await kc.applySecurityAuthentication(ctx);
     const fresh = ctx.getDispatcher();
+    const headers = { ...ctx.getHeaders() };
+    // The kubeconfig changed again while this lookup ran: serve the requests that waited for it, keep nothing.
+    if (lookup !== undefined && lookup.identity !== identity) return { identity, headers, dispatcher: fresh ?? new Agent(), until: 0 };
     let dispatcher: Dispatcher;
     if (kept?.identity === identity) {
       dispatcher = kept.dispatcher;
@@ -131,7 +134,6 @@ export function createKubeTransport(kc: KubeConfig, options: KubeTransportOption
       void kept?.dispatcher.close().catch(() => undefined);
       dispatcher = fresh ?? new Agent();
     }
-    const headers = { ...ctx.getHeaders() };
     kept = { identity, headers, dispatcher, until: performance.now() + CREDENTIALS_TTL_MS };
     return kept;
   }
@@ -139,8 +141,11 @@ export function createKubeTransport(kc: KubeConfig, options: KubeTransportOption
   function credentials(server: string): Promise<Credentials> | Credentials {
     const identity = tlsIdentity(kc);
     if (kept?.identity === identity && performance.now() < kept.until) return kept;
-    lookup ??= lookUp(server, identity).finally(() => (lookup = undefined));
-    return lookup;
+    if (lookup?.identity !== identity) {
+      const pending = { identity, credentials: lookUp(server, identity).finally(() => lookup === pending && (lookup = undefined)) };
+      lookup = pending;
+    }
+    return lookup.credentials;
   }
 
   return {
