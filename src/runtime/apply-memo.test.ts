@@ -86,13 +86,22 @@ describe('ApplyMemo', () => {
     expect(memo.canSkip('p', 'm/', body, { metadata: { name: 'a', resourceVersion: 'a' }, spec: {} })).toBe(false);
   });
 
-  it('evicts the least recently used object beyond its capacity', () => {
-    const memo = new ApplyMemo(2);
+  it('keeps every object used since the last capacity / 2 others, and forgets one no longer used', () => {
+    const memo = new ApplyMemo(4);
     memo.remember('a', 's', body);
     memo.remember('b', 's', body);
     expect(memo.canSkip('a', 's', body, live)).toBe(true);
     memo.remember('c', 's', body);
     expect(memo.canSkip('b', 's', body, live)).toBe(false);
     expect(memo.canSkip('a', 's', body, live)).toBe(true);
+    expect(memo.canSkip('c', 's', body, live)).toBe(true);
+  });
+
+  it('holds at most its capacity, however many objects pass', () => {
+    const memo = new ApplyMemo(100);
+    for (let i = 0; i < 10_000; i++) memo.remember(`o${i}`, 's', body);
+    const kept = Array.from({ length: 10_000 }, (_, i) => memo.canSkip(`o${i}`, 's', body, live)).filter(Boolean).length;
+    expect(kept).toBeGreaterThanOrEqual(50);
+    expect(kept).toBeLessThanOrEqual(100);
   });
 });

@@ -56,15 +56,21 @@ function containsArray(live: readonly unknown[], desired: readonly unknown[]): b
  *
  * Guarantees: never skips without a live object, nor after a failed apply or a delete through the client.
  * Caveats: memory is per process, so after a restart every object is applied once more; at most `capacity`
- * objects are remembered (least recently used first out), an evicted object is simply applied again.
+ * objects are remembered, and every object used since the last `capacity / 2` others is (two generations: when
+ * the recent one is full it becomes the older one and the older one is dropped; an object used from the older
+ * one moves to the recent one). An object forgotten this way is simply applied again. Each call costs O(1) also
+ * when far more objects pass than fit, where a Map kept in use order and evicted from its front slowed down with
+ * the deleted entries it skips.
  */
 export class ApplyMemo {
-  readonly #capacity: number;
+  readonly #half: number;
   /** Per object, per slot: the digest of the last body applied, and the version the cache held when it was sent. */
-  readonly #entries = new Map<string, Map<string, Applied>>();
+  #recent = new Map<string, Map<string, Applied>>();
+  /** The generation before {@link #recent}, dropped when the recent one fills up. */
+  #older = new Map<string, Map<string, Applied>>();
 
   constructor(capacity = 10_000) {
-    this.#capacity = capacity;
+    this.#half = Math.max(1, Math.floor(capacity / 2));
   }
 
   /**
@@ -74,10 +80,8 @@ export class ApplyMemo {
    */
   canSkip(objectId: string, slot: string, body: unknown, live: unknown, digest?: string): boolean {
     if (live === undefined) return false;
-    const slots = this.#entries.get(objectId);
-    const applied = slots?.get(slot);
-    if (!slots || applied === undefined || applied.digest !== (digest ?? memoDigest(body))) return false;
-    this.#touch(objectId, slots);
+    const applied = this.#slots(objectId)?.get(slot);
+    if (applied === undefined || applied.digest !== (digest ?? memoDigest(body))) return false;
     const version = versionOf(live);
     return (version !== undefined && (version === applied.cachedVersion || olderThan(version, applied.writtenVersion))) || containsFields(live, body);
   }
@@ -87,24 +91,38 @@ export class ApplyMemo {
    * sent (undefined: not in the cache), `written` the object the apply returned; `digest` as for {@link canSkip}.
    */
   remember(objectId: string, slot: string, body: unknown, cachedBefore?: unknown, written?: unknown, digest?: string): void {
-    const slots = this.#entries.get(objectId) ?? new Map<string, Applied>();
+    const slots = this.#slots(objectId) ?? this.#add(objectId, new Map<string, Applied>());
     slots.set(slot, { digest: digest ?? memoDigest(body), cachedVersion: cachedBefore === undefined ? undefined : versionOf(cachedBefore), writtenVersion: written === undefined ? undefined : versionOf(written) });
-    this.#touch(objectId, slots);
-    if (this.#entries.size > this.#capacity) {
-      const oldest = this.#entries.keys().next().value;
-      if (oldest !== undefined) this.#entries.delete(oldest);
-    }
   }
 
   /** Forgets one slot (after a failed apply) or the whole object (after a delete). */
   forget(objectId: string, slot?: string): void {
-    if (slot === undefined) this.#entries.delete(objectId);
-    else this.#entries.get(objectId)?.delete(slot);
+    if (slot === undefined) {
+      this.#recent.delete(objectId);
+      this.#older.delete(objectId);
+    } else {
+      this.#recent.get(objectId)?.delete(slot);
+      this.#older.get(objectId)?.delete(slot);
+    }
   }
 
-  #touch(objectId: string, slots: Map<string, Applied>): void {
-    this.#entries.delete(objectId);
-    this.#entries.set(objectId, slots);
+  /** The object's slots, moved to the recent generation when found in the older one. */
+  #slots(objectId: string): Map<string, Applied> | undefined {
+    const recent = this.#recent.get(objectId);
+    if (recent !== undefined) return recent;
+    const older = this.#older.get(objectId);
+    if (older === undefined) return undefined;
+    this.#older.delete(objectId);
+    return this.#add(objectId, older);
+  }
+
+  #add(objectId: string, slots: Map<string, Applied>): Map<string, Applied> {
+    this.#recent.set(objectId, slots);
+    if (this.#recent.size >= this.#half) {
+      this.#older = this.#recent;
+      this.#recent = new Map();
+    }
+    return slots;
   }
 }
 
