@@ -32,7 +32,7 @@ import { demandOf, isUnchecked, isWaitingForQuota, placeholderOf } from './deman
 import type { QuotaMetrics } from './metrics.ts';
 import { rebuildLedger } from './rebuild.ts';
 import { quotaRef, USAGE_RESOURCE } from './resources.ts';
-import { comparable, quotaConditions, summaryOf } from './status.ts';
+import { comparable, needsWrite, quotaConditions, summaryOf } from './status.ts';
 import { buildUsageRecord, endOf } from './usage.ts';
 
 export interface QuotaDeps {
@@ -205,7 +205,7 @@ async function pass(q: ResourceQuota, deps: QuotaDeps): Promise<ReconcileResult>
   // A boundary is looked at on the instant (a timer that fires a little early looks again a moment later).
   const result = waits.length > 0 ? requeueAfter(Math.max(100, Math.min(...waits))) : done();
   deps.metrics.observe(q, proposal, inForce, status, view);
-  if (comparable(status) === comparable(q.status) && !ledger.rebuilt) return result;
+  if (!needsWrite(status, q.status, now) && !ledger.rebuilt) return result;
   await deps.kube.replaceStatus({ ...q, status } as ResourceQuota & KubeObject);
   report(q, sessions, decision, released, actions, deps, now);
   return result;

@@ -33,13 +33,32 @@ export function quotaConditions(q: ResourceQuota, ready: { status: 'True' | 'Fal
 }
 
 /**
- * Everything but the time stamps that change by themselves, as canonical JSON (keys sorted: the apiserver returns
- * them in its own order), to decide whether a write is needed.
+ * How long the running sessions' consumption in `summary.gpuHours` and `summary.cpuHours` may lag behind: on its
+ * own (nothing else in the status changed) it is written at most this often, so a quota whose sessions run, and
+ * nothing else happens, costs no write on most resyncs. Enforcement never reads the summary.
+ */
+export const SUMMARY_REFRESH_MS = 300_000;
+
+/**
+ * Everything but what changes by itself (time stamps, and the summary's budget hours, which the running sessions'
+ * consumption moves), as canonical JSON (keys sorted: the apiserver returns them in its own order), to decide
+ * whether a write is needed.
  */
 export function comparable(status: ResourceQuotaStatus | undefined): string {
-  const { budgets, conditions, ...rest } = status ?? {};
+  const { budgets, conditions, summary, ...rest } = status ?? {};
   const { asOf: _asOf, ...budgetRest } = budgets ?? { gpuSecondsConsumed: 0, cpuMilliSecondsConsumed: 0 };
+  const { gpuHours: _gpu, cpuHours: _cpu, ...summaryRest } = summary ?? {};
   const conds = (conditions ?? []).map(({ lastTransitionTime: _t, ...c }) => c);
-  return canonicalJson({ ...rest, budgets: budgetRest, conditions: conds });
+  return canonicalJson({ ...rest, ...(summary ? { summary: summaryRest } : {}), budgets: budgetRest, conditions: conds });
 }
 
+/**
+ * True when `next` must be written over `stored`: something {@link comparable} sees changed, or the summary's
+ * budget hours changed and the stored ones were added up {@link SUMMARY_REFRESH_MS} or longer before `now`.
+ */
+export function needsWrite(next: ResourceQuotaStatus, stored: ResourceQuotaStatus | undefined, now: number): boolean {
+  if (comparable(next) !== comparable(stored)) return true;
+  if (next.summary?.gpuHours === stored?.summary?.gpuHours && next.summary?.cpuHours === stored?.summary?.cpuHours) return false;
+  const asOf = Date.parse(stored?.budgets?.asOf ?? '');
+  return !Number.isFinite(asOf) || now - asOf >= SUMMARY_REFRESH_MS;
+}
