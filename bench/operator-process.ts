@@ -22,14 +22,14 @@ export interface OperatorProcess {
 }
 
 /**
- * The operator's heap limit as the Helm chart sets it (values.yaml operator.heapMb), or
- * BENCH_OPERATOR_HEAP_MB to measure a size the chart's default does not hold.
+ * The operator's heap sizes as the Helm chart sets them (values.yaml operator.heapMb and semiSpaceMb), or
+ * BENCH_OPERATOR_HEAP_MB to measure a heap limit the chart's default does not hold.
  */
-export const OPERATOR_HEAP = `--max-old-space-size=${Number(process.env.BENCH_OPERATOR_HEAP_MB) || chartOperator().heapMb} --max-semi-space-size=4`;
+export const OPERATOR_HEAP = `--max-old-space-size=${Number(process.env.BENCH_OPERATOR_HEAP_MB) || chartOperator().heapMb} --max-semi-space-size=${chartOperator().semiSpaceMb}`;
 
 /** The `operator` part of the chart's values.yaml. */
-function chartOperator(): { heapMb: number; resyncSeconds: number } {
-  return (parse(readFileSync(join(REPO_ROOT, 'charts', 'panalysis', 'values.yaml'), 'utf8')) as { operator: { heapMb: number; resyncSeconds: number } }).operator;
+function chartOperator(): { heapMb: number; semiSpaceMb: number; resyncSeconds: number } {
+  return (parse(readFileSync(join(REPO_ROOT, 'charts', 'panalysis', 'values.yaml'), 'utf8')) as { operator: { heapMb: number; semiSpaceMb: number; resyncSeconds: number } }).operator;
 }
 
 /** The resync period the chart installs (values.yaml operator.resyncSeconds): bursts and arrivals are measured with it. */

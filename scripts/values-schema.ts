@@ -34,6 +34,7 @@ export const ChartValues = Type.Object({
     metricsPort: Port,
     resources: Resources,
     heapMb: Type.Integer({ minimum: 64, description: 'V8 heap limit of the operator in MB (NODE_OPTIONS=--max-old-space-size); keep it below the memory limit.' }),
+    semiSpaceMb: Type.Integer({ minimum: 1, maximum: 64, description: 'Size of each of V8\'s young-generation semi-spaces in MB (NODE_OPTIONS=--max-semi-space-size); the young generation takes up to three times this.' }),
     nodeSelector: Type.Record(Type.String(), Type.String()),
     tolerations: Type.Array(Type.Object({}, { additionalProperties: true })),
     affinity: Type.Object({}, { additionalProperties: true }),

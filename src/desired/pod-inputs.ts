@@ -83,7 +83,7 @@ export function securityView(spec: Spec | undefined): unknown {
 }
 
 /** A hash per part of the pod spec, to say which parts differ. */
-function partsOf(spec: Spec): Record<string, string> {
+export function partsOf(spec: Spec): Record<string, string> {
   const { containers, initContainers, volumes, securityContext, nodeSelector, tolerations, ...rest } = spec;
   const out: Record<string, string> = {};
   for (const c of containers) out[`containers.${c.name}`] = digest(c);

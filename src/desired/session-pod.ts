@@ -44,8 +44,18 @@ function placement(i: SessionInputs): Pick<NonNullable<V1Pod['spec']>, 'nodeSele
   };
 }
 
+/** Options of {@link buildSessionPod}. */
+export interface SessionPodOptions {
+  /**
+   * Record what the pod is built from in its {@link POD_INPUTS} annotation (default true). A pod that is
+   * only compared with a live one (see drift.ts `judgePod`) needs no record: its hashes cost more than the
+   * rest of the pod and are wanted only when the specs differ.
+   */
+  readonly record?: boolean;
+}
+
 /** Builds the Pod of a session. */
-export function buildSessionPod(i: SessionInputs): V1Pod {
+export function buildSessionPod(i: SessionInputs, options: SessionPodOptions = {}): V1Pod {
   const init = templateInitContainer(i);
   const spec: V1Pod['spec'] = {
     hostname: i.session.metadata.name!,
@@ -66,11 +76,11 @@ export function buildSessionPod(i: SessionInputs): V1Pod {
     volumes: volumes(i),
     ...placement(i),
   };
-  const inputs = JSON.stringify(podInputsOf(i.session.spec, i.session.metadata.generation, spec));
+  const record: Record<string, string> = options.record === false ? {} : { [POD_INPUTS]: JSON.stringify(podInputsOf(i.session.spec, i.session.metadata.generation, spec)) };
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: childMeta(i.session, sessionNames(i.session.metadata.name!).pod, 'session', { [POD_SPEC_HASH]: hashOf(spec), [POD_INPUTS]: inputs, [SESSION_UID_ANNOTATION]: i.session.metadata.uid! }),
+    metadata: childMeta(i.session, sessionNames(i.session.metadata.name!).pod, 'session', { [POD_SPEC_HASH]: hashOf(spec), ...record, [SESSION_UID_ANNOTATION]: i.session.metadata.uid! }),
     spec,
   };
 }

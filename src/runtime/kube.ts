@@ -279,13 +279,15 @@ class TransportKubeClient implements KubeClient {
     body: unknown,
     subresource: 'status' | undefined,
     options: ApplyOptions,
-    digest: string = memoDigest(body),
+    digest?: string,
   ): Promise<ApplyOutcome<T>> {
     const id = objectId(ref);
     const slot = `${options.fieldManager}/${subresource ?? ''}`;
     const verb = subresource === 'status' ? 'applyStatus' : 'apply';
     const live = options.live ?? this.#live(ref);
-    if (this.#memo.canSkip(id, slot, body, live, digest) || this.#liveMatches(body, subresource, live)) {
+    // A status equal to the live one is skipped before the memo is asked, which would hash the body first.
+    const matchesFirst = subresource === 'status' && this.#liveMatches(body, subresource, live);
+    if (matchesFirst || this.#memo.canSkip(id, slot, body, live, digest) || (subresource !== 'status' && this.#liveMatches(body, subresource, live))) {
       this.skipped[verb] += 1;
       return { written: false };
     }

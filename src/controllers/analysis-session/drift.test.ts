@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { judgePod, podDiffers, repairOf, RESTART_PENDING, restartPendingEntry } from './drift.ts';
 import type { KubeObject } from '../../runtime/resource.ts';
 import { demoConfig, makeSession } from '../../../test/fixtures/session.ts';
-import { POD_INPUTS } from '../../desired/pod-inputs.ts';
+import { partsOf, POD_INPUTS, requestHash } from '../../desired/pod-inputs.ts';
 import type { SessionInputs } from '../../desired/session-inputs.ts';
 import { buildSessionPod } from '../../desired/session-pod.ts';
 
@@ -89,6 +89,24 @@ describe('judgePod: what replaces a running pod', () => {
     const defaults = base();
     defaults.cpu = '4';
     expect(judge(base(), defaults).replace).toBe(false);
+  });
+
+  it('judges a pod built without its record as the recorded one when given its inputs, and hashes its parts only when the specs differ', () => {
+    const lazy = (built: SessionInputs, now: SessionInputs) => {
+      let hashed = 0;
+      const pod = buildSessionPod(now, { record: false });
+      expect(pod.metadata?.annotations?.[POD_INPUTS]).toBeUndefined();
+      const verdict = judgePod(pod as KubeObject, live(built), { request: requestHash(now.session.spec), parts: () => { hashed += 1; return partsOf(pod.spec!); } });
+      return { verdict, hashed };
+    };
+    expect(lazy(base(), base())).toEqual({ verdict: judge(base(), base()), hashed: 0 });
+    const now = base();
+    now.profile = { ...now.profile, command: ['start-notebook.sh'] };
+    expect(lazy(base(), now)).toEqual({ verdict: judge(base(), now), hashed: 1 });
+    const revoked = base();
+    revoked.datasets = [];
+    expect(lazy(base(), revoked)).toEqual({ verdict: judge(base(), revoked), hashed: 0 });
+    expect(() => judgePod(buildSessionPod(base(), { record: false }) as KubeObject, live(base()))).toThrow(/no panalysis.io\/pod-inputs record/);
   });
 
   it.each([

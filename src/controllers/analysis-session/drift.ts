@@ -15,7 +15,7 @@
  * start, and the session's RestartPending condition says so).
  */
 import type { V1Pod } from '@kubernetes/client-node';
-import { differingParts, digest, readPodInputs, runtimeView, securityView } from '../../desired/pod-inputs.ts';
+import { differingParts, digest, POD_INPUTS, readPodInputs, runtimeView, securityView } from '../../desired/pod-inputs.ts';
 import { POD_SPEC_HASH } from '../../desired/session-pod.ts';
 import { jsonEqual } from '../../json/equal.ts';
 import type { KubeObject } from '../../runtime/resource.ts';
@@ -60,6 +60,22 @@ export function podDiffers(desired: KubeObject, live: KubeObject): boolean {
   return !jsonEqual(runtimeView((desired as V1Pod).spec), runtimeView((live as V1Pod).spec));
 }
 
+/**
+ * What {@link judgePod} compares of the desired pod's inputs record: its request hash, and its part hashes,
+ * asked for only when the pod specs differ (they cost more than building the pod).
+ */
+export interface WantedInputs {
+  readonly request: string;
+  parts(): Record<string, string>;
+}
+
+/** The inputs of a desired pod that carries its record (built with `record` on). */
+function recordedInputs(desired: KubeObject): WantedInputs {
+  const inputs = readPodInputs(desired as V1Pod);
+  if (!inputs) throw new TypeError(`desired pod ${desired.metadata?.name} has no ${POD_INPUTS} record; give judgePod its inputs`);
+  return { request: inputs.request, parts: () => inputs.parts };
+}
+
 /** Whether a running pod is replaced, and if not, what of it is out of date. */
 export type PodVerdict = { replace: true; why: string } | { replace: false; pending?: string };
 
@@ -73,18 +89,19 @@ export type PodVerdict = { replace: true; why: string } | { replace: false; pend
  * - when the user changed the request (its recorded request hash differs).
  * Anything else (a new operator version or configuration that renders the pod differently)
  * keeps the pod: `pending` says which parts differ; they apply at the next start.
+ * `wanted` is the desired pod's inputs; by default read from its record (a pod built without
+ * one needs them given).
  */
-export function judgePod(desired: KubeObject, live: KubeObject): PodVerdict {
+export function judgePod(desired: KubeObject, live: KubeObject, wanted: WantedInputs = recordedInputs(desired)): PodVerdict {
   const want = desired as V1Pod;
   const have = live as V1Pod;
   const built = readPodInputs(have);
   const tampered = built ? digest(runtimeView(have.spec)) !== built.runtime : podDiffers(desired, live);
   if (tampered) return { replace: true, why: 'its images or resources were changed by hand' };
   if (!jsonEqual(securityView(want.spec), securityView(have.spec))) return { replace: true, why: 'its identity or data access changed' };
-  const wanted = readPodInputs(want)!;
   if (built && built.request !== wanted.request) return { replace: true, why: 'the session\'s request changed' };
   if (have.metadata?.annotations?.[POD_SPEC_HASH] === want.metadata?.annotations?.[POD_SPEC_HASH]) return { replace: false };
-  const parts = built ? differingParts(built.parts, wanted.parts) : [];
+  const parts = built ? differingParts(built.parts, wanted.parts()) : [];
   const what = parts.length > 0 ? `differs in ${parts.join(', ')}` : 'differs from what the operator builds now';
   return { replace: false, pending: `The running pod ${what}; the change applies at the next start (spec.state: Stopped, then Running), the pod is not restarted for it.` };
 }

@@ -11,6 +11,7 @@ import { sessionNames } from '../../desired/names.ts';
 import { sessionUrl } from '../../desired/session-url.ts';
 import { buildHomeClaim, buildSessionsNetworkPolicy, buildSessionSecret } from '../../desired/session-objects.ts';
 import { buildSessionPod } from '../../desired/session-pod.ts';
+import { partsOf, requestHash } from '../../desired/pod-inputs.ts';
 import type { SessionInputs } from '../../desired/session-inputs.ts';
 import type { PosixIdentity } from '../../identity/directory.ts';
 import { setCondition } from '../../runtime/conditions.ts';
@@ -106,11 +107,13 @@ function summarise(live: V1Pod | undefined, obs: ReturnType<typeof observePod>, 
 /** The plan of a session whose request, identity and access are in order. */
 export function runningPlan(s: AnalysisSession, facts: SessionFacts, config: OperatorConfig, r: ResolvedRequest, id: PosixIdentity, access: AccessDecision, status: AnalysisSessionStatus, verdicts: Array<[string, Verdict]>, now: number): SessionPlan {
   const inputs = inputsFor(s, r, id, access, config);
-  const pod = buildSessionPod(inputs);
   const live = facts.pod;
+  // Only a pod to create carries its inputs record; one compared with the live pod makes its hashes on demand.
+  const pod = buildSessionPod(inputs, { record: live === undefined });
   const obs = observePod(live, r.flavour, r.gpuCount);
   const plan: SessionPlan = { ...keptChildren(s, facts, config, r), delete: [], status };
-  const podVerdict = live !== undefined && !obs.terminating ? judgePod(pod as KubeObject, live as KubeObject) : undefined;
+  const wanted = { request: requestHash(s.spec), parts: () => partsOf(pod.spec!) };
+  const podVerdict = live !== undefined && !obs.terminating ? judgePod(pod as KubeObject, live as KubeObject, wanted) : undefined;
   const stale = podVerdict?.replace === true;
   if (live && stale) plan.delete.push(podRef(s, live));
   const homeClaim = facts.children?.PersistentVolumeClaim as V1PersistentVolumeClaim | undefined;
