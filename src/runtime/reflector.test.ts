@@ -48,6 +48,42 @@ describe('Reflector', () => {
     expect(rvOf(reflector, 'f')).toBe('106');
   });
 
+  it('asks for the next page before it transforms the one it has, and only for pages that exist', async () => {
+    const seen: number[] = [];
+    const { source, reflector } = setup({ pageSize: 2, transform: (o) => (seen.push(source.listCalls), o) });
+    for (const name of ['a', 'b', 'c', 'd', 'e']) source.upsert(pod(name));
+    reflector.start();
+    expect(await reflector.waitForSync()).toBe(true);
+    expect(seen).toEqual([2, 2, 3, 3, 3]);
+    expect(source.listCalls).toBe(3);
+  });
+
+  it('retries a relist whose transform failed while the next page was asked for, and that page\'s failure goes unheard', async () => {
+    let fail = true;
+    const transform = (o: KubeObject): KubeObject => {
+      if (fail) {
+        fail = false;
+        throw new Error('transform failed');
+      }
+      return o;
+    };
+    const { clock, source, reflector } = setup({ pageSize: 2, transform });
+    for (const name of ['a', 'b', 'c']) source.upsert(pod(name));
+    const list = source.list.bind(source);
+    let calls = 0;
+    source.list = async (options) => {
+      calls += 1;
+      if (calls === 2) throw new Error('the prefetched page failed');
+      return list(options);
+    };
+    reflector.start();
+    await clock.advance(0);
+    await clock.advance(5_000);
+    expect(await reflector.waitForSync()).toBe(true);
+    expect(reflector.store.list().map((o) => o.metadata?.name).sort()).toEqual(['a', 'b', 'c']);
+    expect(reflector.stats.errors).toBeGreaterThanOrEqual(1);
+  });
+
   it('strips managedFields and applies the transform to listed and watched objects before the store keeps them', async () => {
     const transform = (o: KubeObject): KubeObject => ({ ...o, spec: { image: `slim-${(o as ReturnType<typeof pod>).spec.image}` } }) as KubeObject;
     const { clock, source, reflector } = setup({ transform });

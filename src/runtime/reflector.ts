@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import { Backoff, sleep, systemClock, type Clock, type Timer } from './clock.ts';
 import { KubeApiError, isGone } from './kube-http.ts';
-import type { ListWatchSource, WatchEvent, WatchHandle, WatchSpec } from './list-watch.ts';
+import type { ListPage, ListWatchSource, WatchEvent, WatchHandle, WatchSpec } from './list-watch.ts';
 import { noopLogger, type Logger } from './log.ts';
 import type { KubeObject } from './resource.ts';
 import { MemoryStore, withoutManagedFields, type Store } from './store.ts';
@@ -66,7 +66,8 @@ const SHORT_WATCH_MS = 1_000;
  * - A watch silent for longer than the watchdog period is closed and reopened from the last resourceVersion.
  * - Objects missing `apiVersion`/`kind` (list items) get them from `spec.resource`.
  * - Every object is stripped of `managedFields` and passed through `transform` as soon as it arrives (each list
- *   page, each event), so a relist never holds more than one page of full objects.
+ *   page, each event), so a relist never holds more than two pages of full objects: the next page is asked
+ *   for before a page is transformed, so the server prepares it meanwhile.
  * Caveats: the store may lag the server by up to one watchdog period when a connection dies silently.
  */
 export class Reflector<T extends KubeObject> {
@@ -166,14 +167,21 @@ export class Reflector<T extends KubeObject> {
 
   async #relist(): Promise<void> {
     const items: T[] = [];
-    let token: string | undefined;
+    const limit = this.#options.pageSize ?? 500;
     let resourceVersion: string;
-    do {
-      const page = await this.#source.list({ limit: this.#options.pageSize ?? 500, continue: token });
-      for (const item of page.items) items.push(this.#admit(item));
-      resourceVersion = page.resourceVersion;
-      token = page.continue;
-    } while (token && !this.#stopping.signal.aborted);
+    // The next page is asked for before this one is admitted, so the server prepares it while the transform runs.
+    let next: Promise<ListPage<T>> | undefined = this.#source.list({ limit });
+    try {
+      do {
+        const page: ListPage<T> = await next;
+        next = page.continue && !this.#stopping.signal.aborted ? this.#source.list({ limit, continue: page.continue }) : undefined;
+        for (const item of page.items) items.push(this.#admit(item));
+        resourceVersion = page.resourceVersion;
+      } while (next && !this.#stopping.signal.aborted);
+    } finally {
+      // A page asked for in vain (stopping, or a failure while admitting the one before) must not fail unheard.
+      next?.catch(() => undefined);
+    }
     if (this.#stopping.signal.aborted) return;
     this.#store.replace(items);
     this.#resourceVersion = resourceVersion;
