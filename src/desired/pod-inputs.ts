@@ -15,7 +15,7 @@
  * The security view (identity and claims with their mounts) is read from the live pod's
  * spec itself, not from the annotation, so it holds for pods of any operator version.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { canonicalJson } from '../json/canonical.ts';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { AnalysisSessionSpec } from '../api/v1alpha1/analysis-session.ts';
@@ -37,7 +37,7 @@ type Container = Spec['containers'][number];
 
 /** A short SHA-256 of the canonical JSON of `value`. */
 export function digest(value: unknown): string {
-  return createHash('sha256').update(canonicalJson(value ?? null)).digest('hex').slice(0, 16);
+  return hash('sha256', canonicalJson(value ?? null), 'hex').slice(0, 16);
 }
 
 /** Hash of what the user asked for that shapes the pod; lifetime, idle timeout, state and sharing do not. */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { canonicalJson } from '../json/canonical.ts';
 
 export { canonicalJson };
@@ -146,5 +146,5 @@ function versionOf(obj: unknown): string | undefined {
 
 /** SHA-256 (base64) of the canonical JSON of `body`: equal for canonically equal bodies. */
 export function memoDigest(body: unknown): string {
-  return createHash('sha256').update(canonicalJson(body)).digest('base64');
+  return hash('sha256', canonicalJson(body), 'base64');
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import type { KubeConfig } from '@kubernetes/client-node';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { jsonEqual } from '../json/equal.ts';
 import { ApplyMemo, canonicalJson, containsFields, memoDigest } from './apply-memo.ts';
 import { createResourceResolver, type ResourceResolver } from './discovery.ts';
@@ -136,7 +136,7 @@ export function bodyHash(value: unknown): string {
 }
 
 function fullHash(value: unknown): string {
-  return createHash('sha256').update(canonicalJson(value)).digest('hex');
+  return hash('sha256', canonicalJson(value), 'hex');
 }
 
 /** A client over client-node's HTTP stack for `kc`'s current context (see `createKubeTransport`). */

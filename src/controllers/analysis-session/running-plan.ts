@@ -108,18 +108,18 @@ function summarise(live: V1Pod | undefined, obs: ReturnType<typeof observePod>, 
 export function runningPlan(s: AnalysisSession, facts: SessionFacts, config: OperatorConfig, r: ResolvedRequest, id: PosixIdentity, access: AccessDecision, status: AnalysisSessionStatus, verdicts: Array<[string, Verdict]>, now: number): SessionPlan {
   const inputs = inputsFor(s, r, id, access, config);
   const live = facts.pod;
-  // Only a pod to create carries its inputs record; one compared with the live pod makes its hashes on demand.
-  const pod = buildSessionPod(inputs, { record: live === undefined });
   const obs = observePod(live, r.flavour, r.gpuCount);
   const plan: SessionPlan = { ...keptChildren(s, facts, config, r), delete: [], status };
-  const wanted = { request: requestHash(s.spec), parts: () => partsOf(pod.spec!) };
-  const podVerdict = live !== undefined && !obs.terminating ? judgePod(pod as KubeObject, live as KubeObject, wanted) : undefined;
-  const stale = podVerdict?.replace === true;
-  if (live && stale) plan.delete.push(podRef(s, live));
   const homeClaim = facts.children?.PersistentVolumeClaim as V1PersistentVolumeClaim | undefined;
   const homeWait = !live ? homeVolumeWait(homeClaim, buildHomeClaim(inputs), facts.storageClasses, now) : undefined;
   // No pod without the namespace's NetworkPolicy in the plan (its owner, the Namespace, must be known).
-  if (!live && !homeWait && facts.namespaceUid) plan.apply.push(pod as KubeObject);
+  const create = !live && !homeWait && Boolean(facts.namespaceUid);
+  // The pod is built only to be created (with its inputs record) or compared with the live one (whose hashes are made on demand).
+  const pod = live !== undefined && !obs.terminating ? buildSessionPod(inputs, { record: false }) : create ? buildSessionPod(inputs) : undefined;
+  const podVerdict = live !== undefined && pod ? judgePod(pod as KubeObject, live as KubeObject, { request: requestHash(s.spec), parts: () => partsOf(pod.spec!) }) : undefined;
+  const stale = podVerdict?.replace === true;
+  if (live && stale) plan.delete.push(podRef(s, live));
+  if (create && pod) plan.apply.push(pod as KubeObject);
   const summary = summarise(live, obs, stale, homeWait);
   const wakeups: number[] = [];
   if (homeWait) wakeups.push(homeVolumeWakeup(homeClaim, now));
