@@ -197,9 +197,23 @@ export async function quotaWorkload(o: QuotaWorkloadOptions): Promise<QuotaWorkl
     }
   }));
   const all = () => [...track.values()];
+  // A watch reopened after a 410 starts from the objects that exist, so a deletion in the gap sends no DELETED:
+  // every few seconds the sessions being deleted are also looked up, and one that no longer exists is gone.
+  let lookedUp = performance.now();
+  const lookUpDeleted = async (): Promise<void> => {
+    if (performance.now() - lookedUp < 5_000) return;
+    lookedUp = performance.now();
+    for (const ns of namespaces) {
+      const list = await custom.listNamespacedCustomObject({ ...G, plural: 'analysissessions', namespace: ns }) as { items: Array<{ metadata: { name: string } }> };
+      const present = new Set(list.items.map((s) => s.metadata.name));
+      for (const t of all()) if (t.ns === ns && t.deleting && !present.has(t.name)) t.gone = true;
+    }
+  };
   try {
     await waitFor(`all ${o.n} Q1 sessions admitted, Ready and deleted`, async () => {
       if (deleteErrors.length > 0) throw new Error(`deleting a session failed: ${String(deleteErrors[0])}`);
+      if (all().every((t) => t.gone)) return true;
+      await lookUpDeleted();
       return all().every((t) => t.gone);
     }, 900_000, '', 100);
     await waitFor('every Q1 quota ledger empty', async () => namespaces.every((ns) => ledger.get(ns) === 0), 120_000, '', 100);
