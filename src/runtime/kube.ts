@@ -285,9 +285,9 @@ class TransportKubeClient implements KubeClient {
     const slot = `${options.fieldManager}/${subresource ?? ''}`;
     const verb = subresource === 'status' ? 'applyStatus' : 'apply';
     const live = options.live ?? this.#live(ref);
-    // A status equal to the live one is skipped before the memo is asked, which would hash the body first.
-    const matchesFirst = subresource === 'status' && this.#liveMatches(body, subresource, live);
-    if (matchesFirst || this.#memo.canSkip(id, slot, body, live, digest) || (subresource !== 'status' && this.#liveMatches(body, subresource, live))) {
+    // A status is compared with the live one before the memo is asked, which would hash the body first.
+    const status = subresource === 'status';
+    if ((status && this.#liveMatches(body, subresource, live)) || this.#memo.canSkip(id, slot, body, live, digest) || (!status && this.#liveMatches(body, subresource, live))) {
       this.skipped[verb] += 1;
       return { written: false };
     }
